@@ -1,0 +1,146 @@
+/* On-disk layout of a .ember file (docs/FORMAT.md is the specification).
+ * All integers little-endian; every record's size is a multiple of 8 so that
+ * records read in place from a 64-byte aligned section are naturally aligned. */
+#ifndef EMBER_FORMAT_H
+#define EMBER_FORMAT_H
+
+#include <stdint.h>
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "ember reads its files in place and supports little-endian hosts only"
+#endif
+
+#define EMF_MAGIC "\x89" "EMBER\r\n"
+#define EMF_MAGIC_SIZE 8
+#define EMF_VERSION_MAJOR 1
+#define EMF_VERSION_MINOR 0
+#define EMF_ALIGN 64
+#define EMF_MAX_RANK 8
+#define EMF_NONE 0xFFFFFFFFu /* absent optional index */
+
+typedef struct emf_header {
+    uint8_t magic[8];
+    uint16_t version_major;
+    uint16_t version_minor;
+    uint32_t header_size;          /* 64 */
+    uint64_t file_size;
+    uint64_t section_table_offset; /* 64-aligned */
+    uint32_t section_count;
+    uint32_t checksum;             /* CRC-32 (zlib) of bytes [header_size, file_size) */
+    uint32_t flags;                /* 0 */
+    uint32_t reserved[5];          /* 0 */
+} emf_header;
+
+enum emf_section_kind {
+    EMF_SECTION_STRINGS = 1,
+    EMF_SECTION_TENSORS = 2,
+    EMF_SECTION_NODES = 3,
+    EMF_SECTION_INDICES = 4,
+    EMF_SECTION_ATTRIBUTES = 5,
+    EMF_SECTION_ATTR_DATA = 6,
+    EMF_SECTION_QUANT = 7,
+    EMF_SECTION_METADATA = 8,
+    EMF_SECTION_GRAPH = 9,
+    EMF_SECTION_WEIGHTS = 10,
+    EMF_SECTION_KIND_MAX = 10
+};
+
+typedef struct emf_section {
+    uint32_t kind;
+    uint32_t reserved; /* 0 */
+    uint64_t offset;   /* absolute, 64-aligned */
+    uint64_t size;
+} emf_section;
+
+/* Tensor flags. */
+#define EMF_TENSOR_CONSTANT 1u /* has data in the WEIGHTS section */
+
+typedef struct emf_tensor {
+    uint32_t name;        /* string offset */
+    uint8_t dtype;        /* ember_dtype */
+    uint8_t rank;
+    uint8_t flags;
+    uint8_t reserved0;
+    uint32_t quant;       /* index into QUANT, or EMF_NONE */
+    uint32_t reserved1;
+    uint64_t data_offset; /* constant: offset in WEIGHTS, 64-aligned */
+    uint64_t data_size;   /* constant: bytes */
+    int64_t dims[EMF_MAX_RANK];     /* >= 0, or -1 where symbolic */
+    uint32_t dim_names[EMF_MAX_RANK]; /* string offset of the symbol, 0 if fixed */
+} emf_tensor;
+
+/* Activations fused into the output of Conv, ConvTranspose, Gemm and MatMul. */
+enum emf_activation {
+    EMF_ACT_NONE = 0,
+    EMF_ACT_RELU = 1,
+    EMF_ACT_CLIP = 2,         /* alpha = min, beta = max */
+    EMF_ACT_SIGMOID = 3,
+    EMF_ACT_HARD_SIGMOID = 4, /* max(0, min(1, alpha * x + beta)) */
+    EMF_ACT_HARD_SWISH = 5,
+    EMF_ACT_LEAKY_RELU = 6,   /* alpha = slope */
+    EMF_ACT_TANH = 7,
+    EMF_ACT_MAX = 7
+};
+
+typedef struct emf_node {
+    uint32_t name;
+    uint32_t op_type;      /* string offset: the ONNX operator name */
+    uint32_t input_first;  /* into INDICES; an entry EMF_NONE is an absent optional input */
+    uint32_t input_count;
+    uint32_t output_first;
+    uint32_t output_count;
+    uint32_t attr_first;   /* into ATTRIBUTES */
+    uint32_t attr_count;
+    uint32_t activation;   /* emf_activation */
+    float act_alpha;
+    float act_beta;
+    uint32_t reserved;
+} emf_node;
+
+enum emf_attr_type {
+    EMF_ATTR_INT = 1,    /* value: int64 */
+    EMF_ATTR_FLOAT = 2,  /* value: low 32 bits hold an IEEE-754 binary32 */
+    EMF_ATTR_STRING = 3, /* value: string offset */
+    EMF_ATTR_INTS = 4,   /* value: offset in ATTR_DATA (8-aligned) of count int64 */
+    EMF_ATTR_FLOATS = 5  /* value: offset in ATTR_DATA (4-aligned) of count float32 */
+};
+
+typedef struct emf_attr {
+    uint32_t name;
+    uint32_t type;
+    uint64_t value;
+    uint32_t count;      /* elements, for INTS and FLOATS; 0 otherwise */
+    uint32_t reserved;
+} emf_attr;
+
+typedef struct emf_quant {
+    int32_t axis;             /* -1: per tensor; else the channel axis */
+    uint32_t count;           /* 1, or the size of dims[axis] */
+    uint64_t scale_offset;    /* ATTR_DATA offset of count float32 (4-aligned) */
+    uint64_t zero_point_offset; /* ATTR_DATA offset of count int32 (4-aligned) */
+    uint32_t block_size;      /* 0 (reserved for block-wise quantization) */
+    uint32_t reserved;
+} emf_quant;
+
+typedef struct emf_graph {
+    uint32_t input_first;  /* into INDICES */
+    uint32_t input_count;
+    uint32_t output_first;
+    uint32_t output_count;
+} emf_graph;
+
+typedef struct emf_meta {
+    uint32_t key;   /* string offset */
+    uint32_t value; /* string offset */
+} emf_meta;
+
+_Static_assert(sizeof(emf_header) == 64, "header is 64 bytes");
+_Static_assert(sizeof(emf_section) == 24, "section entry is 24 bytes");
+_Static_assert(sizeof(emf_tensor) == 128, "tensor record is 128 bytes");
+_Static_assert(sizeof(emf_node) == 48, "node record is 48 bytes");
+_Static_assert(sizeof(emf_attr) == 24, "attribute record is 24 bytes");
+_Static_assert(sizeof(emf_quant) == 32, "quant record is 32 bytes");
+_Static_assert(sizeof(emf_graph) == 16, "graph record is 16 bytes");
+_Static_assert(sizeof(emf_meta) == 8, "metadata record is 8 bytes");
+
+#endif

@@ -1,0 +1,81 @@
+/* The three steps of a node (init, infer, run), with the checks every operator
+ * shares done once here. Used by the session executor and by operator tests. */
+#include <string.h>
+
+#include "format.h"
+#include "op.h"
+
+ember_status em_node_init(em_node* node, void* params, char* msg) {
+    const em_op_def* op = node->op;
+    if (node->n_inputs < op->min_inputs || node->n_inputs > op->max_inputs)
+        return em_errorf(msg, EM_MSG_CAP, EMBER_ERROR_INVALID_MODEL,
+                         "has %u inputs, %s takes %u to %u", node->n_inputs, op->name,
+                         op->min_inputs, op->max_inputs);
+    if (node->n_outputs < op->min_outputs || node->n_outputs > op->max_outputs)
+        return em_errorf(msg, EM_MSG_CAP, EMBER_ERROR_INVALID_MODEL,
+                         "has %u outputs, %s gives %u to %u", node->n_outputs, op->name,
+                         op->min_outputs, op->max_outputs);
+    for (uint32_t i = 0; i < op->min_inputs; i++)
+        if (node->inputs[i] == EM_NONE)
+            return em_errorf(msg, EM_MSG_CAP, EMBER_ERROR_INVALID_MODEL,
+                             "required input %u is absent", i);
+    for (uint32_t i = 0; i < node->n_outputs; i++)
+        if (node->outputs[i] == EM_NONE)
+            return em_errorf(msg, EM_MSG_CAP, EMBER_ERROR_INVALID_MODEL,
+                             "output %u is absent", i);
+    if (node->act.kind != EMF_ACT_NONE && !op->fusable)
+        return em_errorf(msg, EM_MSG_CAP, EMBER_ERROR_INVALID_MODEL,
+                         "a fused activation (%s) is not allowed on %s",
+                         em_activation_name(node->act.kind), op->name);
+    if (!op->init) return EMBER_OK;
+    em_op_ctx ctx = {.node = node, .params = params, .n_inputs = node->n_inputs,
+                     .n_outputs = node->n_outputs, .msg = msg};
+    return op->init(&ctx, params);
+}
+
+ember_status em_node_infer(const em_node* node, em_value* const* in, em_value* const* out,
+                           size_t* scratch_bytes, char* msg) {
+    em_op_ctx ctx = {.node = node, .params = node->params, .n_inputs = node->n_inputs,
+                     .n_outputs = node->n_outputs, .inputs = in, .outputs = out, .msg = msg};
+    for (uint32_t i = 0; i < node->n_outputs; i++) {
+        if (!out[i]) continue;
+        out[i]->dtype = EMBER_DTYPE_UNDEFINED;
+        out[i]->shape.rank = -1;
+    }
+    ember_status st = node->op->infer(&ctx);
+    if (st != EMBER_OK) return st;
+    for (uint32_t i = 0; i < node->n_outputs; i++) {
+        if (!out[i]) continue;
+        uint64_t n, bytes;
+        size_t es = ember_dtype_size(out[i]->dtype);
+        if (es == 0 || out[i]->shape.rank < 0)
+            return em_errorf(msg, EM_MSG_CAP, EMBER_ERROR_RUNTIME,
+                             "internal error: output %u has no inferred dtype or shape", i);
+        if (!em_shape_numel(&out[i]->shape, &n) || !em_mul_u64(n, es, &bytes) ||
+            bytes > (uint64_t)SIZE_MAX / 4) {
+            char b[160];
+            return em_errorf(msg, EM_MSG_CAP, EMBER_ERROR_LIMIT_EXCEEDED,
+                             "output %u would have shape %s, which is too large", i,
+                             em_shape_str(&out[i]->shape, b, sizeof b));
+        }
+    }
+    if (node->act.kind != EMF_ACT_NONE && out[0] && out[0]->dtype != EMBER_DTYPE_F32)
+        return em_errorf(msg, EM_MSG_CAP, EMBER_ERROR_INVALID_MODEL,
+                         "a fused activation needs an f32 output, got %s",
+                         ember_dtype_name(out[0]->dtype));
+    *scratch_bytes = ctx.scratch_bytes;
+    return EMBER_OK;
+}
+
+ember_status em_node_run(const em_node* node, em_value* const* in, em_value* const* out,
+                         void* scratch, size_t scratch_bytes, char* msg) {
+    em_op_ctx ctx = {.node = node, .params = node->params, .n_inputs = node->n_inputs,
+                     .n_outputs = node->n_outputs, .inputs = in, .outputs = out,
+                     .scratch = scratch, .scratch_bytes = scratch_bytes, .msg = msg};
+    ember_status st = node->op->run(&ctx);
+    if (st != EMBER_OK) return st;
+    /* Operators marked fusable leave the activation to this single place. */
+    if (node->act.kind != EMF_ACT_NONE)
+        em_apply_activation(&node->act, (float*)out[0]->data, em_shape_count(&out[0]->shape));
+    return EMBER_OK;
+}

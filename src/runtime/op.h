@@ -1,0 +1,88 @@
+/* The operator interface. An operator knows shapes, attributes and which kernel
+ * to call; the kernels (src/kernels) know nothing but pointers and sizes.
+ *
+ * Life of a node:
+ *   init   once at load: parse and validate attributes into params (may be NULL).
+ *   infer  at load (symbolic dims = 1) and at session creation: from the
+ *          inputs' dtypes and shapes (and the data of constant inputs), set
+ *          every output's dtype and shape, and the scratch bytes run needs.
+ *   run    compute. Inputs and outputs have data; scratch is 64-aligned.
+ *          Must not allocate. If it can fail on data (an index out of range),
+ *          it checks before writing any output.
+ * Errors: return em_op_fail(ctx, status, "...") with a message that says what
+ * was expected and what was found; the caller prefixes the node's name and type. */
+#ifndef EMBER_OP_H
+#define EMBER_OP_H
+
+#include "internal.h"
+
+typedef struct em_value {
+    ember_dtype dtype;
+    em_shape shape;
+    void* data;               /* infer: non-NULL only for constant inputs */
+    const em_quant* quant;
+} em_value;
+
+typedef struct em_op_ctx {
+    const em_node* node;
+    const void* params;       /* node->params (init: the block to fill) */
+    uint32_t n_inputs;
+    uint32_t n_outputs;
+    em_value* const* inputs;  /* inputs[i] == NULL for an absent optional input */
+    em_value* const* outputs;
+    size_t scratch_bytes;     /* infer sets it; run gets that much in scratch */
+    void* scratch;
+    char* msg;                /* EM_MSG_CAP bytes */
+} em_op_ctx;
+
+typedef struct em_op_def {
+    const char* name;         /* ONNX op type */
+    uint8_t min_inputs, max_inputs;
+    uint8_t min_outputs, max_outputs;
+    uint32_t params_size;     /* bytes of params init fills (0: no params) */
+    bool fusable;             /* accepts a fused activation */
+    ember_status (*init)(em_op_ctx* ctx, void* params);
+    ember_status (*infer)(em_op_ctx* ctx);
+    ember_status (*run)(em_op_ctx* ctx);
+} em_op_def;
+
+/* Looks an operator up by its ONNX name; NULL if unsupported. */
+const em_op_def* em_op_find(const char* name);
+
+/* Formats ctx->msg and returns status. */
+ember_status em_op_fail(em_op_ctx* ctx, ember_status status, const char* fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- attributes (attrs.c); each fails with a clear message on a wrong type ---- */
+const em_attr* em_attr_find(const em_node* node, const char* name);
+ember_status em_attr_int(em_op_ctx* ctx, const char* name, int64_t def, int64_t* out);
+ember_status em_attr_float(em_op_ctx* ctx, const char* name, float def, float* out);
+ember_status em_attr_string(em_op_ctx* ctx, const char* name, const char* def, const char** out);
+/* *out = NULL and *count = 0 when absent. */
+ember_status em_attr_ints(em_op_ctx* ctx, const char* name, const int64_t** out, uint32_t* count);
+ember_status em_attr_floats(em_op_ctx* ctx, const char* name, const float** out, uint32_t* count);
+
+/* ---- helpers for infer (shape.c) ---- */
+
+/* Numpy-style broadcast of n shapes into out; fails naming both shapes. */
+ember_status em_broadcast(em_op_ctx* ctx, uint32_t n, const em_shape* const* shapes, em_shape* out);
+/* Element strides of in when read as the (broadcast) shape out: 0 on broadcast dims.
+ * strides has out->rank entries. */
+void em_broadcast_strides(const em_shape* in, const em_shape* out, int64_t* strides);
+/* Normalises a possibly negative axis into [0, rank); fails if out of range. */
+ember_status em_axis(em_op_ctx* ctx, int64_t axis, int32_t rank, int32_t* out);
+/* Reads a constant integer input (INT64 or INT32) of at most cap elements into
+ * out; fails if the input is not constant or too long. */
+ember_status em_const_ints(em_op_ctx* ctx, uint32_t input, int64_t* out, uint32_t cap,
+                           uint32_t* count);
+/* Requires input i to have dtype; fails naming the input otherwise. */
+ember_status em_expect_dtype(em_op_ctx* ctx, uint32_t input, ember_dtype dtype);
+
+/* ---- node execution (node_exec.c): shared by the executor and op tests ---- */
+ember_status em_node_init(em_node* node, void* params, char* msg);
+ember_status em_node_infer(const em_node* node, em_value* const* in, em_value* const* out,
+                           size_t* scratch_bytes, char* msg);
+ember_status em_node_run(const em_node* node, em_value* const* in, em_value* const* out,
+                         void* scratch, size_t scratch_bytes, char* msg);
+
+#endif

@@ -1,0 +1,8 @@
+/* Operators of the elementwise group. */
+#include <stddef.h>
+
+#include "../../op.h"
+
+const em_op_def* const em_ops_elementwise[] = {
+    NULL,
+};
