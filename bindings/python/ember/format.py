@@ -224,7 +224,7 @@ class ModelBuilder:
         t = self._declare(name)
         a = np.asarray(array)
         t.dtype = dtype_number(a.dtype)
-        a = np.ascontiguousarray(a.astype(NUMPY_DTYPES[t.dtype], copy=False))
+        a = np.array(a, dtype=NUMPY_DTYPES[t.dtype], order="C")  # keeps rank 0
         t.data = a
         t.shape = list(a.shape)
         if len(t.shape) > MAX_RANK:
@@ -282,9 +282,10 @@ class ModelBuilder:
             raise FormatError("activation can only be fused into %s, not %s"
                               % ("/".join(FUSABLE_OPS), op_type))
         attrs = dict(attrs or {})
-        for k in attrs:
+        for k, v in attrs.items():
             if not isinstance(k, str) or not k:
                 raise FormatError("attribute names must be non-empty strings")
+            self._attr_value(k, v)
         self._nodes.append({"op_type": op_type, "name": name or "", "inputs": ins,
                             "outputs": outs, "attrs": attrs, "activation": act})
         return outs[0] if len(outs) == 1 else outs
