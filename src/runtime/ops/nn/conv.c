@@ -1,0 +1,153 @@
+/* Conv: im2col into scratch + the reference GEMM, per image and group.
+ * A 1x1 kernel with stride 1 and no padding reads the input as the GEMM's B
+ * directly. The fused activation is applied by em_node_run. */
+#include <string.h>
+
+#include "nn_window.h"
+
+typedef struct conv_params {
+    nn_window_attrs win;
+    int64_t group;
+} conv_params;
+
+typedef struct conv_plan {
+    size_t n, c, m, cg, mg, group, kvol, in_vol, out_vol;
+    bool direct;           /* 1x1, stride 1, no padding: no im2col */
+    ember_window w;
+    em_shape out;
+} conv_plan;
+
+static ember_status conv_init(em_op_ctx* ctx, void* params) {
+    conv_params* p = params;
+    ember_status st = nn_window_parse(ctx, &p->win);
+    if (st != EMBER_OK) return st;
+    if ((st = em_attr_int(ctx, "group", 1, &p->group)) != EMBER_OK) return st;
+    if (p->group < 1 || p->group > ((int64_t)1 << 31))
+        return em_op_fail(ctx, EMBER_ERROR_INVALID_MODEL, "attribute 'group' must be >= 1, got %lld",
+                          (long long)p->group);
+    return EMBER_OK;
+}
+
+static ember_status conv_plan_make(em_op_ctx* ctx, conv_plan* pl) {
+    const conv_params* p = ctx->params;
+    const em_value* x = ctx->inputs[0];
+    const em_value* wt = ctx->inputs[1];
+    const em_value* b = ctx->n_inputs > 2 ? ctx->inputs[2] : NULL;
+    ember_status st;
+    if ((st = em_expect_dtype(ctx, 0, EMBER_DTYPE_F32)) || (st = em_expect_dtype(ctx, 1, EMBER_DTYPE_F32)))
+        return st;
+    if (b && (st = em_expect_dtype(ctx, 2, EMBER_DTYPE_F32))) return st;
+    const int rank = x->shape.rank;
+    if (rank < 3 || rank > 2 + NN_MAX_SPATIAL)
+        return em_op_fail(ctx, EMBER_ERROR_UNSUPPORTED,
+                          "input X must have rank 3 to 5 (N, C and 1 to 3 spatial dims), got rank %d",
+                          rank);
+    if (wt->shape.rank != rank)
+        return em_op_fail(ctx, EMBER_ERROR_SHAPE_MISMATCH,
+                          "weight W must have rank %d like X, got rank %d", rank, wt->shape.rank);
+    const int nsp = rank - 2;
+    const int64_t c = x->shape.dims[1], m = wt->shape.dims[0], g = p->group;
+    if (c % g != 0)
+        return em_op_fail(ctx, EMBER_ERROR_SHAPE_MISMATCH,
+                          "input channels %lld are not divisible by group %lld", (long long)c,
+                          (long long)g);
+    if (m < 1 || m % g != 0)
+        return em_op_fail(ctx, EMBER_ERROR_SHAPE_MISMATCH,
+                          "output channels (W dim 0) %lld must be >= 1 and divisible by group %lld",
+                          (long long)m, (long long)g);
+    if (wt->shape.dims[1] != c / g)
+        return em_op_fail(ctx, EMBER_ERROR_SHAPE_MISMATCH,
+                          "W dim 1 must be input channels / group = %lld / %lld = %lld, got %lld",
+                          (long long)c, (long long)g, (long long)(c / g), (long long)wt->shape.dims[1]);
+    if (b && (b->shape.rank != 1 || b->shape.dims[0] != m))
+        return em_op_fail(ctx, EMBER_ERROR_SHAPE_MISMATCH,
+                          "bias B must have shape [%lld] (output channels), got rank %d with %lld elements",
+                          (long long)m, b->shape.rank, (long long)(b->shape.rank == 1 ? b->shape.dims[0] : -1));
+    const int64_t* k = wt->shape.dims + 2;
+    if (p->win.n_kernel) {
+        if (p->win.n_kernel != (uint32_t)nsp)
+            return em_op_fail(ctx, EMBER_ERROR_INVALID_MODEL,
+                              "attribute 'kernel_shape' has %u entries, expected %d",
+                              p->win.n_kernel, nsp);
+        for (int i = 0; i < nsp; i++)
+            if (p->win.kernel[i] != k[i])
+                return em_op_fail(ctx, EMBER_ERROR_SHAPE_MISMATCH,
+                                  "attribute 'kernel_shape'[%d] = %lld does not match W dim %d = %lld",
+                                  i, (long long)p->win.kernel[i], i + 2, (long long)k[i]);
+    }
+    int64_t out[NN_MAX_SPATIAL];
+    if ((st = nn_window_forward(ctx, &p->win, nsp, x->shape.dims + 2, k, false, out, &pl->w)))
+        return st;
+    pl->n = (size_t)x->shape.dims[0];
+    pl->c = (size_t)c;
+    pl->m = (size_t)m;
+    pl->group = (size_t)g;
+    pl->cg = (size_t)(c / g);
+    pl->mg = (size_t)(m / g);
+    pl->kvol = pl->w.kernel[0] * pl->w.kernel[1] * pl->w.kernel[2];
+    pl->in_vol = pl->w.image[0] * pl->w.image[1] * pl->w.image[2];
+    pl->out_vol = pl->w.out[0] * pl->w.out[1] * pl->w.out[2];
+    pl->direct = pl->kvol == 1;
+    for (int i = 0; i < 3; i++)
+        if (pl->w.stride[i] != 1 || pl->w.pad[i] != 0 || pl->w.pad_end[i] != 0) pl->direct = false;
+    pl->out.rank = rank;
+    pl->out.dims[0] = x->shape.dims[0];
+    pl->out.dims[1] = m;
+    for (int i = 0; i < nsp; i++) pl->out.dims[2 + i] = out[i];
+    return EMBER_OK;
+}
+
+static ember_status conv_infer(em_op_ctx* ctx) {
+    conv_plan pl;
+    ember_status st = conv_plan_make(ctx, &pl);
+    if (st != EMBER_OK) return st;
+    ctx->outputs[0]->dtype = EMBER_DTYPE_F32;
+    ctx->outputs[0]->shape = pl.out;
+    if (!pl.direct) {
+        uint64_t bytes;
+        if (!em_mul_u64(pl.cg * pl.kvol, pl.out_vol, &bytes) || !em_mul_u64(bytes, 4, &bytes) ||
+            bytes > (uint64_t)SIZE_MAX / 4)
+            return em_op_fail(ctx, EMBER_ERROR_LIMIT_EXCEEDED,
+                              "the im2col buffer (%zu x %zu floats) is too large", pl.cg * pl.kvol,
+                              pl.out_vol);
+        ctx->scratch_bytes = (size_t)bytes;
+    }
+    return EMBER_OK;
+}
+
+static ember_status conv_run(em_op_ctx* ctx) {
+    conv_plan pl;
+    ember_status st = conv_plan_make(ctx, &pl);
+    if (st != EMBER_OK) return st;
+    const float* x = ctx->inputs[0]->data;
+    const float* wt = ctx->inputs[1]->data;
+    const float* bias = ctx->n_inputs > 2 && ctx->inputs[2] ? ctx->inputs[2]->data : NULL;
+    float* y = ctx->outputs[0]->data;
+    float* col = ctx->scratch;
+    const size_t kdim = pl.cg * pl.kvol;
+    for (size_t n = 0; n < pl.n; n++)
+        for (size_t g = 0; g < pl.group; g++) {
+            const float* xg = x + (n * pl.c + g * pl.cg) * pl.in_vol;
+            float* yg = y + (n * pl.m + g * pl.mg) * pl.out_vol;
+            float beta = 0.0f;
+            if (bias) {
+                for (size_t o = 0; o < pl.mg; o++)
+                    for (size_t j = 0; j < pl.out_vol; j++) yg[o * pl.out_vol + j] = bias[g * pl.mg + o];
+                beta = 1.0f;
+            }
+            const float* bmat = xg;
+            if (!pl.direct) {
+                ember_f32_im2col_ref(pl.cg, &pl.w, xg, col);
+                bmat = col;
+            }
+            ember_f32_gemm_ref(pl.mg, pl.out_vol, kdim, 1.0f, wt + g * pl.mg * kdim, kdim, 1, bmat,
+                               pl.out_vol, 1, beta, yg, pl.out_vol);
+        }
+    return EMBER_OK;
+}
+
+const em_op_def em_op_conv = {
+    .name = "Conv", .min_inputs = 2, .max_inputs = 3, .min_outputs = 1, .max_outputs = 1,
+    .params_size = sizeof(conv_params), .fusable = true,
+    .init = conv_init, .infer = conv_infer, .run = conv_run,
+};

@@ -1,0 +1,204 @@
+/* Gemm and MatMul on the reference GEMM kernel. The fused activation is
+ * applied by em_node_run. */
+#include <string.h>
+
+#include "nn_window.h"
+
+/* ---------------- Gemm ---------------- */
+
+typedef struct gemm_params {
+    float alpha, beta;
+    int64_t trans_a, trans_b;
+} gemm_params;
+
+static ember_status gemm_init(em_op_ctx* ctx, void* params) {
+    gemm_params* p = params;
+    ember_status st;
+    if ((st = em_attr_float(ctx, "alpha", 1.0f, &p->alpha)) ||
+        (st = em_attr_float(ctx, "beta", 1.0f, &p->beta)) ||
+        (st = em_attr_int(ctx, "transA", 0, &p->trans_a)) ||
+        (st = em_attr_int(ctx, "transB", 0, &p->trans_b)))
+        return st;
+    if ((p->trans_a != 0 && p->trans_a != 1) || (p->trans_b != 0 && p->trans_b != 1))
+        return em_op_fail(ctx, EMBER_ERROR_INVALID_MODEL,
+                          "attributes 'transA' and 'transB' must be 0 or 1, got %lld and %lld",
+                          (long long)p->trans_a, (long long)p->trans_b);
+    return EMBER_OK;
+}
+
+typedef struct gemm_dims {
+    size_t m, n, k;
+} gemm_dims;
+
+static ember_status gemm_dims_of(em_op_ctx* ctx, gemm_dims* d) {
+    const gemm_params* p = ctx->params;
+    const em_value* a = ctx->inputs[0];
+    const em_value* b = ctx->inputs[1];
+    const em_value* c = ctx->n_inputs > 2 ? ctx->inputs[2] : NULL;
+    ember_status st;
+    if ((st = em_expect_dtype(ctx, 0, EMBER_DTYPE_F32)) || (st = em_expect_dtype(ctx, 1, EMBER_DTYPE_F32)))
+        return st;
+    if (c && (st = em_expect_dtype(ctx, 2, EMBER_DTYPE_F32))) return st;
+    if (a->shape.rank != 2 || b->shape.rank != 2)
+        return em_op_fail(ctx, EMBER_ERROR_SHAPE_MISMATCH,
+                          "A and B must be 2-D matrices, got ranks %d and %d", a->shape.rank,
+                          b->shape.rank);
+    const int64_t m = a->shape.dims[p->trans_a ? 1 : 0], ka = a->shape.dims[p->trans_a ? 0 : 1];
+    const int64_t kb = b->shape.dims[p->trans_b ? 1 : 0], n = b->shape.dims[p->trans_b ? 0 : 1];
+    if (ka != kb)
+        return em_op_fail(ctx, EMBER_ERROR_SHAPE_MISMATCH,
+                          "inner dimensions differ: A gives K = %lld (transA=%lld), B gives K = %lld "
+                          "(transB=%lld)", (long long)ka, (long long)p->trans_a, (long long)kb,
+                          (long long)p->trans_b);
+    if (c) {
+        const int64_t want[2] = {m, n};
+        bool ok = c->shape.rank <= 2;
+        for (int i = 0; ok && i < c->shape.rank; i++) {
+            const int64_t v = c->shape.dims[i], w = want[2 - c->shape.rank + i];
+            ok = v == w || v == 1;
+        }
+        if (!ok) {
+            char buf[128];
+            return em_op_fail(ctx, EMBER_ERROR_SHAPE_MISMATCH,
+                              "C of shape %s cannot be broadcast to the output [%lld,%lld]",
+                              em_shape_str(&c->shape, buf, sizeof buf), (long long)m, (long long)n);
+        }
+    }
+    d->m = (size_t)m;
+    d->n = (size_t)n;
+    d->k = (size_t)ka;
+    return EMBER_OK;
+}
+
+static ember_status gemm_infer(em_op_ctx* ctx) {
+    gemm_dims d = {0, 0, 0};
+    ember_status st = gemm_dims_of(ctx, &d);
+    if (st != EMBER_OK) return st;
+    ctx->outputs[0]->dtype = EMBER_DTYPE_F32;
+    ctx->outputs[0]->shape = (em_shape){.rank = 2, .dims = {(int64_t)d.m, (int64_t)d.n}};
+    return EMBER_OK;
+}
+
+static ember_status gemm_run(em_op_ctx* ctx) {
+    const gemm_params* p = ctx->params;
+    gemm_dims d = {0, 0, 0};
+    ember_status st = gemm_dims_of(ctx, &d);
+    if (st != EMBER_OK) return st;
+    const em_value* c = ctx->n_inputs > 2 ? ctx->inputs[2] : NULL;
+    const float* a = ctx->inputs[0]->data;
+    const float* b = ctx->inputs[1]->data;
+    float* y = ctx->outputs[0]->data;
+    float beta = 0.0f;
+    if (c && p->beta != 0.0f) {
+        /* Y starts as C broadcast to [M, N]; the kernel then scales it by beta. */
+        const float* cd = c->data;
+        const int r = c->shape.rank;
+        const size_t cm = r == 2 ? (size_t)c->shape.dims[0] : 1;
+        const size_t cn = r >= 1 ? (size_t)c->shape.dims[r - 1] : 1;
+        for (size_t i = 0; i < d.m; i++)
+            for (size_t j = 0; j < d.n; j++)
+                y[i * d.n + j] = cd[(cm == 1 ? 0 : i) * cn + (cn == 1 ? 0 : j)];
+        beta = p->beta;
+    }
+    const size_t a_rs = p->trans_a ? 1 : d.k, a_cs = p->trans_a ? d.m : 1;
+    const size_t b_rs = p->trans_b ? 1 : d.n, b_cs = p->trans_b ? d.k : 1;
+    ember_f32_gemm_ref(d.m, d.n, d.k, p->alpha, a, a_rs, a_cs, b, b_rs, b_cs, beta, y, d.n);
+    return EMBER_OK;
+}
+
+const em_op_def em_op_gemm = {
+    .name = "Gemm", .min_inputs = 2, .max_inputs = 3, .min_outputs = 1, .max_outputs = 1,
+    .params_size = sizeof(gemm_params), .fusable = true,
+    .init = gemm_init, .infer = gemm_infer, .run = gemm_run,
+};
+
+/* ---------------- MatMul ---------------- */
+
+typedef struct matmul_plan {
+    size_t m, n, k;
+    em_shape batch, a_batch, b_batch; /* broadcast batch shape and each operand's */
+    em_shape out;
+} matmul_plan;
+
+static ember_status matmul_plan_make(em_op_ctx* ctx, matmul_plan* pl) {
+    const em_value* a = ctx->inputs[0];
+    const em_value* b = ctx->inputs[1];
+    ember_status st;
+    if ((st = em_expect_dtype(ctx, 0, EMBER_DTYPE_F32)) || (st = em_expect_dtype(ctx, 1, EMBER_DTYPE_F32)))
+        return st;
+    const int ra = a->shape.rank, rb = b->shape.rank;
+    if (ra < 1 || rb < 1)
+        return em_op_fail(ctx, EMBER_ERROR_SHAPE_MISMATCH,
+                          "MatMul operands must have rank >= 1, got ranks %d and %d", ra, rb);
+    const int64_t m = ra == 1 ? 1 : a->shape.dims[ra - 2], ka = a->shape.dims[ra - 1];
+    const int64_t kb = rb == 1 ? b->shape.dims[0] : b->shape.dims[rb - 2];
+    const int64_t n = rb == 1 ? 1 : b->shape.dims[rb - 1];
+    if (ka != kb) {
+        char sa[128], sb[128];
+        return em_op_fail(ctx, EMBER_ERROR_SHAPE_MISMATCH,
+                          "inner dimensions differ: A %s has K = %lld, B %s has K = %lld",
+                          em_shape_str(&a->shape, sa, sizeof sa), (long long)ka,
+                          em_shape_str(&b->shape, sb, sizeof sb), (long long)kb);
+    }
+    pl->a_batch = (em_shape){.rank = ra > 2 ? ra - 2 : 0};
+    pl->b_batch = (em_shape){.rank = rb > 2 ? rb - 2 : 0};
+    memcpy(pl->a_batch.dims, a->shape.dims, sizeof(int64_t) * (size_t)pl->a_batch.rank);
+    memcpy(pl->b_batch.dims, b->shape.dims, sizeof(int64_t) * (size_t)pl->b_batch.rank);
+    const em_shape* shapes[2] = {&pl->a_batch, &pl->b_batch};
+    if ((st = em_broadcast(ctx, 2, shapes, &pl->batch))) {
+        char sa[128], sb[128];
+        return em_op_fail(ctx, EMBER_ERROR_SHAPE_MISMATCH,
+                          "batch dims of A %s and B %s cannot be broadcast together",
+                          em_shape_str(&a->shape, sa, sizeof sa), em_shape_str(&b->shape, sb, sizeof sb));
+    }
+    pl->out = pl->batch;
+    if (ra > 1) pl->out.dims[pl->out.rank++] = m;
+    if (rb > 1) pl->out.dims[pl->out.rank++] = n;
+    pl->m = (size_t)m;
+    pl->n = (size_t)n;
+    pl->k = (size_t)ka;
+    return EMBER_OK;
+}
+
+static ember_status matmul_infer(em_op_ctx* ctx) {
+    matmul_plan pl;
+    ember_status st = matmul_plan_make(ctx, &pl);
+    if (st != EMBER_OK) return st;
+    ctx->outputs[0]->dtype = EMBER_DTYPE_F32;
+    ctx->outputs[0]->shape = pl.out;
+    return EMBER_OK;
+}
+
+static ember_status matmul_run(em_op_ctx* ctx) {
+    matmul_plan pl;
+    ember_status st = matmul_plan_make(ctx, &pl);
+    if (st != EMBER_OK) return st;
+    const float* a = ctx->inputs[0]->data;
+    const float* b = ctx->inputs[1]->data;
+    float* y = ctx->outputs[0]->data;
+    int64_t sa[EMBER_MAX_RANK], sb[EMBER_MAX_RANK], idx[EMBER_MAX_RANK] = {0};
+    em_broadcast_strides(&pl.a_batch, &pl.batch, sa);
+    em_broadcast_strides(&pl.b_batch, &pl.batch, sb);
+    const size_t batches = em_shape_count(&pl.batch);
+    const size_t a_mat = pl.m * pl.k, b_mat = pl.k * pl.n, y_mat = pl.m * pl.n;
+    size_t oa = 0, ob = 0; /* matrix offsets of the current batch entry */
+    for (size_t t = 0; t < batches; t++) {
+        ember_f32_gemm_ref(pl.m, pl.n, pl.k, 1.0f, a + oa * a_mat, pl.k, 1, b + ob * b_mat, pl.n, 1,
+                           0.0f, y + t * y_mat, pl.n);
+        for (int d = pl.batch.rank - 1; d >= 0; d--) { /* next batch index */
+            oa += (size_t)sa[d];
+            ob += (size_t)sb[d];
+            if (++idx[d] < pl.batch.dims[d]) break;
+            oa -= (size_t)(sa[d] * pl.batch.dims[d]);
+            ob -= (size_t)(sb[d] * pl.batch.dims[d]);
+            idx[d] = 0;
+        }
+    }
+    return EMBER_OK;
+}
+
+const em_op_def em_op_matmul = {
+    .name = "MatMul", .min_inputs = 2, .max_inputs = 2, .min_outputs = 1, .max_outputs = 1,
+    .params_size = 0, .fusable = true,
+    .init = NULL, .infer = matmul_infer, .run = matmul_run,
+};

@@ -1,0 +1,133 @@
+/* Sliding-window attributes and output sizes (see nn_window.h). */
+#include <string.h>
+
+#include "nn_window.h"
+
+static ember_status read_list(em_op_ctx* ctx, const char* name, uint32_t cap, int64_t lo,
+                              int64_t* out, uint32_t* count) {
+    const int64_t* v;
+    uint32_t n;
+    ember_status st = em_attr_ints(ctx, name, &v, &n);
+    if (st != EMBER_OK) return st;
+    if (n > cap)
+        return em_op_fail(ctx, EMBER_ERROR_UNSUPPORTED,
+                          "attribute '%s' has %u entries; at most %u (3 spatial dims) are supported",
+                          name, n, cap);
+    for (uint32_t i = 0; i < n; i++) {
+        if (v[i] < lo || v[i] > NN_ATTR_LIMIT)
+            return em_op_fail(ctx, EMBER_ERROR_INVALID_MODEL,
+                              "attribute '%s'[%u] must be in [%lld, %lld], got %lld", name, i,
+                              (long long)lo, (long long)NN_ATTR_LIMIT, (long long)v[i]);
+        out[i] = v[i];
+    }
+    *count = n;
+    return EMBER_OK;
+}
+
+ember_status nn_window_parse(em_op_ctx* ctx, nn_window_attrs* a) {
+    memset(a, 0, sizeof *a);
+    const char* pad;
+    ember_status st = em_attr_string(ctx, "auto_pad", "NOTSET", &pad);
+    if (st != EMBER_OK) return st;
+    if (strcmp(pad, "NOTSET") == 0) a->auto_pad = NN_PAD_NOTSET;
+    else if (strcmp(pad, "SAME_UPPER") == 0) a->auto_pad = NN_PAD_SAME_UPPER;
+    else if (strcmp(pad, "SAME_LOWER") == 0) a->auto_pad = NN_PAD_SAME_LOWER;
+    else if (strcmp(pad, "VALID") == 0) a->auto_pad = NN_PAD_VALID;
+    else
+        return em_op_fail(ctx, EMBER_ERROR_INVALID_MODEL,
+                          "attribute 'auto_pad' must be NOTSET, SAME_UPPER, SAME_LOWER or VALID, "
+                          "got '%s'", pad);
+    if ((st = read_list(ctx, "kernel_shape", NN_MAX_SPATIAL, 1, a->kernel, &a->n_kernel)) ||
+        (st = read_list(ctx, "strides", NN_MAX_SPATIAL, 1, a->strides, &a->n_strides)) ||
+        (st = read_list(ctx, "pads", 2 * NN_MAX_SPATIAL, 0, a->pads, &a->n_pads)) ||
+        (st = read_list(ctx, "dilations", NN_MAX_SPATIAL, 1, a->dilations, &a->n_dilations)))
+        return st;
+    if (a->n_pads % 2)
+        return em_op_fail(ctx, EMBER_ERROR_INVALID_MODEL,
+                          "attribute 'pads' must have 2 entries per spatial dim, got %u", a->n_pads);
+    return EMBER_OK;
+}
+
+static ember_status check_len(em_op_ctx* ctx, const char* name, uint32_t n, int want) {
+    if (n != 0 && n != (uint32_t)want)
+        return em_op_fail(ctx, EMBER_ERROR_INVALID_MODEL,
+                          "attribute '%s' has %u entries, expected %d for the input's spatial dims",
+                          name, n, want);
+    return EMBER_OK;
+}
+
+ember_status nn_window_check(em_op_ctx* ctx, const nn_window_attrs* a, int nsp) {
+    ember_status st;
+    if ((st = check_len(ctx, "kernel_shape", a->n_kernel, nsp)) ||
+        (st = check_len(ctx, "strides", a->n_strides, nsp)) ||
+        (st = check_len(ctx, "pads", a->n_pads, 2 * nsp)) ||
+        (st = check_len(ctx, "dilations", a->n_dilations, nsp)))
+        return st;
+    return EMBER_OK;
+}
+
+int64_t nn_stride(const nn_window_attrs* a, int i) { return a->n_strides ? a->strides[i] : 1; }
+int64_t nn_dilation(const nn_window_attrs* a, int i) {
+    return a->n_dilations ? a->dilations[i] : 1;
+}
+
+ember_status nn_window_forward(em_op_ctx* ctx, const nn_window_attrs* a, int nsp,
+                               const int64_t* in, const int64_t* kernel, bool ceil_mode,
+                               int64_t* out, ember_window* w) {
+    ember_status st = nn_window_check(ctx, a, nsp);
+    if (st != EMBER_OK) return st;
+    for (int i = 0; i < EMBER_WINDOW_DIMS; i++) {
+        w->image[i] = w->out[i] = w->kernel[i] = w->stride[i] = w->dilation[i] = 1;
+        w->pad[i] = w->pad_end[i] = 0;
+    }
+    for (int i = 0; i < nsp; i++) {
+        const int64_t n = in[i], k = kernel[i], s = nn_stride(a, i), d = nn_dilation(a, i);
+        if (n < 0 || n > NN_DIM_LIMIT || k < 1 || k > NN_ATTR_LIMIT)
+            return em_op_fail(ctx, EMBER_ERROR_SHAPE_MISMATCH,
+                              "spatial dim %d: input size %lld or kernel size %lld out of range", i,
+                              (long long)n, (long long)k);
+        const int64_t ek = (k - 1) * d + 1;
+        int64_t pb = 0, pe = 0, o;
+        if (a->auto_pad == NN_PAD_SAME_UPPER || a->auto_pad == NN_PAD_SAME_LOWER) {
+            o = (n + s - 1) / s;
+            int64_t total = (o - 1) * s + ek - n;
+            if (total < 0) total = 0;
+            pb = a->auto_pad == NN_PAD_SAME_UPPER ? total / 2 : total - total / 2;
+            pe = total - pb;
+        } else {
+            if (a->auto_pad == NN_PAD_NOTSET && a->n_pads) {
+                pb = a->pads[i];
+                pe = a->pads[i + nsp];
+            }
+            const int64_t span = n + pb + pe - ek;
+            if (span < 0)
+                return em_op_fail(ctx, EMBER_ERROR_SHAPE_MISMATCH,
+                                  "spatial dim %d: the window (kernel %lld, dilation %lld) spans %lld "
+                                  "but the padded input has only %lld",
+                                  i, (long long)k, (long long)d, (long long)ek,
+                                  (long long)(n + pb + pe));
+            if (ceil_mode) {
+                o = (span + s - 1) / s + 1;
+                if ((o - 1) * s >= n + pb) o--; /* last window would start in the end padding */
+            } else {
+                o = span / s + 1;
+            }
+        }
+        if (o < 1)
+            return em_op_fail(ctx, EMBER_ERROR_SHAPE_MISMATCH,
+                              "spatial dim %d: output size would be %lld (input %lld, kernel %lld, "
+                              "stride %lld, dilation %lld, pads %lld+%lld); must be >= 1",
+                              i, (long long)o, (long long)n, (long long)k, (long long)s,
+                              (long long)d, (long long)pb, (long long)pe);
+        out[i] = o;
+        const int j = EMBER_WINDOW_DIMS - nsp + i;
+        w->image[j] = (size_t)n;
+        w->out[j] = (size_t)o;
+        w->kernel[j] = (size_t)k;
+        w->stride[j] = (size_t)s;
+        w->dilation[j] = (size_t)d;
+        w->pad[j] = (ptrdiff_t)pb;
+        w->pad_end[j] = (ptrdiff_t)pe;
+    }
+    return EMBER_OK;
+}

@@ -1,0 +1,160 @@
+/* MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool (f32, NC + 1 to 3
+ * spatial dims). */
+#include <string.h>
+
+#include "nn_window.h"
+
+typedef struct pool_params {
+    nn_window_attrs win;
+    int64_t ceil_mode;
+    int64_t count_include_pad;
+} pool_params;
+
+static ember_status bool_attr(em_op_ctx* ctx, const char* name, int64_t* out) {
+    ember_status st = em_attr_int(ctx, name, 0, out);
+    if (st != EMBER_OK) return st;
+    if (*out != 0 && *out != 1)
+        return em_op_fail(ctx, EMBER_ERROR_INVALID_MODEL, "attribute '%s' must be 0 or 1, got %lld",
+                          name, (long long)*out);
+    return EMBER_OK;
+}
+
+static ember_status pool_init_common(em_op_ctx* ctx, pool_params* p) {
+    ember_status st = nn_window_parse(ctx, &p->win);
+    if (st != EMBER_OK) return st;
+    if (p->win.n_kernel == 0)
+        return em_op_fail(ctx, EMBER_ERROR_INVALID_MODEL, "attribute 'kernel_shape' is required");
+    return bool_attr(ctx, "ceil_mode", &p->ceil_mode);
+}
+
+static ember_status maxpool_init(em_op_ctx* ctx, void* params) {
+    pool_params* p = params;
+    ember_status st = pool_init_common(ctx, p);
+    if (st != EMBER_OK) return st;
+    int64_t order;
+    if ((st = bool_attr(ctx, "storage_order", &order))) return st;
+    if (ctx->n_outputs > 1)
+        return em_op_fail(ctx, EMBER_ERROR_UNSUPPORTED,
+                          "the optional Indices output of MaxPool is not supported (only output 0, Y)");
+    return EMBER_OK;
+}
+
+static ember_status avgpool_init(em_op_ctx* ctx, void* params) {
+    pool_params* p = params;
+    ember_status st = pool_init_common(ctx, p);
+    if (st != EMBER_OK) return st;
+    return bool_attr(ctx, "count_include_pad", &p->count_include_pad);
+}
+
+static ember_status pool_plan(em_op_ctx* ctx, ember_window* w, size_t* planes) {
+    const pool_params* p = ctx->params;
+    const em_value* x = ctx->inputs[0];
+    ember_status st = em_expect_dtype(ctx, 0, EMBER_DTYPE_F32);
+    if (st != EMBER_OK) return st;
+    const int rank = x->shape.rank;
+    if (rank < 3 || rank > 2 + NN_MAX_SPATIAL)
+        return em_op_fail(ctx, EMBER_ERROR_UNSUPPORTED,
+                          "input X must have rank 3 to 5 (N, C and 1 to 3 spatial dims), got rank %d",
+                          rank);
+    const int nsp = rank - 2;
+    if (p->win.n_kernel != (uint32_t)nsp)
+        return em_op_fail(ctx, EMBER_ERROR_INVALID_MODEL,
+                          "attribute 'kernel_shape' has %u entries, expected %d for input rank %d",
+                          p->win.n_kernel, nsp, rank);
+    int64_t out[NN_MAX_SPATIAL];
+    if ((st = nn_window_forward(ctx, &p->win, nsp, x->shape.dims + 2, p->win.kernel,
+                                p->ceil_mode != 0, out, w)))
+        return st;
+    em_value* y = ctx->outputs[0];
+    y->dtype = EMBER_DTYPE_F32;
+    y->shape = x->shape;
+    for (int i = 0; i < nsp; i++) y->shape.dims[2 + i] = out[i];
+    *planes = (size_t)(x->shape.dims[0] * x->shape.dims[1]);
+    return EMBER_OK;
+}
+
+static ember_status pool_infer(em_op_ctx* ctx) {
+    ember_window w;
+    size_t planes = 0;
+    return pool_plan(ctx, &w, &planes);
+}
+
+static ember_status maxpool_run(em_op_ctx* ctx) {
+    ember_window w;
+    size_t planes = 0;
+    ember_status st = pool_plan(ctx, &w, &planes);
+    if (st != EMBER_OK) return st;
+    ember_f32_maxpool_ref(planes, &w, ctx->inputs[0]->data, ctx->outputs[0]->data);
+    return EMBER_OK;
+}
+
+static ember_status avgpool_run(em_op_ctx* ctx) {
+    const pool_params* p = ctx->params;
+    ember_window w;
+    size_t planes = 0;
+    ember_status st = pool_plan(ctx, &w, &planes);
+    if (st != EMBER_OK) return st;
+    ember_f32_avgpool_ref(planes, &w, (int)p->count_include_pad, ctx->inputs[0]->data,
+                          ctx->outputs[0]->data);
+    return EMBER_OK;
+}
+
+const em_op_def em_op_max_pool = {
+    .name = "MaxPool", .min_inputs = 1, .max_inputs = 1, .min_outputs = 1, .max_outputs = 2,
+    .params_size = sizeof(pool_params), .fusable = false,
+    .init = maxpool_init, .infer = pool_infer, .run = maxpool_run,
+};
+
+const em_op_def em_op_average_pool = {
+    .name = "AveragePool", .min_inputs = 1, .max_inputs = 1, .min_outputs = 1, .max_outputs = 1,
+    .params_size = sizeof(pool_params), .fusable = false,
+    .init = avgpool_init, .infer = pool_infer, .run = avgpool_run,
+};
+
+/* ---------------- global pools ---------------- */
+
+static ember_status global_infer(em_op_ctx* ctx) {
+    const em_value* x = ctx->inputs[0];
+    ember_status st = em_expect_dtype(ctx, 0, EMBER_DTYPE_F32);
+    if (st != EMBER_OK) return st;
+    if (x->shape.rank < 3)
+        return em_op_fail(ctx, EMBER_ERROR_SHAPE_MISMATCH,
+                          "input X must have rank >= 3 (N, C and spatial dims), got rank %d",
+                          x->shape.rank);
+    em_value* y = ctx->outputs[0];
+    y->dtype = EMBER_DTYPE_F32;
+    y->shape = x->shape;
+    for (int i = 2; i < x->shape.rank; i++) {
+        if (x->shape.dims[i] < 1)
+            return em_op_fail(ctx, EMBER_ERROR_SHAPE_MISMATCH,
+                              "spatial dim %d of X is %lld; global pooling needs at least 1 element",
+                              i, (long long)x->shape.dims[i]);
+        y->shape.dims[i] = 1;
+    }
+    return EMBER_OK;
+}
+
+static ember_status global_run(em_op_ctx* ctx, bool max) {
+    const em_value* x = ctx->inputs[0];
+    const size_t planes = (size_t)(x->shape.dims[0] * x->shape.dims[1]);
+    size_t size = 1;
+    for (int i = 2; i < x->shape.rank; i++) size *= (size_t)x->shape.dims[i];
+    if (max) ember_f32_global_maxpool_ref(planes, size, x->data, ctx->outputs[0]->data);
+    else ember_f32_global_avgpool_ref(planes, size, x->data, ctx->outputs[0]->data);
+    return EMBER_OK;
+}
+
+static ember_status global_avg_run(em_op_ctx* ctx) { return global_run(ctx, false); }
+static ember_status global_max_run(em_op_ctx* ctx) { return global_run(ctx, true); }
+
+const em_op_def em_op_global_average_pool = {
+    .name = "GlobalAveragePool", .min_inputs = 1, .max_inputs = 1, .min_outputs = 1, .max_outputs = 1,
+    .params_size = 0, .fusable = false,
+    .init = NULL, .infer = global_infer, .run = global_avg_run,
+};
+
+const em_op_def em_op_global_max_pool = {
+    .name = "GlobalMaxPool", .min_inputs = 1, .max_inputs = 1, .min_outputs = 1, .max_outputs = 1,
+    .params_size = 0, .fusable = false,
+    .init = NULL, .infer = global_infer, .run = global_max_run,
+};
