@@ -110,7 +110,8 @@ typedef struct ember_session ember_session;
  * Zero means "no limit" for each field. */
 typedef struct ember_load_options {
     size_t struct_size;           /* sizeof(ember_load_options) */
-    uint64_t max_arena_bytes;     /* working memory of a session at batch 1 */
+    uint64_t max_arena_bytes;     /* working memory of any session (checked at load for
+                                     the default session, and at every session creation) */
     uint64_t max_tensor_elements; /* elements in any one tensor */
     uint32_t max_nodes;           /* nodes in the graph */
     uint32_t flags;               /* reserved, must be 0 */
@@ -212,7 +213,7 @@ typedef struct ember_session_options {
     /* Caller-supplied working memory, at least arena_bytes of
      * ember_session_plan_memory; NULL to let the session allocate it. It must
      * stay valid, and not be shared with another live session, until the
-     * session is freed. Any alignment is accepted (the session aligns inside). */
+     * session is freed. It must be 64-byte aligned. */
     void* arena;
     size_t arena_size;
 } ember_session_options;

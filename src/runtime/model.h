@@ -1,0 +1,31 @@
+/* Loading, planning and running: the pieces between the public API and the operators. */
+#ifndef EMBER_MODEL_H
+#define EMBER_MODEL_H
+
+#include "op.h"
+
+/* Hard cap on graph size, whatever the caller's limits: keeps the verifier and
+ * the planner bounded in time on hostile files. */
+#define EM_MAX_NODES (1u << 16)
+
+/* Verifies the image and fills m (which the caller frees with em_model_release
+ * on failure too). */
+ember_status em_model_verify_and_build(const uint8_t* base, size_t size, ember_model* m);
+
+/* Shapes, buffers and offsets of one session, computed without allocating the arena. */
+typedef struct em_plan {
+    em_value* values;           /* per tensor: dtype, resolved shape; data for constants */
+    uint64_t* offsets;          /* per tensor: arena offset, or UINT64_MAX (constants) */
+    uint64_t* scratch_offsets;  /* per node */
+    size_t* scratch_bytes;      /* per node */
+    uint64_t arena_bytes;
+    uint64_t naive_bytes;
+} em_plan;
+
+/* Resolves symbolic dims from options (NULL = defaults), infers every shape,
+ * checks the model's limits and assigns arena offsets. Sets the thread's error
+ * on failure. */
+ember_status em_plan_build(const ember_model* m, const ember_session_options* options, em_plan* plan);
+void em_plan_free(em_plan* plan);
+
+#endif

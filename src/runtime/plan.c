@@ -1,0 +1,230 @@
+/* Shape resolution and the memory planner. Every activation and every node's
+ * scratch is an interval of node indices [first, last] with a size; intervals
+ * are placed greedily, largest first, at the lowest arena offset that does not
+ * collide with an already placed interval alive at the same time. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+
+typedef struct item {
+    uint64_t size;
+    uint32_t first, last;
+    uint64_t* offset_out;
+} item;
+
+static int cmp_item(const void* a, const void* b) {
+    const item* x = a;
+    const item* y = b;
+    if (x->size != y->size) return x->size > y->size ? -1 : 1;
+    return x->first < y->first ? -1 : x->first > y->first;
+}
+
+static int cmp_by_offset(const void* a, const void* b) {
+    const item* x = *(const item* const*)a;
+    const item* y = *(const item* const*)b;
+    return *x->offset_out < *y->offset_out ? -1 : *x->offset_out > *y->offset_out;
+}
+
+static ember_status place(item* items, size_t n, uint64_t* arena) {
+    qsort(items, n, sizeof *items, cmp_item);
+    item** placed = malloc((n ? n : 1) * sizeof *placed);
+    item** live = malloc((n ? n : 1) * sizeof *live);
+    if (!placed || !live) {
+        free(placed);
+        free(live);
+        return em_error(EMBER_ERROR_OUT_OF_MEMORY, "out of memory planning the arena");
+    }
+    size_t n_placed = 0;
+    uint64_t top = 0;
+    for (size_t i = 0; i < n; i++) {
+        item* it = &items[i];
+        size_t n_live = 0;
+        for (size_t k = 0; k < n_placed; k++)
+            if (placed[k]->first <= it->last && it->first <= placed[k]->last) live[n_live++] = placed[k];
+        qsort(live, n_live, sizeof *live, cmp_by_offset);
+        uint64_t off = 0;
+        for (size_t k = 0; k < n_live; k++) {
+            uint64_t lo = *live[k]->offset_out, hi = lo + live[k]->size;
+            if (off + it->size <= lo) break;
+            if (hi > off) off = hi;
+        }
+        *it->offset_out = off;
+        if (off + it->size > top) top = off + it->size;
+        placed[n_placed++] = it;
+    }
+    free(placed);
+    free(live);
+    *arena = top;
+    return EMBER_OK;
+}
+
+static int64_t symbol_value(const ember_session_options* o, const char* name, uint32_t dim, bool* found) {
+    for (size_t i = 0; o && i < o->dim_count; i++) {
+        if (o->dim_names && o->dim_names[i] && strcmp(o->dim_names[i], name) == 0) {
+            *found = true;
+            return o->dim_values[i];
+        }
+    }
+    *found = false;
+    if (dim == 0 && o && o->batch_size > 0) return o->batch_size;
+    return 1;
+}
+
+void em_plan_free(em_plan* p) {
+    free(p->values);
+    free(p->offsets);
+    free(p->scratch_offsets);
+    free(p->scratch_bytes);
+    memset(p, 0, sizeof *p);
+}
+
+static ember_status resolve_inputs(const ember_model* m, const ember_session_options* o, em_plan* p) {
+    for (uint32_t i = 0; i < m->n_inputs; i++) {
+        const em_tensor* t = &m->tensors[m->inputs[i]];
+        em_value* v = &p->values[m->inputs[i]];
+        v->dtype = t->dtype;
+        v->shape = t->shape;
+        for (int32_t d = 0; d < t->shape.rank; d++) {
+            if (t->shape.dims[d] != -1) continue;
+            bool found;
+            int64_t val = symbol_value(o, t->dim_names[d], (uint32_t)d, &found);
+            if (val < 1)
+                return em_error(EMBER_ERROR_INVALID_ARGUMENT,
+                                "dimension '%s' of input '%s' is set to %lld; it must be >= 1",
+                                t->dim_names[d], t->name, (long long)val);
+            v->shape.dims[d] = val;
+        }
+        uint64_t n;
+        if (!em_shape_numel(&v->shape, &n) ||
+            (m->limits.max_tensor_elements && n > m->limits.max_tensor_elements)) {
+            char b[160];
+            return em_error(EMBER_ERROR_LIMIT_EXCEEDED, "input '%s' of shape %s is over the element limit",
+                            t->name, em_shape_str(&v->shape, b, sizeof b));
+        }
+    }
+    /* Values for names that match no symbol are a caller's mistake worth reporting. */
+    for (size_t k = 0; o && k < o->dim_count; k++) {
+        bool used = false;
+        if (!o->dim_names || !o->dim_names[k] || !o->dim_values)
+            return em_error(EMBER_ERROR_INVALID_ARGUMENT, "session option dim %zu has no name or value", k);
+        for (uint32_t i = 0; i < m->n_inputs && !used; i++) {
+            const em_tensor* t = &m->tensors[m->inputs[i]];
+            for (int32_t d = 0; d < t->shape.rank; d++)
+                if (t->dim_names[d] && strcmp(t->dim_names[d], o->dim_names[k]) == 0) used = true;
+        }
+        if (!used)
+            return em_error(EMBER_ERROR_NOT_FOUND, "no input has a symbolic dimension named '%s'",
+                            o->dim_names[k]);
+    }
+    return EMBER_OK;
+}
+
+static ember_status infer_all(const ember_model* m, em_plan* p) {
+    em_value* in[256];
+    em_value* out[256];
+    for (uint32_t i = 0; i < m->n_nodes; i++) {
+        const em_node* nd = &m->nodes[i];
+        if (nd->n_inputs > 256 || nd->n_outputs > 256)
+            return em_error(EMBER_ERROR_UNSUPPORTED, "node '%s' (%s) has more than 256 inputs or outputs",
+                            nd->name, nd->op_type);
+        for (uint32_t k = 0; k < nd->n_inputs; k++)
+            in[k] = nd->inputs[k] == EM_NONE ? NULL : &p->values[nd->inputs[k]];
+        for (uint32_t k = 0; k < nd->n_outputs; k++) out[k] = &p->values[nd->outputs[k]];
+        char msg[EM_MSG_CAP];
+        msg[0] = '\0';
+        ember_status st = em_node_infer(nd, in, out, &p->scratch_bytes[i], msg);
+        if (st != EMBER_OK)
+            return em_error(st, "node '%s' (%s): %s", nd->name, nd->op_type, msg);
+        for (uint32_t k = 0; k < nd->n_outputs; k++) {
+            uint64_t n;
+            em_shape_numel(&out[k]->shape, &n);
+            if (m->limits.max_tensor_elements && n > m->limits.max_tensor_elements)
+                return em_error(EMBER_ERROR_LIMIT_EXCEEDED,
+                                "node '%s' (%s): output '%s' has %llu elements, over the limit of %llu",
+                                nd->name, nd->op_type, m->tensors[nd->outputs[k]].name,
+                                (unsigned long long)n, (unsigned long long)m->limits.max_tensor_elements);
+        }
+    }
+    return EMBER_OK;
+}
+
+ember_status em_plan_build(const ember_model* m, const ember_session_options* o, em_plan* p) {
+    memset(p, 0, sizeof *p);
+    uint32_t nt = m->n_tensors, nn = m->n_nodes;
+    p->values = calloc(nt, sizeof *p->values);
+    p->offsets = malloc(nt * sizeof *p->offsets);
+    p->scratch_offsets = calloc(nn ? nn : 1, sizeof *p->scratch_offsets);
+    p->scratch_bytes = calloc(nn ? nn : 1, sizeof *p->scratch_bytes);
+    item* items = malloc(((size_t)nt + nn) * sizeof *items);
+    ember_status st = EMBER_OK;
+    if (!p->values || !p->offsets || !p->scratch_offsets || !p->scratch_bytes || !items) {
+        st = em_error(EMBER_ERROR_OUT_OF_MEMORY, "out of memory planning a session");
+        goto done;
+    }
+    for (uint32_t t = 0; t < nt; t++) {
+        p->offsets[t] = UINT64_MAX;
+        const em_tensor* e = &m->tensors[t];
+        if (e->data)
+            p->values[t] = (em_value){.dtype = e->dtype, .shape = e->shape,
+                                      .data = (void*)e->data, .quant = e->quant};
+        else
+            p->values[t].quant = e->quant;
+    }
+    if ((st = resolve_inputs(m, o, p)) != EMBER_OK) goto done;
+    if ((st = infer_all(m, p)) != EMBER_OK) goto done;
+
+    /* Lifetimes: from the producing node (inputs: 0) to the last reader;
+     * graph outputs live to the end. */
+    uint32_t* first = malloc(nt * sizeof *first);
+    uint32_t* last = malloc(nt * sizeof *last);
+    if (!first || !last) {
+        free(first);
+        free(last);
+        st = em_error(EMBER_ERROR_OUT_OF_MEMORY, "out of memory planning a session");
+        goto done;
+    }
+    for (uint32_t t = 0; t < nt; t++) {
+        const em_tensor* e = &m->tensors[t];
+        first[t] = e->producer == EM_NONE ? 0 : e->producer;
+        last[t] = e->is_output ? (nn ? nn - 1 : 0) : first[t];
+    }
+    for (uint32_t i = 0; i < nn; i++)
+        for (uint32_t k = 0; k < m->nodes[i].n_inputs; k++) {
+            uint32_t t = m->nodes[i].inputs[k];
+            if (t != EM_NONE && last[t] < i) last[t] = i;
+        }
+    size_t n_items = 0;
+    p->naive_bytes = 0;
+    for (uint32_t t = 0; t < nt; t++) {
+        const em_tensor* e = &m->tensors[t];
+        if (e->data || (!e->is_input && e->producer == EM_NONE)) continue; /* constant or unused */
+        uint64_t bytes = em_align_up(em_shape_count(&p->values[t].shape) *
+                                         ember_dtype_size(p->values[t].dtype), EM_ALIGN);
+        items[n_items++] = (item){.size = bytes, .first = first[t], .last = last[t],
+                                  .offset_out = &p->offsets[t]};
+        if (!em_add_u64(p->naive_bytes, bytes, &p->naive_bytes)) { p->naive_bytes = UINT64_MAX; break; }
+    }
+    for (uint32_t i = 0; i < nn; i++) {
+        uint64_t bytes = em_align_up(p->scratch_bytes[i], EM_ALIGN);
+        if (!bytes) continue;
+        items[n_items++] = (item){.size = bytes, .first = i, .last = i,
+                                  .offset_out = &p->scratch_offsets[i]};
+        if (!em_add_u64(p->naive_bytes, bytes, &p->naive_bytes)) { p->naive_bytes = UINT64_MAX; break; }
+    }
+    free(first);
+    free(last);
+    if (p->naive_bytes > (uint64_t)SIZE_MAX / 4) {
+        st = em_error(EMBER_ERROR_LIMIT_EXCEEDED, "the session's buffers add up to more memory than can be addressed");
+        goto done;
+    }
+    if ((st = place(items, n_items, &p->arena_bytes)) != EMBER_OK) goto done;
+    if (m->limits.max_arena_bytes && p->arena_bytes > m->limits.max_arena_bytes)
+        st = em_error(EMBER_ERROR_LIMIT_EXCEEDED,
+                      "a session needs %llu bytes of working memory, over the limit of %llu",
+                      (unsigned long long)p->arena_bytes, (unsigned long long)m->limits.max_arena_bytes);
+done:
+    free(items);
+    if (st != EMBER_OK) em_plan_free(p);
+    return st;
+}
