@@ -1,0 +1,24 @@
+#!/bin/sh
+# Installs what building (and, with "test", testing) ember needs on Debian 12.
+# As root it runs apt-get; otherwise it lists what is missing and how to install it.
+set -eu
+want="meson ninja-build gcc pkg-config"
+if [ "${1:-}" = test ]; then
+  want="$want libcmocka-dev python3-numpy clang libclang-rt-14-dev valgrind"
+fi
+missing=""
+for p in $want; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" = 0 ]; then
+  echo "installing:$missing"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # shellcheck disable=SC2086
+  apt-get install -y -qq --no-install-recommends $missing >/dev/null
+else
+  echo "missing packages:$missing" >&2
+  echo "install them with: sudo apt-get install$missing" >&2
+  exit 1
+fi
