@@ -1,0 +1,303 @@
+#!/usr/bin/python3
+"""Writes the small test models of tests/models/ with inputs and expected outputs.
+
+    /usr/bin/python3 scripts/make_test_models.py [out_dir]   (default tests/models)
+
+For each model M: M.ember, M.input.bin (graph inputs) and M.expected.bin
+(graph outputs, in graph output order), at batch 1; mlp also has
+mlp.batch3.input.bin / mlp.batch3.expected.bin.
+
+The .bin files are a sequence of records, read until end of file:
+
+    uint32_t name_len;           little-endian
+    char     name[name_len];     UTF-8, no NUL
+    uint32_t dtype;              ember_dtype number (1 = f32, 6 = i64, ...)
+    uint32_t rank;
+    int64_t  dims[rank];
+    uint8_t  data[];             numel * dtype size bytes, row-major, little-endian
+
+Expected outputs come from an implementation independent of ember: numpy in
+float64 (torch.nn.functional in float64 for Conv and pooling), rounded to
+float32 at the end. Everything is seeded: running the script twice writes
+identical files.
+"""
+import math
+import os
+import struct
+import sys
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "bindings", "python"))
+
+from ember.format import DTYPE_NAMES, NUMPY_DTYPES, ModelBuilder, dtype_number  # noqa: E402
+
+PRODUCER = "ember scripts/make_test_models.py"
+
+
+# ------------------------------------------------------------------ raw records
+
+def write_records(path, records):
+    """records: list of (name, numpy array)."""
+    out = bytearray()
+    for name, arr in records:
+        arr = np.asarray(arr)
+        num = dtype_number(arr.dtype)
+        arr = np.array(arr, dtype=NUMPY_DTYPES[num], order="C")
+        nb = name.encode("utf-8")
+        out += struct.pack("<I", len(nb)) + nb
+        out += struct.pack("<II", num, arr.ndim)
+        out += struct.pack("<%dq" % arr.ndim, *arr.shape)
+        out += arr.tobytes()
+    with open(path, "wb") as f:
+        f.write(out)
+
+
+def read_records(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    pos, out = 0, []
+    while pos < len(data):
+        (n,) = struct.unpack_from("<I", data, pos)
+        name = data[pos + 4:pos + 4 + n].decode("utf-8")
+        pos += 4 + n
+        num, rank = struct.unpack_from("<II", data, pos)
+        pos += 8
+        dims = struct.unpack_from("<%dq" % rank, data, pos)
+        pos += 8 * rank
+        dt = NUMPY_DTYPES[num]
+        count = int(np.prod(dims, dtype=np.int64))
+        arr = np.frombuffer(data, dtype=dt, count=count, offset=pos).reshape(dims).copy()
+        pos += count * dt.itemsize
+        out.append((name, arr))
+    return out
+
+
+# ------------------------------------------------------------ reference math
+
+def torch_f64():
+    import torch
+    import torch.nn.functional as F
+    torch.set_num_threads(1)
+    return torch, F
+
+
+def conv2d(x, w, b, stride=1, pad=1):
+    torch, F = torch_f64()
+    y = F.conv2d(torch.from_numpy(x.astype(np.float64)), torch.from_numpy(w.astype(np.float64)),
+                 torch.from_numpy(b.astype(np.float64)), stride=stride, padding=pad)
+    return y.numpy()
+
+
+def maxpool2d(x, k, s):
+    torch, F = torch_f64()
+    return F.max_pool2d(torch.from_numpy(x.astype(np.float64)), k, s).numpy()
+
+
+def relu(x):
+    return np.maximum(x, 0.0)
+
+
+def softmax(x, axis=-1):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def gemm(x, w, b):  # transB = 1
+    return x.astype(np.float64) @ w.astype(np.float64).T + b.astype(np.float64)
+
+
+def f32(x):
+    return np.asarray(x, dtype=np.float64).astype(np.float32)
+
+
+def init(rng, shape, fan_in, gain=1.0):
+    return (rng.standard_normal(shape) * gain / math.sqrt(fan_in)).astype(np.float32)
+
+
+# ------------------------------------------------------------------- models
+
+def make_mlp(out):
+    rng = np.random.default_rng(1001)
+    w1, b1 = init(rng, (32, 16), 16, 1.4), (rng.standard_normal(32) * 0.1).astype(np.float32)
+    w2, b2 = init(rng, (10, 32), 32), (rng.standard_normal(10) * 0.1).astype(np.float32)
+    b = ModelBuilder()
+    b.input("x", "f32", ["batch", 16])
+    b.constant("fc1.weight", w1)
+    b.constant("fc1.bias", b1)
+    b.constant("fc2.weight", w2)
+    b.constant("fc2.bias", b2)
+    b.node("Gemm", ["x", "fc1.weight", "fc1.bias"], ["h1"], name="fc1",
+           attrs={"transB": 1}, activation="relu")
+    b.node("Gemm", ["h1", "fc2.weight", "fc2.bias"], ["logits"], name="fc2", attrs={"transB": 1})
+    b.node("Softmax", ["logits"], ["probs"], name="softmax", attrs={"axis": -1})
+    b.output("probs")
+    b.metadata(name="mlp", version="1.0", producer=PRODUCER,
+               description="16 -> 32 (relu) -> 10 -> softmax; test model",
+               labels=["c%d" % i for i in range(10)])
+    b.save(os.path.join(out, "mlp.ember"))
+
+    def ref(x):
+        return f32(softmax(gemm(relu(gemm(x, w1, b1)), w2, b2)))
+
+    x1 = rng.standard_normal((1, 16)).astype(np.float32)
+    write_records(os.path.join(out, "mlp.input.bin"), [("x", x1)])
+    write_records(os.path.join(out, "mlp.expected.bin"), [("probs", ref(x1))])
+    x3 = rng.standard_normal((3, 16)).astype(np.float32)
+    write_records(os.path.join(out, "mlp.batch3.input.bin"), [("x", x3)])
+    write_records(os.path.join(out, "mlp.batch3.expected.bin"), [("probs", ref(x3))])
+
+
+def make_cnn(out):
+    rng = np.random.default_rng(1002)
+    w1, b1 = init(rng, (8, 3, 3, 3), 27, 1.4), (rng.standard_normal(8) * 0.1).astype(np.float32)
+    w2, b2 = init(rng, (16, 8, 3, 3), 72, 1.4), (rng.standard_normal(16) * 0.1).astype(np.float32)
+    w3, b3 = init(rng, (5, 16), 16), (rng.standard_normal(5) * 0.1).astype(np.float32)
+    b = ModelBuilder()
+    b.input("x", "f32", [1, 3, 16, 16])
+    for n, a in (("conv1.weight", w1), ("conv1.bias", b1), ("conv2.weight", w2),
+                 ("conv2.bias", b2), ("fc.weight", w3), ("fc.bias", b3)):
+        b.constant(n, a)
+    b.node("Conv", ["x", "conv1.weight", "conv1.bias"], ["c1"], name="conv1",
+           attrs={"kernel_shape": [3, 3], "pads": [1, 1, 1, 1], "strides": [1, 1],
+                  "dilations": [1, 1], "group": 1}, activation="relu")
+    b.node("MaxPool", ["c1"], ["p1"], name="pool1",
+           attrs={"kernel_shape": [2, 2], "strides": [2, 2]})
+    b.node("Conv", ["p1", "conv2.weight", "conv2.bias"], ["c2"], name="conv2",
+           attrs={"kernel_shape": [3, 3], "pads": [1, 1, 1, 1], "strides": [2, 2]})
+    b.node("Relu", ["c2"], ["r2"], name="relu2")
+    b.node("GlobalAveragePool", ["r2"], ["g"], name="gap")
+    b.node("Flatten", ["g"], ["f"], name="flatten", attrs={"axis": 1})
+    b.node("Gemm", ["f", "fc.weight", "fc.bias"], ["logits"], name="fc", attrs={"transB": 1})
+    b.output("logits")
+    b.metadata(name="cnn", version="1.0", producer=PRODUCER,
+               description="conv-relu, maxpool, conv stride 2, relu, global average pool, "
+                           "flatten, gemm; test model")
+    b.save(os.path.join(out, "cnn.ember"))
+
+    x = rng.standard_normal((1, 3, 16, 16)).astype(np.float32)
+    h = relu(conv2d(x, w1, b1, 1, 1))
+    h = maxpool2d(h, 2, 2)
+    h = relu(conv2d(h, w2, b2, 2, 1))
+    h = h.mean(axis=(2, 3)).reshape(1, 16)
+    y = f32(gemm(h, w3, b3))
+    write_records(os.path.join(out, "cnn.input.bin"), [("x", x)])
+    write_records(os.path.join(out, "cnn.expected.bin"), [("logits", y)])
+
+
+def make_deep(out, blocks=40):
+    rng = np.random.default_rng(1003)
+    b = ModelBuilder()
+    b.input("x", "f32", [1, 8, 32, 32])
+    x = rng.standard_normal((1, 8, 32, 32)).astype(np.float32)
+    h = x.astype(np.float64)
+    prev = "x"
+    for i in range(blocks):
+        w = init(rng, (8, 8, 3, 3), 72, 0.3)
+        bias = (rng.standard_normal(8) * 0.02).astype(np.float32)
+        wn, bn = b.constant("block%d.conv.weight" % i, w), b.constant("block%d.conv.bias" % i, bias)
+        c = "block%d.conv" % i
+        o = "block%d.out" % i if i < blocks - 1 else "y"
+        b.node("Conv", [prev, wn, bn], [c], name=c,
+               attrs={"kernel_shape": [3, 3], "pads": [1, 1, 1, 1]}, activation="relu")
+        b.node("Add", [c, prev], [o], name="block%d.add" % i)
+        h = relu(conv2d(h, w, bias, 1, 1)) + h
+        prev = o
+    b.output("y")
+    b.metadata(name="deep", version="1.0", producer=PRODUCER,
+               description="%d residual blocks of conv3x3(8->8)+relu and add; memory planner "
+                           "test: the naive sum of activations is far above what is live at "
+                           "once" % blocks)
+    b.save(os.path.join(out, "deep.ember"))
+    assert np.abs(h).max() < 1e3
+    write_records(os.path.join(out, "deep.input.bin"), [("x", x)])
+    write_records(os.path.join(out, "deep.expected.bin"), [("y", f32(h))])
+
+
+def make_ops(out):
+    """Many op kinds in one graph (ONNX semantics: ReduceMean with an axes
+    attribute as up to opset 17; Gelu as in opset 20, approximate="none")."""
+    rng = np.random.default_rng(1004)
+    shape_c = np.array([1, 3, 8], np.int64)
+    cat_c = rng.standard_normal((1, 3, 8)).astype(np.float32)
+    starts, ends = np.array([1, 0], np.int64), np.array([5, 8], np.int64)
+    axes, steps = np.array([1, 2], np.int64), np.array([1, 2], np.int64)
+    ln_scale = (1.0 + 0.2 * rng.standard_normal(4)).astype(np.float32)
+    ln_bias = (0.1 * rng.standard_normal(4)).astype(np.float32)
+    wm = init(rng, (4, 6), 4)
+    cond = rng.random((4, 6)) < 0.5
+    gidx = np.array([3, 0, -3], np.int64)
+
+    b = ModelBuilder()
+    b.input("x", "f32", [1, 4, 6])
+    for n, a in (("shape", shape_c), ("cat", cat_c), ("starts", starts), ("ends", ends),
+                 ("axes", axes), ("steps", steps), ("ln.scale", ln_scale), ("ln.bias", ln_bias),
+                 ("mm.weight", wm), ("cond", cond), ("gather.indices", gidx)):
+        b.constant(n, a)
+    b.tensor("half", "f16")
+    b.node("Transpose", ["x"], ["t"], name="transpose", attrs={"perm": [0, 2, 1]})
+    b.node("Reshape", ["t", "shape"], ["r"], name="reshape")
+    b.node("Concat", ["r", "cat"], ["c"], name="concat", attrs={"axis": 1})
+    b.node("Slice", ["c", "starts", "ends", "axes", "steps"], ["s"], name="slice")
+    b.node("Sigmoid", ["s"], ["sg"], name="sigmoid")
+    b.node("Mul", ["s", "sg"], ["silu"], name="mul_silu")
+    b.node("ReduceMean", ["silu"], ["mean"], name="reduce_mean", attrs={"axes": [2], "keepdims": 1})
+    b.node("Mul", ["silu", "mean"], ["scaled"], name="mul_broadcast")
+    b.node("LayerNormalization", ["scaled", "ln.scale", "ln.bias"], ["ln"], name="layer_norm",
+           attrs={"axis": -1, "epsilon": 1e-5})
+    b.node("MatMul", ["ln", "mm.weight"], ["mm"], name="matmul")
+    b.node("Gelu", ["mm"], ["gelu"], name="gelu")
+    b.node("Where", ["cond", "gelu", "mm"], ["where"], name="where")
+    b.node("Gather", ["where", "gather.indices"], ["gathered"], name="gather", attrs={"axis": 1})
+    b.node("Cast", ["gathered"], ["half"], name="to_f16", attrs={"to": 10})
+    b.node("Cast", ["half"], ["out"], name="to_f32", attrs={"to": 1})
+    b.output("out")
+    b.output("mean")
+    b.metadata(name="ops", version="1.0", producer=PRODUCER,
+               description="Transpose, Reshape, Concat, Slice, Sigmoid, Mul, ReduceMean, "
+                           "LayerNormalization, MatMul, Gelu, Where, Gather, Cast; test model")
+    b.save(os.path.join(out, "ops.ember"))
+
+    x = rng.standard_normal((1, 4, 6)).astype(np.float32)
+    v = x.astype(np.float64).transpose(0, 2, 1).reshape(1, 3, 8)
+    v = np.concatenate([v, cat_c.astype(np.float64)], axis=1)[:, 1:5, 0:8:2]
+    v = v * (1.0 / (1.0 + np.exp(-v)))
+    mean = v.mean(axis=2, keepdims=True)
+    v = v * mean
+    mu, var = v.mean(axis=-1, keepdims=True), v.var(axis=-1, keepdims=True)
+    v = (v - mu) / np.sqrt(var + 1e-5) * ln_scale + ln_bias
+    mm = v @ wm.astype(np.float64)
+    erf = np.vectorize(math.erf)
+    gelu = 0.5 * mm * (1.0 + erf(mm / math.sqrt(2.0)))
+    w = np.where(cond, gelu, mm)
+    g = np.take(w, np.where(gidx < 0, gidx + w.shape[1], gidx), axis=1)
+    g32 = f32(g)
+    outv = g32.astype(np.float16).astype(np.float32)
+    # the f32 -> f16 rounding must not sit on a tie that float error could flip
+    lo = np.abs(g32.astype(np.float16).astype(np.float64) - g32)
+    ulp = np.spacing(np.abs(g32).astype(np.float16)).astype(np.float64)
+    assert np.all(np.abs(lo - ulp / 2) > 1e-3 * ulp), "f16 rounding too close to a tie"
+    write_records(os.path.join(out, "ops.input.bin"), [("x", x)])
+    write_records(os.path.join(out, "ops.expected.bin"), [("out", outv), ("mean", f32(mean))])
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "tests", "models")
+    os.makedirs(out, exist_ok=True)
+    make_mlp(out)
+    make_cnn(out)
+    make_deep(out)
+    make_ops(out)
+    total = 0
+    for f in sorted(os.listdir(out)):
+        if f.endswith((".ember", ".bin")):
+            size = os.path.getsize(os.path.join(out, f))
+            total += size
+            print("%-28s %8d bytes" % (f, size))
+    print("total %d bytes" % total)
+    assert total < 2 * 1024 * 1024
+
+
+if __name__ == "__main__":
+    main()
