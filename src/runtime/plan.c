@@ -175,7 +175,8 @@ ember_status em_plan_build(const ember_model* m, const ember_session_options* o,
     if ((st = infer_all(m, p)) != EMBER_OK) goto done;
 
     /* Lifetimes: from the producing node (inputs: 0) to the last reader;
-     * graph outputs live to the end. */
+     * graph outputs live to the end, and so do graph inputs, which keep their
+     * values between runs. */
     uint32_t* first = malloc(nt * sizeof *first);
     uint32_t* last = malloc(nt * sizeof *last);
     if (!first || !last) {
@@ -187,7 +188,7 @@ ember_status em_plan_build(const ember_model* m, const ember_session_options* o,
     for (uint32_t t = 0; t < nt; t++) {
         const em_tensor* e = &m->tensors[t];
         first[t] = e->producer == EM_NONE ? 0 : e->producer;
-        last[t] = e->is_output ? (nn ? nn - 1 : 0) : first[t];
+        last[t] = e->is_output || e->is_input ? (nn ? nn - 1 : 0) : first[t];
     }
     for (uint32_t i = 0; i < nn; i++)
         for (uint32_t k = 0; k < m->nodes[i].n_inputs; k++) {

@@ -115,17 +115,29 @@ static ember_status check_sections(reader* r) {
                        i, section_name(s->kind), (unsigned long long)s->offset,
                        (unsigned long long)s->size, (unsigned long long)table_end,
                        (unsigned long long)r->size);
-        if (s->kind <= EMF_SECTION_KIND_MAX) {
-            if (r->sec[s->kind]) return bad("section %s appears twice", section_name(s->kind));
-            r->sec[s->kind] = s;
-        } /* unknown kinds come from a newer minor version: skipped */
+        for (uint32_t k = 0; k < i; k++)
+            if (table[k].kind == s->kind)
+                return bad("section kind %u (%s) appears twice", s->kind, section_name(s->kind));
+        /* unknown kinds come from a newer minor version: checked for placement, then skipped */
+        if (s->kind <= EMF_SECTION_KIND_MAX) r->sec[s->kind] = s;
         sorted[i] = s;
     }
     qsort(sorted, h->section_count, sizeof sorted[0], cmp_section_offset);
-    for (uint32_t i = 1; i < h->section_count; i++)
-        if (sorted[i - 1]->offset + sorted[i - 1]->size > sorted[i]->offset)
-            return bad("sections %s and %s overlap", section_name(sorted[i - 1]->kind),
-                       section_name(sorted[i]->kind));
+    /* Empty sections occupy no bytes; the bytes in no section must be zero. */
+    uint64_t covered = table_end;
+    const emf_section* prev = NULL;
+    for (uint32_t i = 0; i < h->section_count; i++) {
+        const emf_section* s = sorted[i];
+        if (s->size == 0) continue;
+        if (prev && s->offset < covered)
+            return bad("sections %s and %s overlap", section_name(prev->kind), section_name(s->kind));
+        for (uint64_t b = covered; b < s->offset; b++)
+            if (r->base[b] != 0) return bad("padding byte at offset %llu is not zero", (unsigned long long)b);
+        covered = s->offset + s->size;
+        prev = s;
+    }
+    for (uint64_t b = covered; b < r->size; b++)
+        if (r->base[b] != 0) return bad("padding byte at offset %llu is not zero", (unsigned long long)b);
     static const uint32_t required[] = {EMF_SECTION_STRINGS, EMF_SECTION_TENSORS, EMF_SECTION_NODES,
                                         EMF_SECTION_INDICES, EMF_SECTION_GRAPH};
     for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
@@ -143,6 +155,8 @@ static ember_status check_sections(reader* r) {
         if (s && s->size % records[i].record != 0)
             return bad("section %s is %llu bytes, not a multiple of its %u-byte records",
                        section_name(s->kind), (unsigned long long)s->size, records[i].record);
+        if (s && s->size / records[i].record >= EMF_NONE)
+            return bad("section %s holds more than %u records", section_name(s->kind), EMF_NONE - 1);
     }
     const emf_section* st = r->sec[EMF_SECTION_STRINGS];
     r->strings = (const char*)(r->base + st->offset);
@@ -566,17 +580,23 @@ static ember_status init_operators(ember_model* m) {
     size_t used = 0;
     uint32_t missing = 0;
     size_t params_total = 0;
+    const char* seen[32];
+    uint32_t n_seen = 0;
     for (uint32_t i = 0; i < m->n_nodes; i++) {
         em_node* nd = &m->nodes[i];
         nd->op = em_op_find(nd->op_type);
-        if (!nd->op) {
-            if (used < sizeof list)
-                used += (size_t)snprintf(list + used, sizeof list - used, "%s%s (node '%s')",
-                                         missing ? ", " : "", nd->op_type, nd->name);
-            missing++;
+        if (nd->op) {
+            params_total += em_align_up(nd->op->params_size, 16);
             continue;
         }
-        params_total += em_align_up(nd->op->params_size, 16);
+        uint32_t k = 0;
+        while (k < n_seen && strcmp(seen[k], nd->op_type) != 0) k++;
+        if (k < n_seen) continue; /* this op type is listed already */
+        if (n_seen < 32) seen[n_seen++] = nd->op_type;
+        if (used < sizeof list)
+            used += (size_t)snprintf(list + used, sizeof list - used, "%s%s (node '%s')",
+                                     missing ? ", " : "", nd->op_type, nd->name);
+        missing++;
     }
     if (missing)
         return em_error(EMBER_ERROR_UNSUPPORTED, "unsupported operator%s: %s", missing > 1 ? "s" : "",

@@ -1,0 +1,114 @@
+/* Add, Sub, Mul, Div, Pow with numpy broadcasting.
+ * Add/Sub/Mul/Div: f32, i32, i64 (both inputs the same dtype; integers wrap,
+ * integer Div truncates toward zero and fails on a zero divisor).
+ * Pow: f32 base; f32, i32 or i64 exponent. */
+#include "ew_common.h"
+
+typedef struct binary_params {
+    ember_binary_op op;
+} binary_params;
+
+static ember_status binary_init_op(void* params, ember_binary_op op) {
+    ((binary_params*)params)->op = op;
+    return EMBER_OK;
+}
+
+static ember_status add_init(em_op_ctx* ctx, void* p) { (void)ctx; return binary_init_op(p, EMBER_BINARY_ADD); }
+static ember_status sub_init(em_op_ctx* ctx, void* p) { (void)ctx; return binary_init_op(p, EMBER_BINARY_SUB); }
+static ember_status mul_init(em_op_ctx* ctx, void* p) { (void)ctx; return binary_init_op(p, EMBER_BINARY_MUL); }
+static ember_status div_init(em_op_ctx* ctx, void* p) { (void)ctx; return binary_init_op(p, EMBER_BINARY_DIV); }
+static ember_status pow_init(em_op_ctx* ctx, void* p) { (void)ctx; return binary_init_op(p, EMBER_BINARY_POW); }
+
+static ember_status binary_infer(em_op_ctx* ctx) {
+    const binary_params* p = ctx->params;
+    const em_value* a = ctx->inputs[0];
+    const em_value* b = ctx->inputs[1];
+    ember_status st;
+    if (p->op == EMBER_BINARY_POW) {
+        if ((st = ew_expect_dtypes(ctx, 0, EW_DT(EMBER_DTYPE_F32), "f32")) ||
+            (st = ew_expect_dtypes(ctx, 1,
+                                   EW_DT(EMBER_DTYPE_F32) | EW_DT(EMBER_DTYPE_I32) |
+                                       EW_DT(EMBER_DTYPE_I64),
+                                   "f32, i32 or i64")))
+            return st;
+    } else {
+        if ((st = ew_expect_dtypes(ctx, 0,
+                                   EW_DT(EMBER_DTYPE_F32) | EW_DT(EMBER_DTYPE_I32) |
+                                       EW_DT(EMBER_DTYPE_I64),
+                                   "f32, i32 or i64")))
+            return st;
+        if (b->dtype != a->dtype)
+            return em_op_fail(ctx, EMBER_ERROR_DTYPE_MISMATCH,
+                              "both inputs must have the same dtype: input 0 is %s, input 1 is %s",
+                              ember_dtype_name(a->dtype), ember_dtype_name(b->dtype));
+    }
+    em_shape out;
+    if ((st = ew_broadcast_inputs(ctx, 0, 2, &out))) return st;
+    ctx->outputs[0]->dtype = a->dtype;
+    ctx->outputs[0]->shape = out;
+    return EMBER_OK;
+}
+
+static ember_status binary_run(em_op_ctx* ctx) {
+    const binary_params* p = ctx->params;
+    const em_value* a = ctx->inputs[0];
+    const em_value* b = ctx->inputs[1];
+    em_value* y = ctx->outputs[0];
+    const em_shape* shapes[2] = {&a->shape, &b->shape};
+    ew_rows r;
+    ew_rows_init(&r, 2, shapes, &y->shape);
+    if (r.rows == 0) return EMBER_OK;
+
+    if (p->op == EMBER_BINARY_DIV && a->dtype != EMBER_DTYPE_F32) {
+        const size_t nb = em_shape_count(&b->shape);
+        const size_t zeros = a->dtype == EMBER_DTYPE_I32 ? ember_i32_count_zeros_ref(nb, b->data)
+                                                         : ember_i64_count_zeros_ref(nb, b->data);
+        if (zeros)
+            return em_op_fail(ctx, EMBER_ERROR_RUNTIME,
+                              "integer division by zero (%zu of the %zu divisors are 0)", zeros,
+                              nb);
+    }
+
+    for (size_t row = 0; row < r.rows; row++, ew_rows_next(&r)) {
+        const size_t oy = row * r.inner;
+        if (a->dtype == EMBER_DTYPE_F32) {
+            const float* pa = (const float*)a->data + r.off[0];
+            float* py = (float*)y->data + oy;
+            switch (b->dtype) {
+            case EMBER_DTYPE_I32:
+                ember_f32_pow_i32_ref(r.inner, pa, r.inc[0], (const int32_t*)b->data + r.off[1],
+                                      r.inc[1], py);
+                break;
+            case EMBER_DTYPE_I64:
+                ember_f32_pow_i64_ref(r.inner, pa, r.inc[0], (const int64_t*)b->data + r.off[1],
+                                      r.inc[1], py);
+                break;
+            default:
+                ember_f32_binary_ref(p->op, r.inner, pa, r.inc[0],
+                                     (const float*)b->data + r.off[1], r.inc[1], py);
+            }
+        } else if (a->dtype == EMBER_DTYPE_I32) {
+            ember_i32_binary_ref(p->op, r.inner, (const int32_t*)a->data + r.off[0], r.inc[0],
+                                 (const int32_t*)b->data + r.off[1], r.inc[1],
+                                 (int32_t*)y->data + oy);
+        } else {
+            ember_i64_binary_ref(p->op, r.inner, (const int64_t*)a->data + r.off[0], r.inc[0],
+                                 (const int64_t*)b->data + r.off[1], r.inc[1],
+                                 (int64_t*)y->data + oy);
+        }
+    }
+    return EMBER_OK;
+}
+
+#define BINARY_DEF(sym, NAME, INIT)                                                             \
+    const em_op_def sym = {                                                                     \
+        .name = NAME, .min_inputs = 2, .max_inputs = 2, .min_outputs = 1, .max_outputs = 1,     \
+        .params_size = sizeof(binary_params), .fusable = false,                                 \
+        .init = INIT, .infer = binary_infer, .run = binary_run,                                 \
+    }
+
+BINARY_DEF(em_op_add, "Add", add_init);
+BINARY_DEF(em_op_sub, "Sub", sub_init);
+BINARY_DEF(em_op_mul, "Mul", mul_init);
+BINARY_DEF(em_op_div, "Div", div_init);
+BINARY_DEF(em_op_pow, "Pow", pow_init);
