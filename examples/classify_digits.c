@@ -5,6 +5,7 @@
  *   cc classify_digits.c $(pkg-config --cflags --libs ember) -o classify_digits
  *   ./classify_digits models/digits.ember models/digits_test.bin
  */
+#define _POSIX_C_SOURCE 200809L
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
