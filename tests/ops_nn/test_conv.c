@@ -430,6 +430,25 @@ static void test_conv_transpose_hand(void** state) {
     const float want[5] = {1, 1, 3, 2, 2};
     oh_assert_close(n.out[0].data, want, 5, 0, 0);
     oh_free(&n);
+
+    /* ONNX test_convtranspose_pads */
+    float x9[9];
+    for (int i = 0; i < 9; i++) x9[i] = (float)i;
+    float ones[18];
+    for (int i = 0; i < 18; i++) ones[i] = 1.0f;
+    const int64_t st2[2] = {3, 2}, pads[4] = {1, 2, 1, 2};
+    oh_begin(&n, "ConvTranspose", 1);
+    oh_ints(&n, "strides", 2, st2);
+    oh_ints(&n, "pads", 4, pads);
+    oh_input(&n, EMBER_DTYPE_F32, OH_SHAPE(1, 1, 3, 3), x9);
+    oh_constant(&n, EMBER_DTYPE_F32, OH_SHAPE(1, 2, 3, 3), ones);
+    assert_int_equal(oh_run(&n), EMBER_OK);
+    const em_shape ws = OH_SHAPE(1, 2, 7, 3);
+    assert_true(em_shape_equal(&n.out[0].shape, &ws));
+    const float plane[21] = {1, 1, 3, 1, 1, 3, 7, 4, 9, 7, 4, 9, 7, 4, 9, 13, 7, 15, 13, 7, 15};
+    oh_assert_close(n.out[0].data, plane, 21, 0, 0);
+    oh_assert_close((const float*)n.out[0].data + 21, plane, 21, 0, 0);
+    oh_free(&n);
 }
 
 static void test_conv_transpose_sweep(void** state) {

@@ -40,6 +40,12 @@ static ember_status batchnorm_init(em_op_ctx* ctx, void* params) {
         return em_op_fail(ctx, EMBER_ERROR_UNSUPPORTED,
                           "training_mode=%lld is not supported (inference only: training_mode=0)",
                           (long long)training);
+    int64_t spatial;
+    if ((st = em_attr_int(ctx, "spatial", 1, &spatial))) return st;
+    if (spatial != 1)
+        return em_op_fail(ctx, EMBER_ERROR_UNSUPPORTED,
+                          "spatial=%lld (per-activation statistics, opset < 9) is not supported; "
+                          "only spatial=1", (long long)spatial);
     if (ctx->n_outputs > 1)
         return em_op_fail(ctx, EMBER_ERROR_UNSUPPORTED,
                           "has %u outputs; the running mean/var outputs exist only in training mode, "
