@@ -15,10 +15,11 @@ for f in include/ember.h; do
 done
 find "$tmp" -name 'libember.so.*' | grep -q . || { echo "libember.so was not installed" >&2; exit 1; }
 find "$tmp" -name 'libember.a' | grep -q . || { echo "libember.a was not installed" >&2; exit 1; }
-export PKG_CONFIG_PATH="$pcdir"
-flags=$(pkg-config --define-prefix --cflags --libs ember)
+# The staged tree stands for the prefix: pkg-config prefixes its paths with the sysroot.
+export PKG_CONFIG_PATH="$pcdir" PKG_CONFIG_SYSROOT_DIR="$tmp"
+flags=$(pkg-config --cflags --libs ember)
 cc -std=c11 -Wall -Wextra -Werror "$src/examples/classify_digits.c" $flags -o "$tmp/classify_digits"
-libdir=$(pkg-config --define-prefix --variable=libdir ember)
+libdir=$(pkg-config --variable=libdir ember)  # already under the sysroot
 # the installed SONAME follows the major version
 readelf -d "$libdir"/libember.so | grep -q 'SONAME.*libember.so.0' || { echo "missing SONAME" >&2; exit 1; }
 LD_LIBRARY_PATH="$libdir" "$tmp/classify_digits" "$src/models/digits.ember" "$src/models/digits_test.bin" > "$tmp/out.txt"
