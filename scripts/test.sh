@@ -15,6 +15,6 @@ echo "== ASan + UBSan build and test"
 [ -f build-asan/build.ninja ] || CC=clang meson setup build-asan --buildtype=debug -Db_sanitize=address,undefined \
   -Db_lundef=false -Dwerror=true >/dev/null
 ninja -C build-asan
-UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
+UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
   meson test -C build-asan --print-errorlogs --num-processes 2 --no-suite install
 echo "== all tests passed"

@@ -18,7 +18,13 @@ typedef struct counts {
 /* Loads the image; if it loads, runs it with zeroed inputs. */
 static int try_image(const unsigned char* img, size_t size, counts* c) {
     ember_model* m = NULL;
-    ember_status st = ember_model_load_memory(img, size, NULL, &m);
+    /* Limits keep a damaged dimension from asking for (and then computing
+     * over) gigabytes; that such a plan is refused is itself tested. */
+    ember_load_options lo;
+    ember_load_options_init(&lo);
+    lo.max_arena_bytes = 256u << 20;
+    lo.max_tensor_elements = 1u << 24;
+    ember_status st = ember_model_load_memory(img, size, &lo, &m);
     if (st != EMBER_OK) {
         if (ember_last_error()[0] == '\0') {
             fprintf(stderr, "refused with status %d but no message\n", st);

@@ -251,6 +251,17 @@ static void test_limits(void** state) {
     assert_int_equal(ember_session_create(m, &o, &s), EMBER_ERROR_LIMIT_EXCEEDED);
     assert_null(s);
     ember_model_free(m);
+    /* without limits, an absurd batch fails cleanly as out of memory or over the limit */
+    m = load("mlp.ember");
+    o.batch_size = (int64_t)1 << 42;
+    ember_status st = ember_session_create(m, &o, &s);
+    assert_true(st == EMBER_ERROR_OUT_OF_MEMORY || st == EMBER_ERROR_LIMIT_EXCEEDED);
+    assert_null(s);
+    o.batch_size = INT64_MAX;
+    st = ember_session_create(m, &o, &s);
+    assert_true(st == EMBER_ERROR_LIMIT_EXCEEDED);
+    assert_non_null(strstr(ember_last_error(), "too large"));
+    ember_model_free(m);
 }
 
 static void test_memory_plan(void** state) {

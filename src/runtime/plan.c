@@ -95,13 +95,17 @@ static ember_status resolve_inputs(const ember_model* m, const ember_session_opt
                                 t->dim_names[d], t->name, (long long)val);
             v->shape.dims[d] = val;
         }
-        uint64_t n;
-        if (!em_shape_numel(&v->shape, &n) ||
-            (m->limits.max_tensor_elements && n > m->limits.max_tensor_elements)) {
-            char b[160];
-            return em_error(EMBER_ERROR_LIMIT_EXCEEDED, "input '%s' of shape %s is over the element limit",
-                            t->name, em_shape_str(&v->shape, b, sizeof b));
-        }
+        uint64_t n, bytes;
+        char b[160];
+        if (!em_shape_numel(&v->shape, &n) || !em_mul_u64(n, ember_dtype_size(v->dtype), &bytes) ||
+            bytes > (uint64_t)SIZE_MAX / 4)
+            return em_error(EMBER_ERROR_LIMIT_EXCEEDED, "input '%s' of shape %s is too large", t->name,
+                            em_shape_str(&v->shape, b, sizeof b));
+        if (m->limits.max_tensor_elements && n > m->limits.max_tensor_elements)
+            return em_error(EMBER_ERROR_LIMIT_EXCEEDED,
+                            "input '%s' of shape %s has %llu elements, over the limit of %llu", t->name,
+                            em_shape_str(&v->shape, b, sizeof b), (unsigned long long)n,
+                            (unsigned long long)m->limits.max_tensor_elements);
     }
     /* Values for names that match no symbol are a caller's mistake worth reporting. */
     for (size_t k = 0; o && k < o->dim_count; k++) {
