@@ -282,6 +282,22 @@ def make_ops(out):
     write_records(os.path.join(out, "ops.expected.bin"), [("out", outv), ("mean", f32(mean))])
 
 
+def make_gather(out):
+    """Gather with run-time indices: an out-of-range index must fail at run,
+    naming the node, without writing the output."""
+    b = ModelBuilder()
+    b.input("data", "f32", [4, 3])
+    b.input("indices", "i64", [2])
+    b.node("Gather", ["data", "indices"], ["rows"], name="pick_rows", attrs={"axis": 0})
+    b.output("rows")
+    b.metadata(name="gather")
+    b.save(os.path.join(out, "gather.ember"))
+    data = np.arange(12, dtype=np.float32).reshape(4, 3)
+    idx = np.array([3, -4], dtype=np.int64)
+    write_records(os.path.join(out, "gather.input.bin"), [("data", data), ("indices", idx)])
+    write_records(os.path.join(out, "gather.expected.bin"), [("rows", data[idx])])
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "tests", "models")
     os.makedirs(out, exist_ok=True)
@@ -289,6 +305,7 @@ def main():
     make_cnn(out)
     make_deep(out)
     make_ops(out)
+    make_gather(out)
     total = 0
     for f in sorted(os.listdir(out)):
         if f.endswith((".ember", ".bin")):

@@ -11,6 +11,11 @@ echo "== build (-Werror) and test"
 ninja -C build-test
 meson test -C build-test --print-errorlogs --num-processes 2
 
+echo "== valgrind (memory errors and leaks) on the C tests"
+vg="valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect -q"
+meson test -C build-test --print-errorlogs --wrap="$vg" session verifier threads
+meson test -C build-test --print-errorlogs --wrap="$vg" --suite ops
+
 echo "== ASan + UBSan build and test"
 [ -f build-asan/build.ninja ] || CC=clang meson setup build-asan --buildtype=debug -Db_sanitize=address,undefined \
   -Db_lundef=false -Dwerror=true >/dev/null

@@ -118,6 +118,40 @@ static void test_ops_reference(void** state) {
     run_reference("ops.ember", "ops", 0);
 }
 
+static void test_gather_reference(void** state) {
+    (void)state;
+    run_reference("gather.ember", "gather", 0);
+}
+
+/* An operator failing on data names the node, and writes no output. */
+static void test_runtime_error_names_node(void** state) {
+    (void)state;
+    ember_model* m = load("gather.ember");
+    ember_session* s;
+    assert_int_equal(ember_session_create(m, NULL, &s), EMBER_OK);
+    float data[12] = {0};
+    int64_t data_dims[2] = {4, 3}, idx_dims[1] = {2}, idx[2] = {1, 7};
+    assert_int_equal(ember_session_set_input(s, 0, EMBER_DTYPE_F32, data_dims, 2, data, sizeof data), EMBER_OK);
+    assert_int_equal(ember_session_set_input(s, 1, EMBER_DTYPE_I64, idx_dims, 1, idx, sizeof idx), EMBER_OK);
+    float out[6];
+    memset(out, 0x5a, sizeof out);
+    unsigned char sentinel[sizeof out];
+    memcpy(sentinel, out, sizeof out);
+    assert_int_equal(ember_session_bind_output(s, 0, out, sizeof out), EMBER_OK);
+    assert_int_equal(ember_session_run(s), EMBER_ERROR_RUNTIME);
+    const char* msg = ember_last_error();
+    if (!strstr(msg, "node 'pick_rows' (Gather)") || !strstr(msg, "7"))
+        fail_msg("message does not name the node and the index: %s", msg);
+    assert_memory_equal(out, sentinel, sizeof out);
+    ember_tensor t = {.struct_size = sizeof t};
+    assert_int_equal(ember_session_output(s, 0, &t), EMBER_ERROR_INVALID_ARGUMENT);
+    idx[1] = -4;
+    assert_int_equal(ember_session_set_input(s, 1, EMBER_DTYPE_I64, idx_dims, 1, idx, sizeof idx), EMBER_OK);
+    assert_int_equal(ember_session_run(s), EMBER_OK);
+    ember_session_free(s);
+    ember_model_free(m);
+}
+
 static void test_version(void** state) {
     (void)state;
     assert_int_equal(ember_version_number(), EMBER_VERSION_NUMBER);
@@ -432,6 +466,8 @@ int main(void) {
         cmocka_unit_test(test_cnn_reference),
         cmocka_unit_test(test_deep_reference),
         cmocka_unit_test(test_ops_reference),
+        cmocka_unit_test(test_gather_reference),
+        cmocka_unit_test(test_runtime_error_names_node),
         cmocka_unit_test(test_load_memory_matches_file),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_memory_plan),
