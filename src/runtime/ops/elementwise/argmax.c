@@ -28,7 +28,8 @@ static ember_status argmax_split(em_op_ctx* ctx, size_t* outer, size_t* n, size_
     if (st != EMBER_OK) return st;
     const em_shape* s = &ctx->inputs[0]->shape;
     if (s->rank < 1)
-        return em_op_fail(ctx, EMBER_ERROR_SHAPE_MISMATCH, "input must have rank >= 1, got a scalar");
+        return em_op_fail(ctx, EMBER_ERROR_SHAPE_MISMATCH,
+                          "input must have rank >= 1, got a scalar");
     int32_t axis;
     if ((st = em_axis(ctx, p->axis, s->rank, &axis))) return st;
     *outer = *inner = 1;

@@ -8,16 +8,18 @@ typedef struct binary_params {
     ember_binary_op op;
 } binary_params;
 
-static ember_status binary_init_op(void* params, ember_binary_op op) {
-    ((binary_params*)params)->op = op;
-    return EMBER_OK;
-}
+#define BINARY_INIT(fn, OP)                                  \
+    static ember_status fn(em_op_ctx* ctx, void* params) {   \
+        (void)ctx;                                           \
+        ((binary_params*)params)->op = OP;                   \
+        return EMBER_OK;                                     \
+    }
 
-static ember_status add_init(em_op_ctx* ctx, void* p) { (void)ctx; return binary_init_op(p, EMBER_BINARY_ADD); }
-static ember_status sub_init(em_op_ctx* ctx, void* p) { (void)ctx; return binary_init_op(p, EMBER_BINARY_SUB); }
-static ember_status mul_init(em_op_ctx* ctx, void* p) { (void)ctx; return binary_init_op(p, EMBER_BINARY_MUL); }
-static ember_status div_init(em_op_ctx* ctx, void* p) { (void)ctx; return binary_init_op(p, EMBER_BINARY_DIV); }
-static ember_status pow_init(em_op_ctx* ctx, void* p) { (void)ctx; return binary_init_op(p, EMBER_BINARY_POW); }
+BINARY_INIT(add_init, EMBER_BINARY_ADD)
+BINARY_INIT(sub_init, EMBER_BINARY_SUB)
+BINARY_INIT(mul_init, EMBER_BINARY_MUL)
+BINARY_INIT(div_init, EMBER_BINARY_DIV)
+BINARY_INIT(pow_init, EMBER_BINARY_POW)
 
 static ember_status binary_infer(em_op_ctx* ctx) {
     const binary_params* p = ctx->params;

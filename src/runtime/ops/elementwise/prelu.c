@@ -15,7 +15,8 @@ static ember_status prelu_infer(em_op_ctx* ctx) {
         char a[160], b[160];
         return em_op_fail(ctx, EMBER_ERROR_SHAPE_MISMATCH,
                           "slope of shape %s must broadcast to the shape of x %s",
-                          em_shape_str(&s->shape, a, sizeof a), em_shape_str(&x->shape, b, sizeof b));
+                          em_shape_str(&s->shape, a, sizeof a),
+                          em_shape_str(&x->shape, b, sizeof b));
     }
     ctx->outputs[0]->dtype = EMBER_DTYPE_F32;
     ctx->outputs[0]->shape = x->shape;

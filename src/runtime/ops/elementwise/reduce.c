@@ -50,9 +50,15 @@ static ember_status reduce_init_kind(em_op_ctx* ctx, void* params, reduce_kind k
     return EMBER_OK;
 }
 
-static ember_status sum_init(em_op_ctx* ctx, void* p) { return reduce_init_kind(ctx, p, REDUCE_SUM); }
-static ember_status mean_init(em_op_ctx* ctx, void* p) { return reduce_init_kind(ctx, p, REDUCE_MEAN); }
-static ember_status max_init(em_op_ctx* ctx, void* p) { return reduce_init_kind(ctx, p, REDUCE_MAX); }
+static ember_status sum_init(em_op_ctx* ctx, void* p) {
+    return reduce_init_kind(ctx, p, REDUCE_SUM);
+}
+static ember_status mean_init(em_op_ctx* ctx, void* p) {
+    return reduce_init_kind(ctx, p, REDUCE_MEAN);
+}
+static ember_status max_init(em_op_ctx* ctx, void* p) {
+    return reduce_init_kind(ctx, p, REDUCE_MAX);
+}
 
 static ember_status reduce_make_plan(em_op_ctx* ctx, reduce_plan* pl) {
     const reduce_params* p = ctx->params;
