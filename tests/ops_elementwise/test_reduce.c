@@ -121,6 +121,15 @@ static void test_hand(void** state) {
     oh_assert_close(n.out[0].data, x, 6, 0, 0);
     oh_free(&n);
 
+    /* an empty axes input, even one given as computed, is no axes */
+    oh_begin(&n, "ReduceSum", 1);
+    oh_int(&n, "noop_with_empty_axes", 1);
+    oh_input(&n, EMBER_DTYPE_F32, OH_SHAPE(2, 3), x);
+    oh_input(&n, EMBER_DTYPE_I64, OH_SHAPE(0), NULL);
+    assert_int_equal(oh_run(&n), EMBER_OK);
+    oh_assert_close(n.out[0].data, x, 6, 0, 0);
+    oh_free(&n);
+
     /* empty axes input without noop: all axes, keepdims */
     oh_begin(&n, "ReduceMax", 1);
     oh_input(&n, EMBER_DTYPE_F32, OH_SHAPE(2, 3), x);

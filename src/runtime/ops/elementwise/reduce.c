@@ -73,7 +73,10 @@ static ember_status reduce_make_plan(em_op_ctx* ctx, reduce_plan* pl) {
 
     int64_t axes[EMBER_MAX_RANK];
     uint32_t n_axes = p->n_axes;
-    if (ctx->n_inputs > 1 && ctx->inputs[1]) {
+    const em_value* ax = ctx->n_inputs > 1 ? ctx->inputs[1] : NULL;
+    if (ax && ax->shape.rank == 1 && ax->shape.dims[0] == 0) {
+        n_axes = 0; /* an empty constant may have no data at all */
+    } else if (ax) {
         if ((st = em_const_ints(ctx, 1, axes, EMBER_MAX_RANK, &n_axes))) return st;
     } else {
         for (uint32_t i = 0; i < n_axes; i++) axes[i] = p->axes[i];
