@@ -148,7 +148,8 @@ EMBER_API ember_status ember_session_create(const ember_model* m, const ember_se
             s->io[k++] = nd->inputs[j] == EM_NONE ? NULL : &s->values[nd->inputs[j]];
         for (uint32_t j = 0; j < nd->n_outputs; j++) s->io[k++] = &s->values[nd->outputs[j]];
         s->scratch_bytes[i] = plan.scratch_bytes[i];
-        s->scratch[i] = plan.scratch_bytes[i] ? s->arena + plan.scratch_offsets[i] : NULL;
+        /* never NULL, so that kernels may form pointers into an empty scratch */
+        s->scratch[i] = s->arena + (plan.scratch_bytes[i] ? plan.scratch_offsets[i] : 0);
     }
     em_plan_free(&plan);
     em_clear_error();
