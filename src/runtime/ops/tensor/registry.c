@@ -7,6 +7,7 @@ extern const em_op_def em_op_concat;
 extern const em_op_def em_op_expand;
 extern const em_op_def em_op_flatten;
 extern const em_op_def em_op_gather;
+extern const em_op_def em_op_identity;
 extern const em_op_def em_op_pad;
 extern const em_op_def em_op_reshape;
 extern const em_op_def em_op_slice;
@@ -20,6 +21,7 @@ const em_op_def* const em_ops_tensor[] = {
     &em_op_expand,
     &em_op_flatten,
     &em_op_gather,
+    &em_op_identity,
     &em_op_pad,
     &em_op_reshape,
     &em_op_slice,
