@@ -494,7 +494,8 @@ EVAL = {
     "Min": _ev_variadic(np.minimum), "Max": _ev_variadic(np.maximum),
     "Sum": _ev_variadic(np.add),
     "Mean": lambda ctx, *xs: [(sum(xs) / len(xs)).astype(xs[0].dtype)],
-    "Cast": _ev_cast, "Reshape": _ev_reshape, "Unsqueeze": _ev_unsqueeze,
+    "Cast": _ev_cast, "CastLike": lambda ctx, x, like: [x.astype(like.dtype)],
+    "Reshape": _ev_reshape, "Unsqueeze": _ev_unsqueeze,
     "Squeeze": _ev_squeeze, "Slice": _ev_slice, "Gather": _ev_gather, "Concat": _ev_concat,
     "Range": _ev_range, "ConstantOfShape": _ev_constant_of_shape, "Expand": _ev_expand,
     "Transpose": _ev_transpose, "Flatten": _ev_flatten, "Split": _ev_split, "Pad": _ev_pad,
@@ -970,16 +971,46 @@ class _Converter:
                         new.append(Node("Add", [acc, x], [out], n.name if last else
                                         "%s_%d" % (n.name, k)))
                         acc = out
+            elif n.op == "Dropout":
+                self._check_dropout(n)
+                new.append(n)
             elif n.op == "Gemm":
                 n.attrs.pop("broadcast", None)
                 new.append(n)
-            elif n.op == "Cast":
+            elif n.op in ("Cast", "CastLike"):
                 if n.attrs.get("saturate", 1) == 1:
                     n.attrs.pop("saturate", None)
+                if n.op == "CastLike":
+                    to = self._elem_type(n.input(1))
+                    if to:
+                        n.op = "Cast"
+                        n.inputs = n.inputs[:1]
+                        n.attrs["to"] = to
+                new.append(n)
+            elif n.op in ("ReduceSum", "ReduceMean", "ReduceMax") and n.input(1) in self.consts \
+                    and self.consts[n.input(1)].size == 0:
+                n.inputs = n.inputs[:1]   # empty axes: the same as no axes input
                 new.append(n)
             else:
                 new.append(n)
         self.nodes = new
+
+    def _check_dropout(self, n):
+        """Dropout is dropped (inference); refuse it in training mode with a ratio."""
+        what = n.name or n.outputs[0]
+        tm = n.input(2)
+        if not tm:
+            return
+        if tm not in self.consts:
+            raise ConversionError("Dropout %s: training_mode (input 2) must be a constant" % what)
+        if not bool(self.consts[tm].reshape(-1)[0]):
+            return
+        r = n.input(1)
+        if r and r not in self.consts:
+            raise ConversionError("Dropout %s: ratio (input 1) must be a constant" % what)
+        ratio = float(self.consts[r].reshape(-1)[0]) if r else 0.5
+        if ratio != 0.0:
+            raise UnsupportedError("Dropout %s in training mode (random) is not supported" % what)
 
     def _rewrite_upsample(self, n):
         mode = n.attrs.get("mode", "nearest")
