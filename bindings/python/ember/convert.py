@@ -515,6 +515,26 @@ PARTIAL_OPS = ("Identity", "Cast", "Gather", "Concat", "Unsqueeze", "Squeeze", "
                "Reshape", "Add", "Sub", "Mul", "Div", "Flatten")
 
 
+def _compose_clip(first, second):
+    """One activation equal to `second` applied after `first`, where both are
+    relu or clip; None if there is none."""
+    def interval(a):
+        if a[0] == "relu":
+            return 0.0, float("inf")
+        if a[0] == "clip":
+            return a[1], a[2]
+        return None
+    i1, i2 = interval(first), interval(second)
+    if i1 is None or i2 is None:
+        return None
+    lo, hi = max(i1[0], i2[0]), min(i1[1], i2[1])
+    if lo > hi:
+        return None
+    if lo == 0.0 and hi == float("inf"):
+        return ("relu",)
+    return ("clip", lo, hi)
+
+
 class _EvalCtx:
     def __init__(self, node, values, opset):
         self.node = node
@@ -1233,7 +1253,7 @@ class _Converter:
                     continue
                 x = a.inputs[0]
                 p = prod.get(x)
-                if p is None or p.op not in FUSABLE or p.activation is not None:
+                if p is None or p.op not in FUSABLE:
                     continue
                 if len(cons.get(x, [])) != 1 or x in self.outputs or p.outputs[0] != x:
                     continue
@@ -1242,6 +1262,10 @@ class _Converter:
                 act = self._activation_of(a)
                 if act is None:
                     continue
+                if p.activation is not None:
+                    act = _compose_clip(p.activation, act)
+                    if act is None:
+                        continue
                 p.activation = act
                 p.outputs[0] = a.outputs[0]
                 self.nodes.remove(a)
