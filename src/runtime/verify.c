@@ -333,7 +333,9 @@ static ember_status build_tensors(reader* r, ember_model* m, uint32_t n_quant) {
                          (unsigned long long)f->data_size, (unsigned long long)r->weights_size);
                 break;
             }
-            e->data = r->weights + f->data_offset;
+            /* A constant always has a non-NULL pointer, even with no bytes and
+             * no WEIGHTS section: data != NULL is what marks constants. */
+            e->data = r->weights ? r->weights + f->data_offset : r->base;
             e->data_size = (size_t)f->data_size;
             m->n_params += numel;
             m->weight_bytes += bytes;
