@@ -4,12 +4,12 @@
     /usr/bin/python3 scripts/train_digits.py [out_dir]   (default models/)
 
 Writes
-  digits.ember     written with ember.format.ModelBuilder: input "image" f32
-                   [batch,1,8,8] (pixels / 16, so in [0, 1]), output "probs"
-                   f32 [batch,10]; Flatten -> Gemm 64->64 relu -> Gemm 64->32
-                   relu -> Gemm 32->10 -> Softmax
-  digits.onnx      the same PyTorch model through torch.onnx.export (opset 17,
-                   dynamic batch), if torch.onnx works here
+  digits.onnx      the PyTorch model through torch.onnx.export (opset 17,
+                   dynamic batch): input "image" f32 [batch,1,8,8] (pixels / 16,
+                   so in [0, 1]), output "probs" f32 [batch,10]; Flatten -> Linear
+                   64->64 -> ReLU -> Linear 64->32 -> ReLU -> Linear 32->10 -> Softmax
+  digits.ember     digits.onnx converted by ember.convert, with name, version,
+                   description and the labels "0".."9" in its metadata
   digits_test.bin  the held-out 20% in the record format of tests/models/README.md:
                    "images" f32 [N,1,8,8] and "labels" i64 [N]
 
@@ -25,7 +25,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "bindings", "python"))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 
-from ember.format import ModelBuilder, read  # noqa: E402
+from ember.convert import convert  # noqa: E402
+from ember.format import read  # noqa: E402
 from make_test_models import write_records  # noqa: E402
 
 SEED = 20240601
@@ -86,27 +87,19 @@ def main():
           % (acc, (probs_torch.argmax(1) == y_test).sum(), len(y_test)))
     assert acc >= 0.95, "held-out accuracy below 95%"
 
-    # .ember
-    sd = {k: v.detach().numpy().astype(np.float32) for k, v in net.state_dict().items()}
-    b = ModelBuilder()
-    b.input("image", "f32", ["batch", 1, 8, 8])
-    for k, v in sd.items():
-        b.constant(k, v)
-    b.node("Flatten", ["image"], ["flat"], name="flatten", attrs={"axis": 1})
-    b.node("Gemm", ["flat", "fc1.weight", "fc1.bias"], ["h1"], name="fc1",
-           attrs={"transB": 1}, activation="relu")
-    b.node("Gemm", ["h1", "fc2.weight", "fc2.bias"], ["h2"], name="fc2",
-           attrs={"transB": 1}, activation="relu")
-    b.node("Gemm", ["h2", "fc3.weight", "fc3.bias"], ["logits"], name="fc3", attrs={"transB": 1})
-    b.node("Softmax", ["logits"], ["probs"], name="softmax", attrs={"axis": -1})
-    b.output("probs")
-    b.metadata(name="digits", version="1.0", producer="ember scripts/train_digits.py",
-               description="Handwritten digit classifier (scikit-learn 8x8 digits, pixels / 16); "
-                           "MLP 64-64-32-10, held-out accuracy %.4f" % acc,
-               labels=[str(i) for i in range(10)])
+    # ONNX, then .ember through the converter, as a user would do it
+    onnx_path = os.path.join(out, "digits.onnx")
+    torch.onnx.export(net, torch.from_numpy(x_test[:1]), onnx_path, opset_version=17,
+                      input_names=["image"], output_names=["probs"],
+                      dynamic_axes={"image": {0: "batch"}, "probs": {0: "batch"}},
+                      do_constant_folding=True)
+    print("wrote %s (%d bytes)" % (onnx_path, os.path.getsize(onnx_path)))
     path = os.path.join(out, "digits.ember")
-    size = b.save(path)
-    print("wrote %s (%d bytes)" % (path, size))
+    convert(onnx_path, path, name="digits", version="1.0",
+            labels=[str(i) for i in range(10)],
+            description="Handwritten digit classifier (scikit-learn 8x8 digits, pixels / 16); "
+                        "MLP 64-64-32-10, held-out accuracy %.4f" % acc)
+    print("wrote %s (%d bytes)" % (path, os.path.getsize(path)))
 
     # check the file against the torch model with an independent numpy forward pass
     m = read(path)
@@ -124,17 +117,6 @@ def main():
     write_records(os.path.join(out, "digits_test.bin"),
                   [("images", x_test.astype(np.float32)), ("labels", y_test.astype(np.int64))])
     print("wrote %s (%d images)" % (os.path.join(out, "digits_test.bin"), len(y_test)))
-
-    # ONNX
-    onnx_path = os.path.join(out, "digits.onnx")
-    try:
-        torch.onnx.export(net, torch.from_numpy(x_test[:1]), onnx_path, opset_version=17,
-                          input_names=["image"], output_names=["probs"],
-                          dynamic_axes={"image": {0: "batch"}, "probs": {0: "batch"}},
-                          do_constant_folding=True)
-        print("wrote %s (%d bytes)" % (onnx_path, os.path.getsize(onnx_path)))
-    except Exception as e:  # noqa: BLE001
-        print("note: torch.onnx.export failed here, digits.onnx not written: %s" % e)
 
 
 if __name__ == "__main__":
