@@ -17,6 +17,7 @@ typedef struct reader {
     const emf_section* sec[EMF_SECTION_KIND_MAX + 1];
     const char* strings;
     uint64_t strings_size;
+    uint64_t strings_last_nul;
     const uint32_t* indices;
     uint64_t n_indices;
     const uint8_t* attr_data;
@@ -46,10 +47,10 @@ static const char* section_name(uint32_t kind) {
     return kind <= EMF_SECTION_KIND_MAX ? names[kind] : "unknown";
 }
 
-/* A string reference: the STRINGS section ends with a NUL (checked), so any
- * offset inside it starts a terminated string. */
+/* A string reference is valid when a NUL follows it inside STRINGS, that is
+ * when it is at or before the section's last NUL byte. */
 static bool get_string(const reader* r, uint32_t ref, const char** out) {
-    if ((uint64_t)ref >= r->strings_size) return false;
+    if ((uint64_t)ref > r->strings_last_nul) return false;
     *out = r->strings + ref;
     return true;
 }
@@ -91,8 +92,8 @@ static ember_status check_sections(reader* r) {
     uint64_t table_end;
     if (h->section_count == 0 || h->section_count > MAX_SECTIONS)
         return bad("section count %u is outside 1..%d", h->section_count, MAX_SECTIONS);
-    if (h->section_table_offset % EMF_ALIGN != 0 || h->section_table_offset < sizeof(emf_header))
-        return bad("section table offset %llu is not a 64-aligned offset after the header",
+    if (h->section_table_offset != sizeof(emf_header))
+        return bad("section table offset is %llu, expected 64 (right after the header)",
                    (unsigned long long)h->section_table_offset);
     if (!em_add_u64(h->section_table_offset, (uint64_t)h->section_count * sizeof(emf_section),
                     &table_end) ||
@@ -161,8 +162,10 @@ static ember_status check_sections(reader* r) {
     const emf_section* st = r->sec[EMF_SECTION_STRINGS];
     r->strings = (const char*)(r->base + st->offset);
     r->strings_size = st->size;
-    if (st->size == 0 || r->strings[0] != '\0' || r->strings[st->size - 1] != '\0')
-        return bad("STRINGS section must start and end with a NUL byte");
+    if (st->size == 0 || r->strings[0] != '\0')
+        return bad("STRINGS section must start with a NUL byte");
+    r->strings_last_nul = st->size - 1;
+    while (r->strings[r->strings_last_nul] != '\0') r->strings_last_nul--;
     r->indices = (const uint32_t*)(r->base + r->sec[EMF_SECTION_INDICES]->offset);
     r->n_indices = r->sec[EMF_SECTION_INDICES]->size / 4;
     if (r->sec[EMF_SECTION_ATTR_DATA]) {
