@@ -1,8 +1,10 @@
-/* Conv: im2col into scratch + the reference GEMM, per image and group.
- * A 1x1 kernel with stride 1 and no padding reads the input as the GEMM's B
- * directly. The fused activation is applied by em_node_run. */
+/* Conv: im2col into scratch + the dispatched GEMM (f32_gemm.h), per image and
+ * group. A 1x1 kernel with stride 1 and no padding reads the input as the GEMM's
+ * B directly. Scratch: the im2col buffer (64-byte rounded), then the GEMM's
+ * packing workspace. The fused activation is applied by em_node_run. */
 #include <string.h>
 
+#include "f32_gemm.h"
 #include "nn_window.h"
 
 typedef struct conv_params {
@@ -103,15 +105,18 @@ static ember_status conv_infer(em_op_ctx* ctx) {
     if (st != EMBER_OK) return st;
     ctx->outputs[0]->dtype = EMBER_DTYPE_F32;
     ctx->outputs[0]->shape = pl.out;
+    uint64_t bytes = 0;
     if (!pl.direct) {
-        uint64_t bytes;
         if (!em_mul_u64(pl.cg * pl.kvol, pl.out_vol, &bytes) || !em_mul_u64(bytes, 4, &bytes) ||
             bytes > (uint64_t)SIZE_MAX / 4)
             return em_op_fail(ctx, EMBER_ERROR_LIMIT_EXCEEDED,
                               "the im2col buffer (%zu x %zu floats) is too large", pl.cg * pl.kvol,
                               pl.out_vol);
-        ctx->scratch_bytes = (size_t)bytes;
+        bytes = (bytes + EM_ALIGN - 1) / EM_ALIGN * EM_ALIGN;
     }
+    ctx->scratch_bytes = (size_t)bytes + ember_f32_gemm_workspace_size(ember_kernels_default(),
+                                                                       pl.mg, pl.out_vol,
+                                                                       pl.cg * pl.kvol);
     return EMBER_OK;
 }
 
@@ -125,6 +130,10 @@ static ember_status conv_run(em_op_ctx* ctx) {
     float* y = ctx->outputs[0]->data;
     float* col = ctx->scratch;
     const size_t kdim = pl.cg * pl.kvol;
+    const ember_kernels* kern = ember_kernels_default();
+    const size_t col_bytes =
+        pl.direct ? 0 : (kdim * pl.out_vol * sizeof(float) + EM_ALIGN - 1) / EM_ALIGN * EM_ALIGN;
+    void* work = (char*)ctx->scratch + col_bytes;
     for (size_t n = 0; n < pl.n; n++)
         for (size_t g = 0; g < pl.group; g++) {
             const float* xg = x + (n * pl.c + g * pl.cg) * pl.in_vol;
@@ -140,8 +149,8 @@ static ember_status conv_run(em_op_ctx* ctx) {
                 ember_f32_im2col_ref(pl.cg, &pl.w, xg, col);
                 bmat = col;
             }
-            ember_f32_gemm_ref(pl.mg, pl.out_vol, kdim, 1.0f, wt + g * pl.mg * kdim, kdim, 1, bmat,
-                               pl.out_vol, 1, beta, yg, pl.out_vol);
+            ember_f32_gemm(kern, pl.mg, pl.out_vol, kdim, 1.0f, wt + g * pl.mg * kdim, kdim, 1, bmat,
+                           pl.out_vol, 1, beta, yg, pl.out_vol, work);
         }
     return EMBER_OK;
 }

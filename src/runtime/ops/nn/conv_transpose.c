@@ -1,8 +1,10 @@
-/* ConvTranspose: per image and group, the reference GEMM computes the columns
- * W_g^T * X_g (into scratch) and col2im scatters them into the output, which
- * starts as the bias. The fused activation is applied by em_node_run. */
+/* ConvTranspose: per image and group, the dispatched GEMM (f32_gemm.h) computes
+ * the columns W_g^T * X_g (into scratch) and col2im scatters them into the
+ * output, which starts as the bias. Scratch: the columns (64-byte rounded), then
+ * the GEMM's packing workspace. The fused activation is applied by em_node_run. */
 #include <string.h>
 
+#include "f32_gemm.h"
 #include "nn_window.h"
 
 typedef struct conv_transpose_params {
@@ -183,7 +185,10 @@ static ember_status ct_infer(em_op_ctx* ctx) {
     if (!em_mul_u64(pl.mg * pl.kvol, pl.in_vol, &bytes) || !em_mul_u64(bytes, 4, &bytes) ||
         bytes > (uint64_t)SIZE_MAX / 4)
         return em_op_fail(ctx, EMBER_ERROR_LIMIT_EXCEEDED, "the column buffer is too large");
-    ctx->scratch_bytes = (size_t)bytes;
+    bytes = (bytes + EM_ALIGN - 1) / EM_ALIGN * EM_ALIGN;
+    ctx->scratch_bytes = (size_t)bytes + ember_f32_gemm_workspace_size(ember_kernels_default(),
+                                                                       pl.mg * pl.kvol, pl.in_vol,
+                                                                       pl.cg);
     return EMBER_OK;
 }
 
@@ -197,6 +202,9 @@ static ember_status ct_run(em_op_ctx* ctx) {
     float* y = ctx->outputs[0]->data;
     float* col = ctx->scratch;
     const size_t rows = pl.mg * pl.kvol; /* columns matrix: rows x in_vol */
+    const ember_kernels* kern = ember_kernels_default();
+    void* work = (char*)ctx->scratch +
+                 (rows * pl.in_vol * sizeof(float) + EM_ALIGN - 1) / EM_ALIGN * EM_ALIGN;
     for (size_t n = 0; n < pl.n; n++)
         for (size_t g = 0; g < pl.group; g++) {
             const float* xg = x + (n * pl.c + g * pl.cg) * pl.in_vol;
@@ -206,8 +214,8 @@ static ember_status ct_run(em_op_ctx* ctx) {
                 for (size_t j = 0; j < pl.out_vol; j++) yg[o * pl.out_vol + j] = v;
             }
             /* W_g is cg x rows (row-major); A = W_g^T */
-            ember_f32_gemm_ref(rows, pl.in_vol, pl.cg, 1.0f, wt + g * pl.cg * rows, 1, rows, xg,
-                               pl.in_vol, 1, 0.0f, col, pl.in_vol);
+            ember_f32_gemm(kern, rows, pl.in_vol, pl.cg, 1.0f, wt + g * pl.cg * rows, 1, rows, xg,
+                           pl.in_vol, 1, 0.0f, col, pl.in_vol, work);
             ember_f32_col2im_ref(pl.mg, &pl.w, col, yg);
         }
     return EMBER_OK;

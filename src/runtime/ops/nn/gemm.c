@@ -1,7 +1,9 @@
-/* Gemm and MatMul on the reference GEMM kernel. The fused activation is
+/* Gemm and MatMul on the dispatched, packed GEMM (f32_gemm.h); the packing
+ * workspace is the node's scratch, sized in infer. The fused activation is
  * applied by em_node_run. */
 #include <string.h>
 
+#include "f32_gemm.h"
 #include "nn_window.h"
 
 /* ---------------- Gemm ---------------- */
@@ -76,6 +78,7 @@ static ember_status gemm_infer(em_op_ctx* ctx) {
     if (st != EMBER_OK) return st;
     ctx->outputs[0]->dtype = EMBER_DTYPE_F32;
     ctx->outputs[0]->shape = (em_shape){.rank = 2, .dims = {(int64_t)d.m, (int64_t)d.n}};
+    ctx->scratch_bytes = ember_f32_gemm_workspace_size(ember_kernels_default(), d.m, d.n, d.k);
     return EMBER_OK;
 }
 
@@ -102,7 +105,8 @@ static ember_status gemm_run(em_op_ctx* ctx) {
     }
     const size_t a_rs = p->trans_a ? 1 : d.k, a_cs = p->trans_a ? d.m : 1;
     const size_t b_rs = p->trans_b ? 1 : d.n, b_cs = p->trans_b ? d.k : 1;
-    ember_f32_gemm_ref(d.m, d.n, d.k, p->alpha, a, a_rs, a_cs, b, b_rs, b_cs, beta, y, d.n);
+    ember_f32_gemm(ember_kernels_default(), d.m, d.n, d.k, p->alpha, a, a_rs, a_cs, b, b_rs, b_cs,
+                   beta, y, d.n, ctx->scratch);
     return EMBER_OK;
 }
 
@@ -160,12 +164,25 @@ static ember_status matmul_plan_make(em_op_ctx* ctx, matmul_plan* pl) {
     return EMBER_OK;
 }
 
+/* When B is one matrix for every batch entry and A is not broadcast, the batch
+ * folds into M: one GEMM of (batches * m) rows shares one packing of B. Returns
+ * that row count, or m when the batch cannot fold. */
+static size_t matmul_flat_m(const matmul_plan* pl) {
+    const size_t batches = em_shape_count(&pl->batch);
+    if (em_shape_count(&pl->b_batch) == 1 && em_shape_count(&pl->a_batch) == batches)
+        return batches * pl->m;
+    return pl->m;
+}
+
 static ember_status matmul_infer(em_op_ctx* ctx) {
     matmul_plan pl;
     ember_status st = matmul_plan_make(ctx, &pl);
     if (st != EMBER_OK) return st;
     ctx->outputs[0]->dtype = EMBER_DTYPE_F32;
     ctx->outputs[0]->shape = pl.out;
+    /* Sized for the flattened case (matmul_flat_m), which covers the per-batch one. */
+    ctx->scratch_bytes =
+        ember_f32_gemm_workspace_size(ember_kernels_default(), matmul_flat_m(&pl), pl.n, pl.k);
     return EMBER_OK;
 }
 
@@ -181,10 +198,17 @@ static ember_status matmul_run(em_op_ctx* ctx) {
     em_broadcast_strides(&pl.b_batch, &pl.batch, sb);
     const size_t batches = em_shape_count(&pl.batch);
     const size_t a_mat = pl.m * pl.k, b_mat = pl.k * pl.n, y_mat = pl.m * pl.n;
+    const ember_kernels* kern = ember_kernels_default();
+    const size_t flat_m = matmul_flat_m(&pl);
+    if (flat_m != pl.m || batches == 1) {
+        ember_f32_gemm(kern, flat_m, pl.n, pl.k, 1.0f, a, pl.k, 1, b, pl.n, 1, 0.0f, y, pl.n,
+                       ctx->scratch);
+        return EMBER_OK;
+    }
     size_t oa = 0, ob = 0; /* matrix offsets of the current batch entry */
     for (size_t t = 0; t < batches; t++) {
-        ember_f32_gemm_ref(pl.m, pl.n, pl.k, 1.0f, a + oa * a_mat, pl.k, 1, b + ob * b_mat, pl.n, 1,
-                           0.0f, y + t * y_mat, pl.n);
+        ember_f32_gemm(kern, pl.m, pl.n, pl.k, 1.0f, a + oa * a_mat, pl.k, 1, b + ob * b_mat, pl.n,
+                       1, 0.0f, y + t * y_mat, pl.n, ctx->scratch);
         for (int d = pl.batch.rank - 1; d >= 0; d--) { /* next batch index */
             oa += (size_t)sa[d];
             ob += (size_t)sb[d];

@@ -1,0 +1,108 @@
+/* The kernel tables and the one-time choice of the default; see dispatch.h. */
+#include "dispatch.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu.h"
+#include "f32_gemm.h"
+
+/* Cache blocks: kc * nr floats of B (one micro-panel) sit in L1 beside an A
+ * micro-panel; mc * kc floats of A in L2; kc * nc floats of B in L3. */
+static const ember_kernels k_generic = {
+    .isa = "generic",
+    .f32_gemm = {.ukernel = ember_f32_gemm_ukernel_4x4__scalar,
+                 .pack_a = ember_f32_gemm_pack_a__scalar,
+                 .pack_b = ember_f32_gemm_pack_b__scalar,
+                 .mr = 4, .nr = 4, .kc = 256, .mc = 128, .nc = 2048},
+};
+
+#if defined(__x86_64__)
+#define EMBER_HAVE_X86_KERNELS 1
+static const ember_kernels k_avx2 = {
+    .isa = "avx2",
+    .f32_gemm = {.ukernel = ember_f32_gemm_ukernel_6x16__avx2,
+                 .pack_a = ember_f32_gemm_pack_a__scalar,
+                 .pack_b = ember_f32_gemm_pack_b__scalar,
+                 .mr = 6, .nr = 16, .kc = 256, .mc = 144, .nc = 2048},
+};
+static const ember_kernels k_avx512 = {
+    .isa = "avx512",
+    .f32_gemm = {.ukernel = ember_f32_gemm_ukernel_12x32__avx512,
+                 .pack_a = ember_f32_gemm_pack_a__scalar,
+                 .pack_b = ember_f32_gemm_pack_b__scalar,
+                 .mr = 12, .nr = 32, .kc = 256, .mc = 144, .nc = 2048},
+};
+#endif
+
+/* Can this build and CPU run the named path? Sets *table when it can. */
+static bool supported(const char* isa, const ember_kernels** table) {
+    const ember_cpu_info* cpu = ember_cpu();
+    if (strcmp(isa, "generic") == 0) {
+        *table = &k_generic;
+        return true;
+    }
+#if defined(EMBER_HAVE_X86_KERNELS)
+    if (strcmp(isa, "avx2") == 0 && cpu->avx2_fma) {
+        *table = &k_avx2;
+        return true;
+    }
+    if (strcmp(isa, "avx512") == 0 && cpu->avx512) {
+        *table = &k_avx512;
+        return true;
+    }
+#endif
+    (void)cpu;
+    return false;
+}
+
+static const ember_kernels* best(void) {
+    static const char* const order[] = {"avx512", "avx2", "neon", "generic"};
+    const ember_kernels* t = &k_generic;
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
+        if (supported(order[i], &t)) break;
+    return t;
+}
+
+static const ember_kernels* g_default;
+static char g_note[160];
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+
+static void choose(void) {
+    g_default = best();
+    const char* want = getenv("EMBER_ISA");
+    if (!want || !*want) return;
+    const ember_kernels* t = NULL;
+    static const char* const known[] = {"generic", "avx2", "avx512", "neon"};
+    bool is_known = false;
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        is_known = is_known || strcmp(want, known[i]) == 0;
+    if (!is_known)
+        snprintf(g_note, sizeof g_note,
+                 "EMBER_ISA=%.32s is not one of generic, avx2, avx512, neon; using %s", want,
+                 g_default->isa);
+    else if (!supported(want, &t))
+        snprintf(g_note, sizeof g_note,
+                 "EMBER_ISA=%s cannot run on this CPU or build; using %s", want, g_default->isa);
+    else
+        g_default = t;
+}
+
+const ember_kernels* ember_kernels_default(void) {
+    pthread_once(&g_once, choose);
+    return g_default;
+}
+
+const ember_kernels* ember_kernels_for(const char* isa_or_null) {
+    if (!isa_or_null) return ember_kernels_default();
+    const ember_kernels* t = NULL;
+    return supported(isa_or_null, &t) ? t : NULL;
+}
+
+const char* ember_kernels_note(void) {
+    pthread_once(&g_once, choose);
+    return g_note;
+}

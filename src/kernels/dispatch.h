@@ -1,0 +1,57 @@
+/* Kernel dispatch: tables of function pointers and tile sizes, one per ISA path,
+ * chosen once from the CPU detection. Operators take a table from here and call
+ * through it; they never name an ISA or a kernel.
+ *
+ * EMBER_ISA=generic|avx2|avx512|neon (read once, at the first call) forces a
+ * path. If this CPU or build cannot run it, the best available path is used and
+ * ember_kernels_note() says why. */
+#ifndef EMBER_KERNELS_DISPATCH_H
+#define EMBER_KERNELS_DISPATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* F32 GEMM micro-kernel. a: kc steps of one packed A panel (mr floats a step),
+ * b: kc steps of one packed B panel (nr floats a step); with
+ *     acc[i][j] = sum_p a[p * mr + i] * b[p * nr + j]
+ * it writes C[i][j] = c[i * ldc + j] for i < m <= mr, j < n <= nr:
+ *     beta == 0: C = acc (C is not read);  beta == 1: C += acc;  else C = beta * C + acc.
+ * kc may be 0 (acc = 0). Nothing outside the m x n tile is read or written. */
+typedef void (*ember_f32_gemm_ukernel_fn)(size_t m, size_t n, size_t kc, const float* a,
+                                          const float* b, float beta, float* c, size_t ldc);
+
+/* Packs an m x kc block of alpha * A (A[i][p] at a[i * rs + p * cs]) into
+ * ceil(m / mr) panels of kc * mr floats: panel q holds rows q * mr .. q * mr + mr - 1
+ * at dst[q * kc * mr + p * mr + i]; rows past m are zero. */
+typedef void (*ember_f32_pack_a_fn)(size_t mr, size_t m, size_t kc, float alpha, const float* a,
+                                    size_t rs, size_t cs, float* dst);
+/* Packs a kc x n block of B (B[p][j] at b[p * rs + j * cs]) into ceil(n / nr)
+ * panels of kc * nr floats: dst[q * kc * nr + p * nr + j]; columns past n are zero. */
+typedef void (*ember_f32_pack_b_fn)(size_t nr, size_t n, size_t kc, const float* b, size_t rs,
+                                    size_t cs, float* dst);
+
+typedef struct ember_f32_gemm_config {
+    ember_f32_gemm_ukernel_fn ukernel;
+    ember_f32_pack_a_fn pack_a;
+    ember_f32_pack_b_fn pack_b;
+    uint32_t mr, nr;       /* register tile */
+    uint32_t kc, mc, nc;   /* cache blocks: mc a multiple of mr, nc of nr */
+} ember_f32_gemm_config;
+
+typedef struct ember_kernels {
+    const char* isa;       /* "generic", "avx2", "avx512", "neon" */
+    ember_f32_gemm_config f32_gemm;
+} ember_kernels;
+
+/* The table the runtime uses: the best path of this CPU, or the one EMBER_ISA
+ * forces. Never NULL; the same table for the life of the process. */
+const ember_kernels* ember_kernels_default(void);
+
+/* NULL: the default table. Otherwise the table of the named ISA path if this
+ * build and CPU can run it, else NULL (for tests and benchmarks). */
+const ember_kernels* ember_kernels_for(const char* isa_or_null);
+
+/* Why the default differs from what EMBER_ISA asked for; "" when it does not. */
+const char* ember_kernels_note(void);
+
+#endif

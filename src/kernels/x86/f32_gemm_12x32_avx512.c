@@ -1,0 +1,43 @@
+/* F32 GEMM micro-kernel, 12x32 register tile, AVX-512F: 24 zmm accumulators
+ * (enough independent FMAs to cover the latency of two FMA ports), two B
+ * vectors and one broadcast of A a step. Partial tiles use masked loads and
+ * stores. Compiled with -mavx512f -mavx512bw -mavx512vl -mfma. */
+#include <immintrin.h>
+
+#include "f32_gemm.h"
+
+#define MR 12
+#define NR 32
+
+#define ROW(i)                                        \
+    av = _mm512_set1_ps(a[i]);                        \
+    acc[i][0] = _mm512_fmadd_ps(av, b0, acc[i][0]);   \
+    acc[i][1] = _mm512_fmadd_ps(av, b1, acc[i][1]);
+
+void ember_f32_gemm_ukernel_12x32__avx512(size_t m, size_t n, size_t kc, const float* a,
+                                          const float* b, float beta, float* c, size_t ldc) {
+    __m512 acc[MR][2];
+    for (size_t i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    for (size_t p = 0; p < kc; p++, a += MR, b += NR) {
+        const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+        __m512 av;
+        ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
+        ROW(6) ROW(7) ROW(8) ROW(9) ROW(10) ROW(11)
+    }
+    const __mmask16 k0 = n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
+    const __mmask16 k1 = n >= 32 ? (__mmask16)0xFFFF
+                         : n <= 16 ? (__mmask16)0 : (__mmask16)((1u << (n - 16)) - 1u);
+    const __m512 vb = _mm512_set1_ps(beta);
+    for (size_t i = 0; i < m; i++, c += ldc) {
+        __m512 r0 = acc[i][0], r1 = acc[i][1];
+        if (beta == 1.0f) {
+            r0 = _mm512_add_ps(r0, _mm512_maskz_loadu_ps(k0, c));
+            r1 = _mm512_add_ps(r1, _mm512_maskz_loadu_ps(k1, c + 16));
+        } else if (beta != 0.0f) {
+            r0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(k0, c), r0);
+            r1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(k1, c + 16), r1);
+        }
+        _mm512_mask_storeu_ps(c, k0, r0);
+        _mm512_mask_storeu_ps(c + 16, k1, r1);
+    }
+}

@@ -1,0 +1,249 @@
+/* The dispatched F32 GEMM (f32_gemm.h) on every path this CPU can run, against
+ * the reference kernel: sizes below, at and above the register tiles and the
+ * cache blocks, transposed and strided operands, alpha and beta, guard bytes
+ * after C and after the workspace. A path the CPU cannot run is skipped with a
+ * message. With EMBER_ISA set, also checks the forced default. */
+#include <float.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cpu.h"
+#include "dispatch.h"
+#include "f32_gemm.h"
+#include "generic/nn_ref.h"
+
+#define GUARD 64
+static const uint32_t GUARD_BITS = 0x7fa5a5a5u; /* a NaN no kernel computes */
+
+static uint32_t g_rng = 12345;
+static float frand(void) {
+    g_rng = g_rng * 1664525u + 1013904223u;
+    return (float)((g_rng >> 8) & 0xFFFF) / 32768.0f - 1.0f;
+}
+
+static void set_guard(float* p, size_t n) {
+    for (size_t i = 0; i < n; i++) memcpy(p + i, &GUARD_BITS, 4);
+}
+static int guard_ok(const float* p, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (memcmp(p + i, &GUARD_BITS, 4) != 0) return 0;
+    return 1;
+}
+
+typedef struct gcase {
+    size_t m, n, k;
+    int ta, tb;
+    size_t pad_a, pad_b, pad_c;  /* extra elements per row of the stored matrix */
+    float alpha, beta;
+} gcase;
+
+static int g_failures;
+static size_t g_cases;
+
+static void check_case(const ember_kernels* kern, const gcase* t) {
+    const size_t m = t->m, n = t->n, k = t->k;
+    /* Stored A: m x k (or k x m transposed) with rows padded by pad_a. */
+    const size_t a_rows = t->ta ? k : m, a_cols = t->ta ? m : k, lda = a_cols + t->pad_a;
+    const size_t b_rows = t->tb ? n : k, b_cols = t->tb ? k : n, ldb = b_cols + t->pad_b;
+    const size_t ldc = n + t->pad_c;
+    float* a = malloc(sizeof(float) * (a_rows * lda + 1));
+    float* b = malloc(sizeof(float) * (b_rows * ldb + 1));
+    float* c0 = malloc(sizeof(float) * (m * ldc + 1));
+    float* c = malloc(sizeof(float) * (m * ldc + GUARD));
+    float* want = malloc(sizeof(float) * (m * ldc + 1));
+    const size_t ws_bytes = ember_f32_gemm_workspace_size(kern, m, n, k);
+    const size_t ws_floats = (ws_bytes + 3) / 4;
+    float* ws = malloc(sizeof(float) * (ws_floats + GUARD));
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_non_null(c0);
+    assert_non_null(c);
+    assert_non_null(want);
+    assert_non_null(ws);
+    for (size_t i = 0; i < a_rows * lda; i++) a[i] = frand();
+    for (size_t i = 0; i < b_rows * ldb; i++) b[i] = frand();
+    for (size_t i = 0; i < m * ldc; i++) c0[i] = frand();
+    if (t->beta == 0.0f) /* C must not be read: NaNs must not propagate */
+        for (size_t i = 0; i < m; i++)
+            for (size_t j = 0; j < n; j++) c0[i * ldc + j] = NAN;
+    memcpy(want, c0, sizeof(float) * m * ldc);
+    memcpy(c, c0, sizeof(float) * m * ldc);
+    set_guard(c + m * ldc, GUARD);
+    set_guard(ws, ws_floats + GUARD);
+    const size_t a_rs = t->ta ? 1 : lda, a_cs = t->ta ? lda : 1;
+    const size_t b_rs = t->tb ? 1 : ldb, b_cs = t->tb ? ldb : 1;
+    ember_f32_gemm_ref(m, n, k, t->alpha, a, a_rs, a_cs, b, b_rs, b_cs, t->beta, want, ldc);
+    ember_f32_gemm(kern, m, n, k, t->alpha, a, a_rs, a_cs, b, b_rs, b_cs, t->beta, c, ldc, ws);
+    g_cases++;
+    int bad = !guard_ok(c + m * ldc, GUARD) || !guard_ok(ws + ws_floats, GUARD);
+    if (bad)
+        print_error("%s: m=%zu n=%zu k=%zu ta=%d tb=%d: write past the end of C or workspace\n",
+                    kern->isa, m, n, k, t->ta, t->tb);
+    for (size_t i = 0; i < m && !bad; i++)
+        for (size_t j = 0; j < ldc && !bad; j++) {
+            const float got = c[i * ldc + j], ref = want[i * ldc + j];
+            if (j >= n) { /* the padding of C's rows is untouched */
+                if (memcmp(&got, &c0[i * ldc + j], 4) != 0) {
+                    print_error("%s: m=%zu n=%zu k=%zu: padding C[%zu][%zu] written\n", kern->isa,
+                                m, n, k, i, j);
+                    bad = 1;
+                }
+                continue;
+            }
+            /* Both results are within k * eps * sum|alpha a b| (+ the beta term)
+             * of the exact value; allow twice that between them. */
+            double s = 0.0;
+            for (size_t p = 0; p < k; p++)
+                s += fabs((double)a[i * a_rs + p * a_cs] * (double)b[p * b_rs + j * b_cs]);
+            s *= fabs((double)t->alpha);
+            if (t->beta != 0.0f) s += fabs((double)t->beta * (double)c0[i * ldc + j]);
+            const double tol = 2.0 * (double)(k + 2) * FLT_EPSILON * s + 1e-30;
+            if (!(fabs((double)got - (double)ref) <= tol)) {
+                print_error("%s: m=%zu n=%zu k=%zu ta=%d tb=%d alpha=%g beta=%g: C[%zu][%zu] = %.9g, "
+                            "reference %.9g (tol %.3g)\n", kern->isa, m, n, k, t->ta, t->tb,
+                            (double)t->alpha, (double)t->beta, i, j, (double)got, (double)ref, tol);
+                bad = 1;
+            }
+        }
+    g_failures += bad;
+    free(a);
+    free(b);
+    free(c0);
+    free(c);
+    free(want);
+    free(ws);
+}
+
+static const float ALPHA_BETA[][2] = {{1.0f, 0.0f}, {1.0f, 1.0f}, {0.5f, -1.5f}, {-2.0f, 0.25f}};
+
+static void sweep(const ember_kernels* kern) {
+    static const size_t small[] = {1, 2, 3, 5, 7, 8, 13, 16, 17, 31, 33};
+    static const size_t ks[] = {1, 2, 5, 16, 31};
+    const size_t ns = sizeof small / sizeof small[0];
+    size_t v = 0;
+    for (size_t im = 0; im < ns; im++)
+        for (size_t in = 0; in < ns; in++)
+            for (size_t ik = 0; ik < sizeof ks / sizeof ks[0]; ik++)
+                for (int tr = 0; tr < 4; tr++, v++) {
+                    const gcase t = {.m = small[im], .n = small[in], .k = ks[ik], .ta = tr & 1,
+                                     .tb = tr >> 1, .pad_a = v % 3, .pad_b = (v / 3) % 2 * 5,
+                                     .pad_c = (v / 2) % 2 * 3, .alpha = ALPHA_BETA[v % 4][0],
+                                     .beta = ALPHA_BETA[v % 4][1]};
+                    check_case(kern, &t);
+                }
+    /* Larger: above the register tiles and across the cache blocks (K > kc,
+     * M > mc, N > nc) */
+    static const size_t big[][3] = {{64, 64, 64},  {97, 128, 257}, {257, 97, 128}, {128, 257, 97},
+                                    {13, 257, 600}, {300, 31, 17},  {5, 2100, 17},  {1, 1, 1000},
+                                    {64, 1, 257},  {1, 97, 513}};
+    for (size_t i = 0; i < sizeof big / sizeof big[0]; i++)
+        for (int tr = 0; tr < 4; tr++, v++) {
+            const gcase t = {.m = big[i][0], .n = big[i][1], .k = big[i][2], .ta = tr & 1,
+                             .tb = tr >> 1, .pad_a = tr == 3 ? 7 : 0, .pad_b = tr == 2 ? 3 : 0,
+                             .pad_c = tr == 1 ? 5 : 0, .alpha = ALPHA_BETA[v % 4][0],
+                             .beta = ALPHA_BETA[v % 4][1]};
+            check_case(kern, &t);
+        }
+}
+
+static void run_path(const char* isa) {
+    const ember_kernels* kern = ember_kernels_for(isa);
+    if (!kern) {
+        print_message("[  SKIP    ] f32 GEMM path '%s': this CPU or build cannot run it\n", isa);
+        skip();
+    }
+    assert_string_equal(kern->isa, isa);
+    g_failures = 0;
+    g_cases = 0;
+    sweep(kern);
+    /* The same kernel with tiny cache blocks: every blocking loop runs many times. */
+    ember_kernels tiny = *kern;
+    tiny.f32_gemm.kc = 3;
+    tiny.f32_gemm.mc = 2 * tiny.f32_gemm.mr;
+    tiny.f32_gemm.nc = 2 * tiny.f32_gemm.nr;
+    static const size_t dims[][3] = {{1, 1, 1}, {17, 31, 7}, {33, 70, 13}, {50, 3, 5}, {3, 100, 9}};
+    for (size_t i = 0; i < sizeof dims / sizeof dims[0]; i++)
+        for (int tr = 0; tr < 4; tr++) {
+            const gcase t = {.m = dims[i][0], .n = dims[i][1], .k = dims[i][2], .ta = tr & 1,
+                             .tb = tr >> 1, .pad_a = 1, .pad_b = 2, .pad_c = 3,
+                             .alpha = ALPHA_BETA[tr][0], .beta = ALPHA_BETA[tr][1]};
+            check_case(&tiny, &t);
+        }
+    print_message("[          ] f32 GEMM path '%s' (%ux%u tile): %zu cases\n", isa,
+                  kern->f32_gemm.mr, kern->f32_gemm.nr, g_cases);
+    assert_int_equal(g_failures, 0);
+}
+
+static void test_generic(void** state) {
+    (void)state;
+    run_path("generic");
+}
+static void test_avx2(void** state) {
+    (void)state;
+    run_path("avx2");
+}
+static void test_avx512(void** state) {
+    (void)state;
+    run_path("avx512");
+}
+static void test_neon(void** state) {
+    (void)state;
+    run_path("neon");
+}
+
+/* k == 0 scales C by beta (0: clears it, NaNs included); m or n == 0 writes nothing. */
+static void test_degenerate(void** state) {
+    (void)state;
+    const ember_kernels* kern = ember_kernels_default();
+    float c[6] = {1, 2, 3, 4, NAN, 6};
+    assert_int_equal(ember_f32_gemm_workspace_size(kern, 2, 3, 0), 0);
+    ember_f32_gemm(kern, 2, 3, 0, 1.0f, NULL, 0, 1, NULL, 0, 1, 2.0f, c, 3, NULL);
+    assert_true(c[0] == 2.0f && c[5] == 12.0f && isnan(c[4]));
+    ember_f32_gemm(kern, 2, 3, 0, 1.0f, NULL, 0, 1, NULL, 0, 1, 0.0f, c, 3, NULL);
+    for (int i = 0; i < 6; i++) assert_true(c[i] == 0.0f);
+    c[0] = 5.0f;
+    ember_f32_gemm(kern, 0, 3, 4, 1.0f, NULL, 4, 1, NULL, 3, 1, 0.0f, c, 3, NULL);
+    ember_f32_gemm(kern, 2, 0, 4, 1.0f, NULL, 4, 1, NULL, 3, 1, 0.0f, c, 3, NULL);
+    assert_true(c[0] == 5.0f);
+}
+
+/* The default table: the best path, or the one EMBER_ISA forces (with a note
+ * when it cannot be honoured). Thread-safe one-time choice: same pointer twice. */
+static void test_default(void** state) {
+    (void)state;
+    const ember_kernels* def = ember_kernels_default();
+    assert_non_null(def);
+    assert_ptr_equal(def, ember_kernels_for(NULL));
+    assert_ptr_equal(def, ember_kernels_default());
+    const char* want = getenv("EMBER_ISA");
+    const char* note = ember_kernels_note();
+    print_message("[          ] default path '%s'%s%s\n", def->isa, *note ? ": " : "", note);
+    if (want && *want) {
+        if (ember_kernels_for(want))
+            assert_string_equal(def->isa, want);
+        else
+            assert_true(strlen(note) > 0);
+    } else {
+        assert_string_equal(note, "");
+        const ember_cpu_info* cpu = ember_cpu();
+        if (cpu->avx512) assert_string_equal(def->isa, "avx512");
+        else if (cpu->avx2_fma) assert_string_equal(def->isa, "avx2");
+    }
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_default),   cmocka_unit_test(test_degenerate),
+        cmocka_unit_test(test_generic),   cmocka_unit_test(test_avx2),
+        cmocka_unit_test(test_avx512),    cmocka_unit_test(test_neon),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
