@@ -119,6 +119,12 @@ class LibraryNotFound(Error, ImportError):
     """libember could not be found or loaded; the message lists every place tried."""
 
 
+for _c in (Error, InvalidArgument, FileError, InvalidModel, Unsupported, OutOfMemory,
+           LimitExceeded, ShapeMismatch, DtypeMismatch, MissingInput, NotFound, BufferTooSmall,
+           RuntimeFailure, SessionBusy, LibraryNotFound):
+    _c.__module__ = "ember"
+del _c
+
 _STATUS_CLASSES = {c.status: c for c in (InvalidArgument, FileError, InvalidModel, Unsupported,
                                          OutOfMemory, LimitExceeded, ShapeMismatch,
                                          DtypeMismatch, MissingInput, NotFound, BufferTooSmall,
