@@ -771,7 +771,7 @@ static void check_input_names(lua_State* L, int arg, const ember_model* model) {
                 luaL_addstring(&b, info.name);
             }
             luaL_pushresult(&b);
-            fail(L, "ember: run: the model has no input named '%s' (inputs: %s)", name, lua_tostring(L, -1));
+            fail(L, "ember: run: %s: the model has no input named '%s' (inputs: %s)", ember_status_string(EMBER_ERROR_NOT_FOUND), name, lua_tostring(L, -1));
         }
     }
 }
@@ -782,13 +782,13 @@ static ltensor* input_tensor(lua_State* L, int idx, const ember_io_info* info) {
     ltensor* t = to_tensor(L, idx);
     if (t) {
         if (t->dtype != info->dtype)
-            fail(L, "ember: run: input '%s' must have dtype %s, got a %s tensor (convert with t:astype('%s'))",
-                       info->name, ember_dtype_name(info->dtype), ember_dtype_name(t->dtype),
+            fail(L, "ember: run: %s: input '%s' must have dtype %s, got a %s tensor (convert with t:astype('%s'))",
+                       ember_status_string(EMBER_ERROR_DTYPE_MISMATCH), info->name, ember_dtype_name(info->dtype), ember_dtype_name(t->dtype),
                        ember_dtype_name(info->dtype));
         lua_pushvalue(L, idx);
         return t;
     }
-    if (lua_type(L, idx) == LUA_TNIL) fail(L, "ember: run: missing input '%s'", info->name);
+    if (lua_type(L, idx) == LUA_TNIL) fail(L, "ember: run: %s: no value given for input '%s'", ember_status_string(EMBER_ERROR_MISSING_INPUT), info->name);
     if (lua_type(L, idx) != LUA_TTABLE)
         fail(L, "ember: run: input '%s' must be an ember.tensor or a nested table, got %s", info->name,
                    luaL_typename(L, idx));
@@ -798,7 +798,7 @@ static ltensor* input_tensor(lua_State* L, int idx, const ember_io_info* info) {
 static void shape_error(lua_State* L, const char* name, const char* expected, const ltensor* t) {
     char got[160];
     format_shape(got, sizeof got, t->rank, t->dims);
-    fail(L, "ember: run: input '%s' must have shape %s, got %s", name, expected, got);
+    fail(L, "ember: run: %s: input '%s' must have shape %s, got %s", ember_status_string(EMBER_ERROR_SHAPE_MISMATCH), name, expected, got);
 }
 
 static void format_info_shape(char* buf, size_t size, const ember_io_info* info) {
