@@ -5,7 +5,6 @@ Run: EMBER_LIBRARY=build/libember.so /usr/bin/python3 tests/python/test_binding.
 (exit status 0 = pass). Without EMBER_LIBRARY the binding looks for the library
 itself (next to the package, then build*/ of this checkout, then the system).
 """
-import array
 import ctypes
 import gc
 import os

@@ -487,10 +487,13 @@ class Model:
         if sess is None:
             sess = Session._create(h, None, threads=threads, dims=dims)
         try:
-            out = sess.run(inputs)
-        except BaseException:
-            sess.close()
-            raise
+            return sess.run(inputs)
+        finally:
+            self._give_back(key, sess)
+
+    def _give_back(self, key, sess):
+        """Returns a session to Model.run's pool (a failed run leaves it usable:
+        every run sets all inputs again)."""
         with self._pool_lock:
             if self.closed:
                 evicted = [sess]
@@ -502,7 +505,6 @@ class Model:
                     evicted += self._pool.popitem(last=False)[1]
         for s in evicted:
             s.close()
-        return out
 
     def close(self):
         """Frees the model (once every session from it is closed too); idempotent."""
