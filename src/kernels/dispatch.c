@@ -10,8 +10,10 @@
 #include "cpu.h"
 #include "f32_gemm.h"
 
-/* Cache blocks: kc * nr floats of B (one micro-panel) sit in L1 beside an A
- * micro-panel; mc * kc floats of A in L2; kc * nc floats of B in L3. */
+/* Cache blocks: mc * kc floats of A in L2, kc * nc floats of B in L3; a B
+ * micro-panel (kc * nr) is reused across the A panels from L1/L2. The x86
+ * blocks were tuned on Zen 4 (32 KiB L1d, 1 MiB L2): a long kc (fewer
+ * read-modify-writes of C) beat an L1-sized B micro-panel; see docs/PERFORMANCE.md. */
 static const ember_kernels k_generic = {
     .isa = "generic",
     .f32_gemm = {.ukernel = ember_f32_gemm_ukernel_4x4__scalar,
@@ -27,14 +29,14 @@ static const ember_kernels k_avx2 = {
     .f32_gemm = {.ukernel = ember_f32_gemm_ukernel_6x16__avx2,
                  .pack_a = ember_f32_gemm_pack_a__scalar,
                  .pack_b = ember_f32_gemm_pack_b__scalar,
-                 .mr = 6, .nr = 16, .kc = 256, .mc = 144, .nc = 2048},
+                 .mr = 6, .nr = 16, .kc = 512, .mc = 72, .nc = 2048},
 };
 static const ember_kernels k_avx512 = {
     .isa = "avx512",
     .f32_gemm = {.ukernel = ember_f32_gemm_ukernel_12x32__avx512,
                  .pack_a = ember_f32_gemm_pack_a__scalar,
                  .pack_b = ember_f32_gemm_pack_b__scalar,
-                 .mr = 12, .nr = 32, .kc = 256, .mc = 144, .nc = 2048},
+                 .mr = 12, .nr = 32, .kc = 512, .mc = 144, .nc = 2048},
 };
 #endif
 

@@ -18,6 +18,11 @@ void ember_f32_gemm_ukernel_12x32__avx512(size_t m, size_t n, size_t kc, const f
                                           const float* b, float beta, float* c, size_t ldc) {
     __m512 acc[MR][2];
     for (size_t i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    if (beta != 0.0f) /* C is read at the end: start fetching it now */
+        for (size_t i = 0; i < m; i++) {
+            _mm_prefetch((const char*)(c + i * ldc), _MM_HINT_T0);
+            _mm_prefetch((const char*)(c + i * ldc + n - 1), _MM_HINT_T0);
+        }
     for (size_t p = 0; p < kc; p++, a += MR, b += NR) {
         const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
         __m512 av;

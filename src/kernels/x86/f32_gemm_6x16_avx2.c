@@ -15,6 +15,11 @@ void ember_f32_gemm_ukernel_6x16__avx2(size_t m, size_t n, size_t kc, const floa
     __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
     __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
     __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+    if (beta != 0.0f) /* C is read at the end: start fetching it now */
+        for (size_t i = 0; i < m; i++) {
+            _mm_prefetch((const char*)(c + i * ldc), _MM_HINT_T0);
+            _mm_prefetch((const char*)(c + i * ldc + n - 1), _MM_HINT_T0);
+        }
     for (size_t p = 0; p < kc; p++, a += MR, b += NR) {
         const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
         __m256 av = _mm256_broadcast_ss(a + 0);
