@@ -32,6 +32,9 @@ Rules the binding follows:
 * A Session keeps its Model alive. ``Model.close()`` (or leaving ``with``) makes
   the model unusable for new work; the C model is freed once its last session
   is closed too.
+* ``Model.outputs`` shapes are what the file declares, usually nothing (None):
+  output shapes are inferred by the runtime; ``Session.outputs`` has the resolved
+  shapes after the session's first run.
 * Without numpy, inputs may be any buffer (array.array, memoryview, bytes) of
   the right format, either shaped or flat, and outputs are memoryviews shaped
   like the output (float16 outputs come back as float32 values).
