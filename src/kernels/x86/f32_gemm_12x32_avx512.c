@@ -37,12 +37,12 @@ void ember_f32_gemm_ukernel_12x32__avx512(size_t m, size_t n, size_t kc, const f
         __m512 r0 = acc[i][0], r1 = acc[i][1];
         if (beta == 1.0f) {
             r0 = _mm512_add_ps(r0, _mm512_maskz_loadu_ps(k0, c));
-            r1 = _mm512_add_ps(r1, _mm512_maskz_loadu_ps(k1, c + 16));
+            if (k1) r1 = _mm512_add_ps(r1, _mm512_maskz_loadu_ps(k1, c + 16));
         } else if (beta != 0.0f) {
             r0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(k0, c), r0);
-            r1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(k1, c + 16), r1);
+            if (k1) r1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(k1, c + 16), r1);
         }
         _mm512_mask_storeu_ps(c, k0, r0);
-        _mm512_mask_storeu_ps(c + 16, k1, r1);
+        if (k1) _mm512_mask_storeu_ps(c + 16, k1, r1); /* no address past a 16-wide C */
     }
 }
