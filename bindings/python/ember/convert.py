@@ -846,6 +846,10 @@ class _Converter:
                                            if x else None for x in ins])
                 if r is not None:
                     arr, dt = r
+                    if not isinstance(arr, np.ndarray):  # a scalar, e.g. Gather of one dim
+                        arr = np.empty((), dtype=object)
+                        arr[()] = r[0]
+                        r = (arr, dt)
                     if all(not isinstance(v, Sym) for v in arr.reshape(-1)):
                         self.consts[n.outputs[0]] = arr.astype(dt)
                         changed = True
