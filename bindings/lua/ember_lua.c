@@ -912,8 +912,10 @@ static int m_run(lua_State* L) {
         opt.dim_count = n_sym;
         ember_status st = ember_session_create(m->model, &opt, &m->cache);
         if (st != EMBER_OK) return raise_status(L, "creating a session", st);
-        m->cache_key = strdup(key);
+        size_t key_len = strlen(key) + 1;
+        m->cache_key = malloc(key_len);
         if (!m->cache_key) return fail(L, "ember: out of memory");
+        memcpy(m->cache_key, key, key_len);
     }
     lua_pop(L, 1);
     return run_session(L, m->cache, m->model, base, n_in);
