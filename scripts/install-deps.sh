@@ -4,7 +4,7 @@
 set -eu
 want="meson ninja-build gcc pkg-config"
 if [ "${1:-}" = test ]; then
-  want="$want libcmocka-dev python3-numpy python3-onnx python3-torch python3-torchvision clang libclang-rt-14-dev valgrind"
+  want="$want libcmocka-dev python3-numpy python3-onnx python3-torch python3-torchvision clang libclang-rt-14-dev valgrind lua5.4 liblua5.4-dev luajit"
   command -v node >/dev/null 2>&1 || want="$want nodejs"
   command -v npm >/dev/null 2>&1 || want="$want npm"
 fi

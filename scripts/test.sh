@@ -34,5 +34,5 @@ echo "== ASan + UBSan build and test"
   -Db_lundef=false -Dwerror=true >/dev/null
 ninja -C build-asan
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
-  meson test -C build-asan --print-errorlogs --num-processes 2 --no-suite install --no-suite models --no-suite convert --no-suite python
+  meson test -C build-asan --print-errorlogs --num-processes 2 --no-suite install --no-suite models --no-suite convert --no-suite python --no-suite bindings
 echo "== all tests passed"
