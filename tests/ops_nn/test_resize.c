@@ -123,7 +123,9 @@ static double coord(int ctm, int x, int in, int out, double scale) {
     switch (ctm) {
     case HALF: return (x + 0.5) / scale - 0.5;
     case PYTORCH: return out > 1 ? (x + 0.5) / scale - 0.5 : 0;
-    case ALIGN: return out == 1 ? 0 : (double)x * (in - 1) / (out - 1);
+    case ALIGN: /* ONNX uses the unrounded output length in * scale */
+        (void)out;
+        return in * scale <= 1 ? 0 : (double)x * (in - 1) / (in * scale - 1);
     case ASYM: return x / scale;
     default: return (x + 0.5) / scale;
     }

@@ -80,7 +80,13 @@ static float source_coord(int ctm, int64_t x, int64_t n, int64_t m, float s) {
     const float xf = (float)x;
     switch (ctm) {
     case CT_PYTORCH_HALF_PIXEL: return m > 1 ? (xf + 0.5f) / s - 0.5f : 0.0f;
-    case CT_ALIGN_CORNERS: return m == 1 ? 0.0f : xf * (float)(n - 1) / (float)(m - 1);
+    case CT_ALIGN_CORNERS: {
+        /* ONNX (and ONNX Runtime) use the unrounded output length n * scale,
+         * which differs from m when the scale does not divide evenly. */
+        const float len = (float)n * s;
+        (void)m;
+        return len <= 1.0f ? 0.0f : xf * (float)(n - 1) / (len - 1.0f);
+    }
     case CT_ASYMMETRIC: return xf / s;
     case CT_TF_HALF_PIXEL_FOR_NEAREST: return (xf + 0.5f) / s;
     case CT_HALF_PIXEL_SYMMETRIC: {
