@@ -127,11 +127,14 @@ static ember_status ct_plan_make(em_op_ctx* ctx, ct_plan* pl) {
             o = p->n_output_shape ? p->output_shape[p->n_output_shape - (uint32_t)nsp + (uint32_t)i]
                                   : n * s;
             const int64_t total = full - o;
+            /* floor(total / 2), as ONNX computes it: a negative total (an output
+             * larger than the natural one) pads the end with zeros */
+            const int64_t half = total >= 0 ? total / 2 : -((-total + 1) / 2);
             if (p->win.auto_pad == NN_PAD_SAME_UPPER) {
-                pb = total / 2;
+                pb = half;
                 pe = total - pb;
             } else {
-                pe = total / 2;
+                pe = half;
                 pb = total - pe;
             }
         } else {
