@@ -2,9 +2,9 @@
 # Installs what building (and, with "test", testing) ember needs on Debian 12.
 # As root it runs apt-get; otherwise it lists what is missing and how to install it.
 set -eu
-want="meson ninja-build gcc pkg-config"
+want="meson ninja-build gcc g++ pkg-config"
 if [ "${1:-}" = test ]; then
-  want="$want libcmocka-dev python3-numpy python3-onnx python3-torch python3-torchvision clang libclang-rt-14-dev valgrind lua5.4 liblua5.4-dev luajit"
+  want="$want libcmocka-dev python3-numpy python3-onnx python3-torch python3-torchvision clang libclang-rt-14-dev valgrind lua5.4 liblua5.4-dev luajit python3-pip python3-setuptools python3-wheel"
   command -v node >/dev/null 2>&1 || want="$want nodejs"
   command -v npm >/dev/null 2>&1 || want="$want npm"
 fi

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cpu.h"
+#include "f32_dwconv.h"
 #include "f32_gemm.h"
 
 /* Cache blocks: mc * kc floats of A in L2, kc * nc floats of B in L3; a B
@@ -20,6 +21,7 @@ static const ember_kernels k_generic = {
                  .pack_a = ember_f32_gemm_pack_a__scalar,
                  .pack_b = ember_f32_gemm_pack_b__scalar,
                  .mr = 4, .nr = 4, .kc = 256, .mc = 128, .nc = 2048},
+    .f32_dwconv = {.run = ember_f32_dwconv__scalar, .lanes = 0},
 };
 
 #if defined(__x86_64__)
@@ -30,6 +32,7 @@ static const ember_kernels k_avx2 = {
                  .pack_a = ember_f32_gemm_pack_a__scalar,
                  .pack_b = ember_f32_gemm_pack_b__scalar,
                  .mr = 6, .nr = 16, .kc = 512, .mc = 72, .nc = 2048},
+    .f32_dwconv = {.run = ember_f32_dwconv__avx2, .lanes = 8},
 };
 static const ember_kernels k_avx512 = {
     .isa = "avx512",
@@ -37,6 +40,7 @@ static const ember_kernels k_avx512 = {
                  .pack_a = ember_f32_gemm_pack_a__scalar,
                  .pack_b = ember_f32_gemm_pack_b__scalar,
                  .mr = 12, .nr = 32, .kc = 512, .mc = 144, .nc = 2048},
+    .f32_dwconv = {.run = ember_f32_dwconv__avx512, .lanes = 16},
 };
 #endif
 

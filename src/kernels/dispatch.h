@@ -38,9 +38,30 @@ typedef struct ember_f32_gemm_config {
     uint32_t kc, mc, nc;   /* cache blocks: mc a multiple of mr, nc of nr */
 } ember_f32_gemm_config;
 
+/* F32 depthwise 2-D convolution, planar (NCHW), channel multiplier 1: for
+ * c < channels, i < oh, j < ow (positions outside the ih x iw image read 0)
+ *     y[c][i][j] = bias[c] + sum_{u < kh, t < kw} w[c][u][t] * x[c][i * sh + u - pad_top][j * sw + t - pad_left]
+ * x: channels x ih x iw, w: channels x kh x kw, y: channels x oh x ow, bias may be
+ * NULL (0). scratch: ember_f32_dwconv_scratch_size(lanes, g) bytes (f32_dwconv.h),
+ * with the lanes of the table that gave the kernel. Any geometry with every
+ * size >= 1; dilation 1. */
+typedef struct ember_dwconv_geom {
+    size_t ih, iw, oh, ow;
+    size_t kh, kw, sh, sw;
+    size_t pad_top, pad_left;
+} ember_dwconv_geom;
+typedef void (*ember_f32_dwconv_fn)(size_t channels, const ember_dwconv_geom* g, const float* x,
+                                    const float* w, const float* bias, float* y, void* scratch);
+
+typedef struct ember_f32_dwconv_config {
+    ember_f32_dwconv_fn run;
+    uint32_t lanes;        /* floats a vector; 0: the kernel needs no scratch */
+} ember_f32_dwconv_config;
+
 typedef struct ember_kernels {
     const char* isa;       /* "generic", "avx2", "avx512", "neon" */
     ember_f32_gemm_config f32_gemm;
+    ember_f32_dwconv_config f32_dwconv;
 } ember_kernels;
 
 /* The table the runtime uses: the best path of this CPU, or the one EMBER_ISA

@@ -4,6 +4,7 @@
  * packing workspace. The fused activation is applied by em_node_run. */
 #include <string.h>
 
+#include "conv_depthwise.h"
 #include "f32_gemm.h"
 #include "nn_window.h"
 
@@ -105,6 +106,10 @@ static ember_status conv_infer(em_op_ctx* ctx) {
     if (st != EMBER_OK) return st;
     ctx->outputs[0]->dtype = EMBER_DTYPE_F32;
     ctx->outputs[0]->shape = pl.out;
+    if (em_conv_depthwise_applies(pl.c, pl.m, pl.group, &pl.w)) { /* direct kernels */
+        ctx->scratch_bytes = em_conv_depthwise_scratch(&pl.w);
+        return EMBER_OK;
+    }
     uint64_t bytes = 0;
     if (!pl.direct) {
         if (!em_mul_u64(pl.cg * pl.kvol, pl.out_vol, &bytes) || !em_mul_u64(bytes, 4, &bytes) ||
@@ -128,6 +133,10 @@ static ember_status conv_run(em_op_ctx* ctx) {
     const float* wt = ctx->inputs[1]->data;
     const float* bias = ctx->n_inputs > 2 && ctx->inputs[2] ? ctx->inputs[2]->data : NULL;
     float* y = ctx->outputs[0]->data;
+    if (em_conv_depthwise_applies(pl.c, pl.m, pl.group, &pl.w)) {
+        em_conv_depthwise_run(pl.n, pl.c, &pl.w, x, wt, bias, y, ctx->scratch);
+        return EMBER_OK;
+    }
     float* col = ctx->scratch;
     const size_t kdim = pl.cg * pl.kvol;
     const ember_kernels* kern = ember_kernels_default();

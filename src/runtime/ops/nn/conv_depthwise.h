@@ -1,0 +1,26 @@
+/* Depthwise Conv (group == input channels == output channels) through the
+ * direct kernels of the dispatch table (f32_dwconv.h) instead of im2col + GEMM.
+ * conv.c asks em_conv_depthwise_applies and, when it does, sizes scratch with
+ * em_conv_depthwise_scratch and runs em_conv_depthwise_run. */
+#ifndef EMBER_OPS_NN_CONV_DEPTHWISE_H
+#define EMBER_OPS_NN_CONV_DEPTHWISE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "generic/nn_ref.h"
+
+/* c input channels, m output channels, group, the window (2-D convolutions
+ * have a leading unit dim). True for a 2-D depthwise convolution with channel
+ * multiplier 1, dilation 1, kernel and stride up to 16, non-negative pads. */
+bool em_conv_depthwise_applies(size_t c, size_t m, size_t group, const ember_window* w);
+
+/* Scratch bytes em_conv_depthwise_run needs. */
+size_t em_conv_depthwise_scratch(const ember_window* w);
+
+/* n images of c channels: x (n x c x image), wt (c x 1 x kh x kw), bias (c or
+ * NULL), y (n x c x out). */
+void em_conv_depthwise_run(size_t n, size_t c, const ember_window* w, const float* x,
+                           const float* wt, const float* bias, float* y, void* scratch);
+
+#endif
