@@ -22,6 +22,8 @@ static const ember_kernels k_generic = {
                  .pack_b = ember_f32_gemm_pack_b__scalar,
                  .mr = 4, .nr = 4, .kc = 256, .mc = 128, .nc = 2048},
     .f32_dwconv = {.run = ember_f32_dwconv__scalar, .lanes = 0},
+    .f32_gemv_n = ember_f32_gemv_n__scalar,
+    .f32_gemv_t = ember_f32_gemv_t__scalar,
 };
 
 #if defined(__x86_64__)
@@ -33,6 +35,8 @@ static const ember_kernels k_avx2 = {
                  .pack_b = ember_f32_gemm_pack_b__scalar,
                  .mr = 6, .nr = 16, .kc = 512, .mc = 72, .nc = 2048},
     .f32_dwconv = {.run = ember_f32_dwconv__avx2, .lanes = 8},
+    .f32_gemv_n = ember_f32_gemv_n__avx2,
+    .f32_gemv_t = ember_f32_gemv_t__avx2,
 };
 static const ember_kernels k_avx512 = {
     .isa = "avx512",
@@ -41,6 +45,8 @@ static const ember_kernels k_avx512 = {
                  .pack_b = ember_f32_gemm_pack_b__scalar,
                  .mr = 12, .nr = 32, .kc = 512, .mc = 144, .nc = 2048},
     .f32_dwconv = {.run = ember_f32_dwconv__avx512, .lanes = 16},
+    .f32_gemv_n = ember_f32_gemv_n__avx512,
+    .f32_gemv_t = ember_f32_gemv_t__avx512,
 };
 #endif
 

@@ -30,6 +30,17 @@ typedef void (*ember_f32_pack_a_fn)(size_t mr, size_t m, size_t kc, float alpha,
 typedef void (*ember_f32_pack_b_fn)(size_t nr, size_t n, size_t kc, const float* b, size_t rs,
                                     size_t cs, float* dst);
 
+/* F32 matrix-vector products (GEMM with M == 1 or N == 1), streaming the matrix once:
+ *   gemv_n: y[j] = sum_p x[p] * b[p * ldb + j]      (j < n, p < k; B's rows contiguous,
+ *           or one packed B / A panel with ldb = nr / mr)
+ *   gemv_t: y[i] = sum_p a[i * lda + p] * x[p]      (i < m, p < k; A's rows contiguous)
+ * then beta == 0: y = acc (y is not read); beta == 1: y += acc; else y = beta * y + acc.
+ * k may be 0. Nothing outside y[0 .. n) (or [0 .. m)) is written. */
+typedef void (*ember_f32_gemv_n_fn)(size_t n, size_t k, const float* x, const float* b, size_t ldb,
+                                    float beta, float* y);
+typedef void (*ember_f32_gemv_t_fn)(size_t m, size_t k, const float* a, size_t lda, const float* x,
+                                    float beta, float* y);
+
 typedef struct ember_f32_gemm_config {
     ember_f32_gemm_ukernel_fn ukernel;
     ember_f32_pack_a_fn pack_a;
@@ -62,6 +73,8 @@ typedef struct ember_kernels {
     const char* isa;       /* "generic", "avx2", "avx512", "neon" */
     ember_f32_gemm_config f32_gemm;
     ember_f32_dwconv_config f32_dwconv;
+    ember_f32_gemv_n_fn f32_gemv_n;
+    ember_f32_gemv_t_fn f32_gemv_t;
 } ember_kernels;
 
 /* The table the runtime uses: the best path of this CPU, or the one EMBER_ISA

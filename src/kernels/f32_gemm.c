@@ -7,9 +7,15 @@
  *           for ir in mc by mr:       micro-kernel on one MR x NR tile of C
  *
  * The first K block applies beta, the later ones accumulate (beta = 1).
- * Packing copies into the caller's workspace; nothing is allocated. */
+ * Packing copies into the caller's workspace; nothing is allocated. An operand
+ * packed ahead (ember_f32_gemm_pack_a_full / _b_full: the same panels for every
+ * K block, laid end to end) is read in place instead of packed.
+ *
+ * M == 1 (or N == 1) goes to the matrix-vector kernels instead: packing would
+ * copy the whole matrix to use it once. */
 #include "f32_gemm.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define WS_ALIGN 64
@@ -29,7 +35,9 @@ size_t ember_f32_gemm_workspace_size(const ember_kernels* kern, size_t m, size_t
     const size_t kc = kc_of(g, k);
     const size_t a_floats = round_up(min_sz(m, g->mc), g->mr) * kc;
     const size_t b_floats = round_up(min_sz(n, g->nc), g->nr) * kc;
-    return (a_floats + b_floats) * sizeof(float) + 2 * WS_ALIGN;
+    const size_t gemm = (a_floats + b_floats) * sizeof(float) + 2 * WS_ALIGN;
+    const size_t gemv = k * sizeof(float) + WS_ALIGN; /* a contiguous copy of the vector */
+    return gemm > gemv ? gemm : gemv;
 }
 
 static float* align_up(void* p) {
@@ -47,6 +55,80 @@ static void scale_c(size_t m, size_t n, float beta, float* c, size_t ldc) {
     }
 }
 
+/* The vector x[p] = alpha * v[p * stride] (p < k), in place when it already is. */
+static const float* vector_of(size_t k, float alpha, const float* v, size_t stride, void* workspace) {
+    if (stride == 1 && alpha == 1.0f) return v;
+    float* x = align_up(workspace);
+    for (size_t p = 0; p < k; p++) x[p] = alpha * v[p * stride];
+    return x;
+}
+
+/* M == 1, or N == 1 with a contiguous C column, as one matrix-vector product
+ * over an operand with a contiguous direction; false when it does not apply. */
+static bool try_gemv(const ember_kernels* kern, size_t m, size_t n, size_t k, float alpha,
+                     const float* a, size_t a_rs, size_t a_cs, const float* b, size_t b_rs,
+                     size_t b_cs, float beta, float* c, size_t ldc, void* workspace) {
+    if (m == 1 && (b_cs == 1 || b_rs == 1)) {          /* c[j] = sum_p A[0][p] B[p][j] */
+        const float* x = vector_of(k, alpha, a, a_cs, workspace);
+        if (b_cs == 1)
+            kern->f32_gemv_n(n, k, x, b, b_rs, beta, c);
+        else
+            kern->f32_gemv_t(n, k, b, b_cs, x, beta, c);
+        return true;
+    }
+    if (n == 1 && (ldc == 1 || m == 1) && (a_cs == 1 || a_rs == 1)) { /* c[i] = sum_p A[i][p] B[p][0] */
+        const float* x = vector_of(k, alpha, b, b_rs, workspace);
+        if (a_cs == 1)
+            kern->f32_gemv_t(m, k, a, a_rs, x, beta, c);
+        else
+            kern->f32_gemv_n(m, k, x, a, a_cs, beta, c);
+        return true;
+    }
+    return false;
+}
+
+/* The loop nest. apk / bpk: that operand packed ahead (then a / b are unused). */
+static void driver(const ember_kernels* kern, size_t m, size_t n, size_t k, float alpha,
+                   const float* a, size_t a_rs, size_t a_cs, const float* apk, const float* b,
+                   size_t b_rs, size_t b_cs, const float* bpk, float beta, float* c, size_t ldc,
+                   void* workspace) {
+    const ember_f32_gemm_config* g = &kern->f32_gemm;
+    const size_t mr = g->mr, nr = g->nr;
+    const size_t kc_max = kc_of(g, k);
+    const size_t mpad = round_up(m, mr), npad = round_up(n, nr);
+    float* bp = align_up(workspace);
+    float* ap = bpk ? bp : align_up(bp + round_up(min_sz(n, g->nc), nr) * kc_max);
+    for (size_t jc = 0; jc < n; jc += g->nc) {
+        const size_t nc = min_sz(n - jc, g->nc);
+        for (size_t pc = 0; pc < k; pc += kc_max) {
+            const size_t kc = min_sz(k - pc, kc_max);
+            const float beta_k = pc == 0 ? beta : 1.0f;
+            const float* bblk = bp;
+            if (bpk)
+                bblk = bpk + pc * npad + jc * kc;
+            else
+                g->pack_b(nr, nc, kc, b + pc * b_rs + jc * b_cs, b_rs, b_cs, bp);
+            for (size_t ic = 0; ic < m; ic += g->mc) {
+                const size_t mc = min_sz(m - ic, g->mc);
+                const float* ablk = ap;
+                if (apk)
+                    ablk = apk + pc * mpad + ic * kc;
+                else
+                    g->pack_a(mr, mc, kc, alpha, a + ic * a_rs + pc * a_cs, a_rs, a_cs, ap);
+                for (size_t jr = 0; jr < nc; jr += nr) {
+                    const size_t nt = min_sz(nc - jr, nr);
+                    const float* bpanel = bblk + jr * kc;
+                    for (size_t ir = 0; ir < mc; ir += mr) {
+                        const size_t mt = min_sz(mc - ir, mr);
+                        g->ukernel(mt, nt, kc, ablk + ir * kc, bpanel, beta_k,
+                                   c + (ic + ir) * ldc + jc + jr, ldc);
+                    }
+                }
+            }
+        }
+    }
+}
+
 void ember_f32_gemm(const ember_kernels* kern, size_t m, size_t n, size_t k, float alpha,
                     const float* a, size_t a_rs, size_t a_cs, const float* b, size_t b_rs,
                     size_t b_cs, float beta, float* c, size_t ldc, void* workspace) {
@@ -55,30 +137,82 @@ void ember_f32_gemm(const ember_kernels* kern, size_t m, size_t n, size_t k, flo
         scale_c(m, n, beta, c, ldc);
         return;
     }
+    if (try_gemv(kern, m, n, k, alpha, a, a_rs, a_cs, b, b_rs, b_cs, beta, c, ldc, workspace)) return;
+    driver(kern, m, n, k, alpha, a, a_rs, a_cs, NULL, b, b_rs, b_cs, NULL, beta, c, ldc, workspace);
+}
+
+/* ---- pre-packed operands ---- */
+
+size_t ember_f32_gemm_packed_b_size(const ember_kernels* kern, size_t n, size_t k) {
+    return round_up(n, kern->f32_gemm.nr) * k * sizeof(float);
+}
+
+void ember_f32_gemm_pack_b_full(const ember_kernels* kern, size_t n, size_t k, const float* b,
+                                size_t rs, size_t cs, float* dst) {
     const ember_f32_gemm_config* g = &kern->f32_gemm;
-    const size_t mr = g->mr, nr = g->nr;
-    const size_t kc_max = kc_of(g, k);
-    float* bp = align_up(workspace);
-    float* ap = align_up(bp + round_up(min_sz(n, g->nc), nr) * kc_max);
-    for (size_t jc = 0; jc < n; jc += g->nc) {
-        const size_t nc = min_sz(n - jc, g->nc);
+    if (n == 0 || k == 0) return;
+    const size_t kc_max = kc_of(g, k), npad = round_up(n, g->nr);
+    for (size_t pc = 0; pc < k; pc += kc_max)
+        g->pack_b(g->nr, n, min_sz(k - pc, kc_max), b + pc * rs, rs, cs, dst + pc * npad);
+}
+
+void ember_f32_gemm_prepacked_b(const ember_kernels* kern, size_t m, size_t n, size_t k,
+                                float alpha, const float* a, size_t a_rs, size_t a_cs,
+                                const float* bp, float beta, float* c, size_t ldc, void* workspace) {
+    if (m == 0 || n == 0) return;
+    if (k == 0) {
+        scale_c(m, n, beta, c, ldc);
+        return;
+    }
+    if (m == 1) { /* stream the panels once: each is a kc x nr row-major matrix */
+        const ember_f32_gemm_config* g = &kern->f32_gemm;
+        const size_t nr = g->nr, kc_max = kc_of(g, k), npad = round_up(n, nr);
+        const float* x = vector_of(k, alpha, a, a_cs, workspace);
         for (size_t pc = 0; pc < k; pc += kc_max) {
             const size_t kc = min_sz(k - pc, kc_max);
             const float beta_k = pc == 0 ? beta : 1.0f;
-            g->pack_b(nr, nc, kc, b + pc * b_rs + jc * b_cs, b_rs, b_cs, bp);
-            for (size_t ic = 0; ic < m; ic += g->mc) {
-                const size_t mc = min_sz(m - ic, g->mc);
-                g->pack_a(mr, mc, kc, alpha, a + ic * a_rs + pc * a_cs, a_rs, a_cs, ap);
-                for (size_t jr = 0; jr < nc; jr += nr) {
-                    const size_t nt = min_sz(nc - jr, nr);
-                    const float* bpanel = bp + jr * kc;
-                    for (size_t ir = 0; ir < mc; ir += mr) {
-                        const size_t mt = min_sz(mc - ir, mr);
-                        g->ukernel(mt, nt, kc, ap + ir * kc, bpanel, beta_k,
-                                   c + (ic + ir) * ldc + jc + jr, ldc);
-                    }
-                }
-            }
+            for (size_t j0 = 0; j0 < n; j0 += nr)
+                kern->f32_gemv_n(min_sz(n - j0, nr), kc, x + pc, bp + pc * npad + j0 * kc, nr,
+                                 beta_k, c + j0);
         }
+        return;
     }
+    driver(kern, m, n, k, alpha, a, a_rs, a_cs, NULL, NULL, 0, 0, bp, beta, c, ldc, workspace);
+}
+
+size_t ember_f32_gemm_packed_a_size(const ember_kernels* kern, size_t m, size_t k) {
+    return round_up(m, kern->f32_gemm.mr) * k * sizeof(float);
+}
+
+void ember_f32_gemm_pack_a_full(const ember_kernels* kern, size_t m, size_t k, float alpha,
+                                const float* a, size_t rs, size_t cs, float* dst) {
+    const ember_f32_gemm_config* g = &kern->f32_gemm;
+    if (m == 0 || k == 0) return;
+    const size_t kc_max = kc_of(g, k), mpad = round_up(m, g->mr);
+    for (size_t pc = 0; pc < k; pc += kc_max)
+        g->pack_a(g->mr, m, min_sz(k - pc, kc_max), alpha, a + pc * cs, rs, cs, dst + pc * mpad);
+}
+
+void ember_f32_gemm_prepacked_a(const ember_kernels* kern, size_t m, size_t n, size_t k,
+                                const float* ap, const float* b, size_t b_rs, size_t b_cs,
+                                float beta, float* c, size_t ldc, void* workspace) {
+    if (m == 0 || n == 0) return;
+    if (k == 0) {
+        scale_c(m, n, beta, c, ldc);
+        return;
+    }
+    if (n == 1 && (ldc == 1 || m == 1)) { /* stream the panels once: each is kc x mr row-major */
+        const ember_f32_gemm_config* g = &kern->f32_gemm;
+        const size_t mr = g->mr, kc_max = kc_of(g, k), mpad = round_up(m, mr);
+        const float* x = vector_of(k, 1.0f, b, b_rs, workspace);
+        for (size_t pc = 0; pc < k; pc += kc_max) {
+            const size_t kc = min_sz(k - pc, kc_max);
+            const float beta_k = pc == 0 ? beta : 1.0f;
+            for (size_t i0 = 0; i0 < m; i0 += mr)
+                kern->f32_gemv_n(min_sz(m - i0, mr), kc, x + pc, ap + pc * mpad + i0 * kc, mr,
+                                 beta_k, c + i0);
+        }
+        return;
+    }
+    driver(kern, m, n, k, 1.0f, NULL, 0, 0, ap, b, b_rs, b_cs, NULL, beta, c, ldc, workspace);
 }

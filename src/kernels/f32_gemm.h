@@ -8,7 +8,8 @@
 #include "dispatch.h"
 
 /* Bytes of workspace ember_f32_gemm needs for these sizes with kernels kern
- * (0 when no packing is needed). The workspace need not be aligned. */
+ * (0 when no packing is needed). The workspace need not be aligned. It also
+ * covers ember_f32_gemm_prepacked_a / _b with the same sizes. */
 size_t ember_f32_gemm_workspace_size(const ember_kernels* kern, size_t m, size_t n, size_t k);
 
 /* C[i][j] = alpha * sum_p A[i][p] * B[p][j] + beta * C[i][j]   (i < m, j < n, p < k)
@@ -19,6 +20,36 @@ size_t ember_f32_gemm_workspace_size(const ember_kernels* kern, size_t m, size_t
 void ember_f32_gemm(const ember_kernels* kern, size_t m, size_t n, size_t k, float alpha,
                     const float* a, size_t a_rs, size_t a_cs, const float* b, size_t b_rs,
                     size_t b_cs, float beta, float* c, size_t ldc, void* workspace);
+/* M == 1, or N == 1 with ldc == 1, and an operand with a contiguous direction
+ * run as a matrix-vector product (kern->f32_gemv_n / _t) that reads the matrix
+ * once; every other case packs as described above. */
+
+/* ---- pre-packed operands: a constant weight packed once, reused by every run ----
+ * The whole matrix is packed in the K blocks the driver uses (kc of kern), each
+ * block as the panels of pack_a / pack_b, so a run reads the panels in place.
+ * The layout depends on kern and the sizes only: pack and run with the same. */
+
+/* Bytes of B (k x n) packed by ember_f32_gemm_pack_b_full (0 if n or k is 0). */
+size_t ember_f32_gemm_packed_b_size(const ember_kernels* kern, size_t n, size_t k);
+/* Packs B[p][j] = b[p * rs + j * cs] into dst (64-byte aligned, packed_b_size bytes). */
+void ember_f32_gemm_pack_b_full(const ember_kernels* kern, size_t n, size_t k, const float* b,
+                                size_t rs, size_t cs, float* dst);
+/* ember_f32_gemm with B given as bp from ember_f32_gemm_pack_b_full (same kern,
+ * n, k). M == 1 streams the panels once (matrix-vector). */
+void ember_f32_gemm_prepacked_b(const ember_kernels* kern, size_t m, size_t n, size_t k,
+                                float alpha, const float* a, size_t a_rs, size_t a_cs,
+                                const float* bp, float beta, float* c, size_t ldc, void* workspace);
+
+/* Bytes of alpha * A (m x k) packed by ember_f32_gemm_pack_a_full (0 if m or k is 0). */
+size_t ember_f32_gemm_packed_a_size(const ember_kernels* kern, size_t m, size_t k);
+/* Packs alpha * A[i][p], A[i][p] = a[i * rs + p * cs], into dst (64-byte aligned). */
+void ember_f32_gemm_pack_a_full(const ember_kernels* kern, size_t m, size_t k, float alpha,
+                                const float* a, size_t rs, size_t cs, float* dst);
+/* C = (packed alpha * A) * B + beta * C, A given as ap from ember_f32_gemm_pack_a_full
+ * (same kern, m, k). N == 1 with ldc == 1 streams the panels once. */
+void ember_f32_gemm_prepacked_a(const ember_kernels* kern, size_t m, size_t n, size_t k,
+                                const float* ap, const float* b, size_t b_rs, size_t b_cs,
+                                float beta, float* c, size_t ldc, void* workspace);
 
 /* ---- micro-kernels (see ember_f32_gemm_ukernel_fn) ---- */
 void ember_f32_gemm_ukernel_4x4__scalar(size_t m, size_t n, size_t kc, const float* a,
@@ -28,6 +59,22 @@ void ember_f32_gemm_ukernel_6x16__avx2(size_t m, size_t n, size_t kc, const floa
                                        const float* b, float beta, float* c, size_t ldc);
 void ember_f32_gemm_ukernel_12x32__avx512(size_t m, size_t n, size_t kc, const float* a,
                                           const float* b, float beta, float* c, size_t ldc);
+#endif
+
+/* ---- matrix-vector (see ember_f32_gemv_n_fn / _t_fn) ---- */
+void ember_f32_gemv_n__scalar(size_t n, size_t k, const float* x, const float* b, size_t ldb,
+                              float beta, float* y);
+void ember_f32_gemv_t__scalar(size_t m, size_t k, const float* a, size_t lda, const float* x,
+                              float beta, float* y);
+#if defined(__x86_64__)
+void ember_f32_gemv_n__avx2(size_t n, size_t k, const float* x, const float* b, size_t ldb,
+                            float beta, float* y);
+void ember_f32_gemv_t__avx2(size_t m, size_t k, const float* a, size_t lda, const float* x,
+                            float beta, float* y);
+void ember_f32_gemv_n__avx512(size_t n, size_t k, const float* x, const float* b, size_t ldb,
+                              float beta, float* y);
+void ember_f32_gemv_t__avx512(size_t m, size_t k, const float* a, size_t lda, const float* x,
+                              float beta, float* y);
 #endif
 
 /* ---- packing (see ember_f32_pack_a_fn / ember_f32_pack_b_fn) ---- */
