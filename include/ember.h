@@ -200,10 +200,16 @@ EMBER_API const char* ember_model_label(const ember_model* model, size_t index);
 
 /* Session flags. */
 #define EMBER_SESSION_PROFILE 1u /* record per-node times on every run */
+/* Let threads exceed the number of CPUs this process may run on (by default
+ * the session clamps it there). */
+#define EMBER_SESSION_ALLOW_OVERSUBSCRIBE 2u
 
 typedef struct ember_session_options {
     size_t struct_size;     /* sizeof(ember_session_options) */
-    int32_t threads;        /* worker threads; 0 = default (1) */
+    int32_t threads;        /* threads a run uses, the caller's included; 0 = default (1).
+                               1 starts no thread; more start threads - 1 workers owned
+                               by the session, which sleep while it is idle. Outputs are
+                               bit-identical whatever the count. */
     uint32_t flags;         /* EMBER_SESSION_* bits */
     int64_t batch_size;     /* value of a symbolic first dimension of the inputs; 0 = 1 */
     /* Values for other symbolic dimensions, by symbol name (dim_count pairs). */

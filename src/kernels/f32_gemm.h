@@ -51,6 +51,24 @@ void ember_f32_gemm_prepacked_a(const ember_kernels* kern, size_t m, size_t n, s
                                 const float* ap, const float* b, size_t b_rs, size_t b_cs,
                                 float beta, float* c, size_t ldc, void* workspace);
 
+/* ---- on several threads (f32_gemm_mt.c) ----
+ * The same products on the threads of pool (NULL, or a product too small to pay
+ * for threads: the caller's only), with the same workspace; the results are
+ * bit-identical to the single-threaded functions'. */
+struct em_pool;
+void ember_f32_gemm_mt(struct em_pool* pool, const ember_kernels* kern, size_t m, size_t n,
+                       size_t k, float alpha, const float* a, size_t a_rs, size_t a_cs,
+                       const float* b, size_t b_rs, size_t b_cs, float beta, float* c, size_t ldc,
+                       void* workspace);
+void ember_f32_gemm_prepacked_b_mt(struct em_pool* pool, const ember_kernels* kern, size_t m,
+                                   size_t n, size_t k, float alpha, const float* a, size_t a_rs,
+                                   size_t a_cs, const float* bp, float beta, float* c, size_t ldc,
+                                   void* workspace);
+void ember_f32_gemm_prepacked_a_mt(struct em_pool* pool, const ember_kernels* kern, size_t m,
+                                   size_t n, size_t k, const float* ap, const float* b,
+                                   size_t b_rs, size_t b_cs, float beta, float* c, size_t ldc,
+                                   void* workspace);
+
 /* ---- micro-kernels (see ember_f32_gemm_ukernel_fn) ---- */
 void ember_f32_gemm_ukernel_4x4__scalar(size_t m, size_t n, size_t kc, const float* a,
                                         const float* b, float beta, float* c, size_t ldc);

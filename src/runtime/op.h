@@ -32,6 +32,7 @@ typedef struct em_op_ctx {
     em_value* const* outputs;
     size_t scratch_bytes;     /* infer sets it; run gets that much in scratch */
     void* scratch;
+    struct em_pool* pool;     /* run: the session's threads (NULL: one thread) */
     char* msg;                /* EM_MSG_CAP bytes */
 } em_op_ctx;
 
@@ -82,7 +83,8 @@ ember_status em_expect_dtype(em_op_ctx* ctx, uint32_t input, ember_dtype dtype);
 ember_status em_node_init(em_node* node, void* params, char* msg);
 ember_status em_node_infer(const em_node* node, em_value* const* in, em_value* const* out,
                            size_t* scratch_bytes, char* msg);
+/* pool: the threads run may use (NULL: the caller's only). */
 ember_status em_node_run(const em_node* node, em_value* const* in, em_value* const* out,
-                         void* scratch, size_t scratch_bytes, char* msg);
+                         void* scratch, size_t scratch_bytes, struct em_pool* pool, char* msg);
 
 #endif

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "model.h"
+#include "threadpool.h"
 
 struct ember_session {
     const ember_model* model;
@@ -17,6 +18,7 @@ struct ember_session {
     bool* input_set;          /* per graph input */
     void** bound_output;      /* per graph output, NULL if not bound */
     uint8_t* arena;
+    em_pool* pool;            /* NULL for one thread */
     bool own_arena;
     uint32_t flags;
     bool ran;
@@ -41,7 +43,7 @@ static ember_status check_options(const ember_session_options* o) {
     if (o->batch_size < 0)
         return em_error(EMBER_ERROR_INVALID_ARGUMENT, "batch_size is %lld; it must be >= 0",
                         (long long)o->batch_size);
-    if (o->flags & ~EMBER_SESSION_PROFILE)
+    if (o->flags & ~(EMBER_SESSION_PROFILE | EMBER_SESSION_ALLOW_OVERSUBSCRIBE))
         return em_error(EMBER_ERROR_INVALID_ARGUMENT, "unknown session flags 0x%x", o->flags);
     if (o->dim_count && (!o->dim_names || !o->dim_values))
         return em_error(EMBER_ERROR_INVALID_ARGUMENT, "dim_count is %zu but dim_names or dim_values is NULL",
@@ -73,6 +75,7 @@ EMBER_API ember_status ember_session_plan_memory(const ember_model* m, const emb
 
 EMBER_API void ember_session_free(ember_session* s) {
     if (!s) return;
+    em_pool_destroy(s->pool);
     if (s->own_arena) em_aligned_free(s->arena);
     free(s->values);
     free(s->arena_data);
@@ -152,6 +155,13 @@ EMBER_API ember_status ember_session_create(const ember_model* m, const ember_se
         s->scratch[i] = s->arena + (plan.scratch_bytes[i] ? plan.scratch_offsets[i] : 0);
     }
     em_plan_free(&plan);
+    size_t threads = em_pool_effective_threads(
+        o ? o->threads : 0, o && (o->flags & EMBER_SESSION_ALLOW_OVERSUBSCRIBE));
+    if (threads > 1 && !(s->pool = em_pool_create(threads))) {
+        ember_session_free(s);
+        return em_error(EMBER_ERROR_OUT_OF_MEMORY, "could not start the session's %zu threads",
+                        threads - 1);
+    }
     em_clear_error();
     *out = s;
     return EMBER_OK;
@@ -301,7 +311,8 @@ EMBER_API ember_status ember_session_run(ember_session* s) {
         char msg[EM_MSG_CAP];
         msg[0] = '\0';
         uint64_t t0 = profile ? now_ns() : 0;
-        ember_status st = em_node_run(nd, in, in + nd->n_inputs, s->scratch[i], s->scratch_bytes[i], msg);
+        ember_status st = em_node_run(nd, in, in + nd->n_inputs, s->scratch[i], s->scratch_bytes[i], s->pool,
+                                      msg);
         if (profile) s->times_ns[i] = now_ns() - t0;
         if (st != EMBER_OK) return em_error(st, "node '%s' (%s): %s", nd->name, nd->op_type, msg);
     }

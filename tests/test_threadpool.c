@@ -1,0 +1,205 @@
+/* The session thread pool (src/runtime/threadpool.c): every task exactly once,
+ * quick create/destroy, no thread for one thread, idle workers sleep, and the
+ * parallel GEMM bit-identical to the single-threaded one. */
+#include <dirent.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "f32_gemm.h"
+#include "threadpool.h"
+
+static int task_count(void) {
+    DIR* d = opendir("/proc/self/task");
+    if (!d) return -1;
+    int n = 0;
+    struct dirent* e;
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.') n++;
+    closedir(d);
+    return n;
+}
+
+static double cpu_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void sleep_ms(long ms) {
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0) {
+    }
+}
+
+typedef struct cover {
+    _Atomic unsigned* hits;
+    size_t threads;
+    _Atomic unsigned bad_thread;
+} cover;
+
+static void cover_task(void* arg, size_t t, size_t thread) {
+    cover* c = arg;
+    atomic_fetch_add(&c->hits[t], 1);
+    if (thread >= c->threads) atomic_fetch_add(&c->bad_thread, 1);
+}
+
+static void check_cover(em_pool* p, size_t n_tasks) {
+    cover c = {.hits = calloc(n_tasks ? n_tasks : 1, sizeof *c.hits),
+               .threads = em_pool_threads(p)};
+    assert_non_null(c.hits);
+    em_pool_run(p, n_tasks, cover_task, &c);
+    for (size_t t = 0; t < n_tasks; t++)
+        if (c.hits[t] != 1) fail_msg("%zu threads, %zu tasks: task %zu ran %u times",
+                                     em_pool_threads(p), n_tasks, t, c.hits[t]);
+    assert_int_equal(c.bad_thread, 0);
+    free(c.hits);
+}
+
+static void test_every_task_once(void** state) {
+    (void)state;
+    static const size_t threads[] = {1, 2, 3, 4, 8};
+    static const size_t tasks[] = {0, 1, 2, 3, 5, 7, 8, 63, 64, 1000, 100003};
+    for (size_t i = 0; i < sizeof threads / sizeof *threads; i++) {
+        em_pool* p = em_pool_create(threads[i]);
+        assert_int_equal(em_pool_threads(p), threads[i]);
+        for (int rep = 0; rep < 3; rep++)
+            for (size_t j = 0; j < sizeof tasks / sizeof *tasks; j++) check_cover(p, tasks[j]);
+        em_pool_destroy(p);
+    }
+}
+
+/* Back-to-back runs, some after a pause long enough for the workers to sleep. */
+static void test_many_runs_with_sleeps(void** state) {
+    (void)state;
+    em_pool* p = em_pool_create(3);
+    assert_non_null(p);
+    for (int r = 0; r < 2000; r++) {
+        check_cover(p, (size_t)(r % 17));
+        if (r % 100 == 0) sleep_ms(1); /* longer than the spin: workers go to sleep */
+    }
+    em_pool_destroy(p);
+}
+
+static void test_create_destroy_quickly(void** state) {
+    (void)state;
+    int before = task_count();
+    for (int i = 0; i < 300; i++) {
+        em_pool* p = em_pool_create(2 + (size_t)(i % 4));
+        assert_non_null(p);
+        if (i % 2) check_cover(p, 10);
+        em_pool_destroy(p);
+    }
+    assert_int_equal(task_count(), before);
+}
+
+static void test_one_thread_starts_none(void** state) {
+    (void)state;
+    int before = task_count();
+    assert_true(before >= 1);
+    assert_null(em_pool_create(1));
+    assert_null(em_pool_create(0));
+    assert_int_equal(task_count(), before);
+    check_cover(NULL, 100); /* NULL runs inline */
+    em_pool* p = em_pool_create(3);
+    assert_int_equal(task_count(), before + 2);
+    em_pool_destroy(p);
+    assert_int_equal(task_count(), before);
+}
+
+static void test_idle_pool_sleeps(void** state) {
+    (void)state;
+    em_pool* p = em_pool_create(4);
+    assert_non_null(p);
+    check_cover(p, 1000);
+    double c0 = cpu_seconds();
+    sleep_ms(200);
+    double used = cpu_seconds() - c0;
+    em_pool_destroy(p);
+    if (used > 0.050) fail_msg("an idle pool of 4 used %.1f ms of CPU in 200 ms", used * 1e3);
+}
+
+static void test_effective_threads(void** state) {
+    (void)state;
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    assert_int_equal(em_pool_effective_threads(0, 0), 1);
+    assert_int_equal(em_pool_effective_threads(1, 0), 1);
+    assert_true(em_pool_effective_threads(1024, 0) <= (size_t)(online > 0 ? online : 1));
+    assert_true(em_pool_effective_threads(1024, 0) >= 1);
+    assert_int_equal(em_pool_effective_threads(8, 1), 8);
+}
+
+/* ---- parallel GEMM: bit-identical to one thread ---- */
+
+static uint32_t rng = 12345;
+static float frand(void) {
+    rng = rng * 1664525u + 1013904223u;
+    return (float)(rng >> 8) / 16777216.0f - 0.5f;
+}
+
+static void gemm_case(const ember_kernels* kern, em_pool* pool, size_t m, size_t n, size_t k,
+                      int trans_a, float alpha, float beta) {
+    float* a = malloc(m * k * sizeof *a + 4);
+    float* b = malloc(k * n * sizeof *b + 4);
+    float* c1 = malloc(m * n * sizeof *c1 + 4);
+    float* c2 = malloc(m * n * sizeof *c2 + 4);
+    const size_t ws_bytes = ember_f32_gemm_workspace_size(kern, m, n, k);
+    void* ws = malloc(ws_bytes + 1);
+    assert_true(a && b && c1 && c2 && ws);
+    for (size_t i = 0; i < m * k; i++) a[i] = frand();
+    for (size_t i = 0; i < k * n; i++) b[i] = frand();
+    for (size_t i = 0; i < m * n; i++) c1[i] = c2[i] = frand();
+    const size_t a_rs = trans_a ? 1 : k, a_cs = trans_a ? m : 1;
+    ember_f32_gemm(kern, m, n, k, alpha, a, a_rs, a_cs, b, n, 1, beta, c1, n, ws);
+    ember_f32_gemm_mt(pool, kern, m, n, k, alpha, a, a_rs, a_cs, b, n, 1, beta, c2, n, ws);
+    if (memcmp(c1, c2, m * n * sizeof *c1) != 0)
+        fail_msg("%s, %zu threads: %zux%zux%zu differs from one thread", kern->isa,
+                 em_pool_threads(pool), m, n, k);
+    free(a);
+    free(b);
+    free(c1);
+    free(c2);
+    free(ws);
+}
+
+static void test_parallel_gemm_identical(void** state) {
+    (void)state;
+    static const char* isas[] = {"generic", "avx2", "avx512", "neon"};
+    static const size_t shapes[][3] = {
+        {1, 1, 1},      {5, 7, 3},       {64, 3136, 576}, {512, 49, 4608}, {1, 1000, 512},
+        {300, 1, 700},  {37, 2100, 33},  {150, 150, 150}, {1000, 40, 64},  {13, 4099, 260},
+        {289, 97, 1031}, {2, 5000, 100},
+    };
+    em_pool* pools[] = {em_pool_create(2), em_pool_create(3)};
+    for (size_t i = 0; i < sizeof isas / sizeof *isas; i++) {
+        const ember_kernels* kern = ember_kernels_for(isas[i]);
+        if (!kern) continue;
+        for (size_t p = 0; p < 2; p++)
+            for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
+                gemm_case(kern, pools[p], shapes[s][0], shapes[s][1], shapes[s][2], (int)(s % 2),
+                          s % 3 ? 1.0f : 0.5f, s % 4 == 1 ? 0.0f : (s % 4 == 2 ? 1.0f : 0.75f));
+    }
+    em_pool_destroy(pools[0]);
+    em_pool_destroy(pools[1]);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_task_once),
+        cmocka_unit_test(test_many_runs_with_sleeps),
+        cmocka_unit_test(test_create_destroy_quickly),
+        cmocka_unit_test(test_one_thread_starts_none),
+        cmocka_unit_test(test_idle_pool_sleeps),
+        cmocka_unit_test(test_effective_threads),
+        cmocka_unit_test(test_parallel_gemm_identical),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
