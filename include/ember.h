@@ -232,7 +232,9 @@ typedef struct ember_memory_plan {
     size_t struct_size;          /* set by caller: sizeof(ember_memory_plan) */
     uint64_t arena_bytes;        /* activations and scratch, buffers reused (pass this
                                     much as options.arena to supply it yourself) */
-    uint64_t packed_weight_bytes;/* weights repacked for kernels at session creation */
+    uint64_t packed_weight_bytes;/* weights repacked for the kernels, once per model: the
+                                    model's first session allocates and fills this block
+                                    (outside the arena) and every later session shares it */
     uint64_t naive_bytes;        /* sum of every activation and scratch buffer, unshared */
     uint64_t weight_bytes;       /* weights used in place from the file */
 } ember_memory_plan;

@@ -309,6 +309,13 @@ static void test_memory_plan(void** state) {
     assert_true(plan.arena_bytes > 0);
     assert_true(plan.arena_bytes * 10 < plan.naive_bytes);
     assert_true(plan.weight_bytes > 0);
+    {   /* constant Conv / Gemm weights are packed once per model, outside the arena */
+        ember_model* cnn = load("cnn.ember");
+        ember_memory_plan cp = {.struct_size = sizeof cp};
+        assert_int_equal(ember_session_plan_memory(cnn, NULL, &cp), EMBER_OK);
+        assert_true(cp.packed_weight_bytes > 0);
+        ember_model_free(cnn);
+    }
 
     /* a caller-supplied arena of exactly that size works; one byte less is refused */
     void* arena = NULL;

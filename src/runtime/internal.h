@@ -69,6 +69,8 @@ typedef struct em_node {
     const em_attr* attrs;
     em_activation act;
     void* params;            /* operator-specific, parsed once at load */
+    const void* packed;      /* pre-packed weights in the model's packed block, or NULL */
+    size_t packed_bytes;
 } em_node;
 
 typedef struct em_meta {
@@ -101,6 +103,10 @@ struct ember_model {
     uint64_t n_params;
     uint64_t weight_bytes;
     ember_load_options limits;
+    /* Weights pre-packed for the kernels: filled once, at the first session's
+     * creation (em_model_pack), under a lock; read-only afterwards. */
+    void* packed_block;
+    bool packed_done;
 };
 
 /* ---- errors (status.c) ---- */

@@ -47,6 +47,7 @@ static void model_release(ember_model* m) {
     free(m->labels);
     free(m->labels_text);
     free(m->params_block);
+    em_aligned_free(m->packed_block);
     free(m);
 }
 

@@ -18,6 +18,8 @@ typedef struct em_plan {
     uint64_t* offsets;          /* per tensor: arena offset, or UINT64_MAX (constants) */
     uint64_t* scratch_offsets;  /* per node */
     size_t* scratch_bytes;      /* per node */
+    size_t* packed_bytes;       /* per node: pre-packed weights (op->packed_bytes) */
+    uint64_t packed_total;      /* their sum, each rounded up to 64 bytes */
     uint64_t arena_bytes;
     uint64_t naive_bytes;
 } em_plan;
@@ -27,5 +29,10 @@ typedef struct em_plan {
  * on failure. */
 ember_status em_plan_build(const ember_model* m, const ember_session_options* options, em_plan* plan);
 void em_plan_free(em_plan* plan);
+
+/* Packs the model's weights once, from a session's plan (the first call
+ * allocates and fills the model's packed block; later calls check that plan
+ * agrees). Thread-safe. Sets the thread's error on failure. */
+ember_status em_model_pack(const ember_model* m, const em_plan* plan);
 
 #endif

@@ -72,6 +72,7 @@ ember_status em_node_run(const em_node* node, em_value* const* in, em_value* con
     em_op_ctx ctx = {.node = node, .params = node->params, .n_inputs = node->n_inputs,
                      .n_outputs = node->n_outputs, .inputs = in, .outputs = out,
                      .scratch = scratch, .scratch_bytes = scratch_bytes, .pool = pool, .msg = msg};
+    ctx.packed = node->packed;
     ember_status st = node->op->run(&ctx);
     if (st != EMBER_OK) return st;
     /* Operators marked fusable leave the activation to this single place. */

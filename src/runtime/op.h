@@ -6,7 +6,16 @@
  *   infer  at load (symbolic dims = 1) and at session creation: from the
  *          inputs' dtypes and shapes (and the data of constant inputs), set
  *          every output's dtype and shape, and the scratch bytes run needs.
+ *   packed_bytes (optional) after infer, when a session is planned: bytes of
+ *          weights pack will pre-arrange (0: none). It may depend only on the
+ *          constant inputs and the attributes (the packed block belongs to the
+ *          model and serves every session), and returns 0 unless the weight
+ *          input is constant (data non-NULL here).
+ *   pack   (optional) once per model, at its first session's creation: writes
+ *          that many bytes to dst (64-aligned) from the constant inputs.
  *   run    compute. Inputs and outputs have data; scratch is 64-aligned.
+ *          ctx->packed is what pack wrote, or NULL (op tests, no packing):
+ *          run must then work from the inputs as they are.
  *          Must not allocate. If it can fail on data (an index out of range),
  *          it checks before writing any output.
  * Errors: return em_op_fail(ctx, status, "...") with a message that says what
@@ -32,6 +41,7 @@ typedef struct em_op_ctx {
     em_value* const* outputs;
     size_t scratch_bytes;     /* infer sets it; run gets that much in scratch */
     void* scratch;
+    const void* packed;       /* run: this node's pre-packed weights, or NULL */
     struct em_pool* pool;     /* run: the session's threads (NULL: one thread) */
     char* msg;                /* EM_MSG_CAP bytes */
 } em_op_ctx;
@@ -45,6 +55,8 @@ typedef struct em_op_def {
     ember_status (*init)(em_op_ctx* ctx, void* params);
     ember_status (*infer)(em_op_ctx* ctx);
     ember_status (*run)(em_op_ctx* ctx);
+    size_t (*packed_bytes)(em_op_ctx* ctx);            /* optional, see above */
+    ember_status (*pack)(em_op_ctx* ctx, void* dst);   /* optional, see above */
 } em_op_def;
 
 /* Looks an operator up by its ONNX name; NULL if unsupported. */

@@ -2,6 +2,7 @@
  * scratch is an interval of node indices [first, last] with a size; intervals
  * are placed greedily, largest first, at the lowest arena offset that does not
  * collide with an already placed interval alive at the same time. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,6 +77,7 @@ void em_plan_free(em_plan* p) {
     free(p->offsets);
     free(p->scratch_offsets);
     free(p->scratch_bytes);
+    free(p->packed_bytes);
     memset(p, 0, sizeof *p);
 }
 
@@ -140,6 +142,14 @@ static ember_status infer_all(const ember_model* m, em_plan* p) {
         ember_status st = em_node_infer(nd, in, out, &p->scratch_bytes[i], msg);
         if (st != EMBER_OK)
             return em_error(st, "node '%s' (%s): %s", nd->name, nd->op_type, msg);
+        if (nd->op->packed_bytes && nd->op->pack) {
+            em_op_ctx ctx = {.node = nd, .params = nd->params, .n_inputs = nd->n_inputs,
+                             .n_outputs = nd->n_outputs, .inputs = in, .outputs = out, .msg = msg};
+            p->packed_bytes[i] = nd->op->packed_bytes(&ctx);
+            if (!em_add_u64(p->packed_total, em_align_up(p->packed_bytes[i], EM_ALIGN), &p->packed_total) ||
+                p->packed_total > (uint64_t)SIZE_MAX / 4)
+                return em_error(EMBER_ERROR_LIMIT_EXCEEDED, "the packed weights are too large");
+        }
         for (uint32_t k = 0; k < nd->n_outputs; k++) {
             uint64_t n;
             em_shape_numel(&out[k]->shape, &n);
@@ -160,9 +170,11 @@ ember_status em_plan_build(const ember_model* m, const ember_session_options* o,
     p->offsets = malloc(nt * sizeof *p->offsets);
     p->scratch_offsets = calloc(nn ? nn : 1, sizeof *p->scratch_offsets);
     p->scratch_bytes = calloc(nn ? nn : 1, sizeof *p->scratch_bytes);
+    p->packed_bytes = calloc(nn ? nn : 1, sizeof *p->packed_bytes);
     item* items = malloc(((size_t)nt + nn) * sizeof *items);
     ember_status st = EMBER_OK;
-    if (!p->values || !p->offsets || !p->scratch_offsets || !p->scratch_bytes || !items) {
+    if (!p->values || !p->offsets || !p->scratch_offsets || !p->scratch_bytes || !p->packed_bytes ||
+        !items) {
         st = em_error(EMBER_ERROR_OUT_OF_MEMORY, "out of memory planning a session");
         goto done;
     }
@@ -231,5 +243,55 @@ ember_status em_plan_build(const ember_model* m, const ember_session_options* o,
 done:
     free(items);
     if (st != EMBER_OK) em_plan_free(p);
+    return st;
+}
+
+/* One lock for every model: taken only while a session is created. */
+static pthread_mutex_t g_pack_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static ember_status pack_all(ember_model* m, const em_plan* p) {
+    uint8_t* block = NULL;
+    if (p->packed_total && !(block = em_aligned_alloc((size_t)p->packed_total)))
+        return em_error(EMBER_ERROR_OUT_OF_MEMORY, "out of memory allocating %llu bytes of packed weights",
+                        (unsigned long long)p->packed_total);
+    em_value* in[256];
+    em_value* out[256];
+    uint64_t off = 0;
+    for (uint32_t i = 0; i < m->n_nodes; i++) {
+        em_node* nd = &m->nodes[i];
+        if (!p->packed_bytes[i]) continue;
+        for (uint32_t k = 0; k < nd->n_inputs; k++)
+            in[k] = nd->inputs[k] == EM_NONE ? NULL : &p->values[nd->inputs[k]];
+        for (uint32_t k = 0; k < nd->n_outputs; k++) out[k] = &p->values[nd->outputs[k]];
+        char msg[EM_MSG_CAP];
+        msg[0] = '\0';
+        em_op_ctx ctx = {.node = nd, .params = nd->params, .n_inputs = nd->n_inputs,
+                         .n_outputs = nd->n_outputs, .inputs = in, .outputs = out, .msg = msg};
+        ember_status st = nd->op->pack(&ctx, block + off);
+        if (st != EMBER_OK) {
+            for (uint32_t j = 0; j < m->n_nodes; j++) m->nodes[j].packed = NULL;
+            em_aligned_free(block);
+            return em_error(st, "node '%s' (%s): packing the weights: %s", nd->name, nd->op_type, msg);
+        }
+        nd->packed = block + off;
+        off += em_align_up(p->packed_bytes[i], EM_ALIGN);
+    }
+    for (uint32_t i = 0; i < m->n_nodes; i++) m->nodes[i].packed_bytes = p->packed_bytes[i];
+    m->packed_block = block;
+    return EMBER_OK;
+}
+
+ember_status em_model_pack(const ember_model* cm, const em_plan* p) {
+    ember_model* m = (ember_model*)cm; /* the packed block is filled once, under the lock */
+    ember_status st = EMBER_OK;
+    pthread_mutex_lock(&g_pack_lock);
+    if (!m->packed_done && (st = pack_all(m, p)) == EMBER_OK) m->packed_done = true;
+    for (uint32_t i = 0; st == EMBER_OK && i < m->n_nodes; i++)
+        if (m->nodes[i].packed_bytes != p->packed_bytes[i])
+            st = em_error(EMBER_ERROR_RUNTIME,
+                          "internal error: node '%s' (%s) packs %zu bytes of weights in this session, "
+                          "%zu in the model's first", m->nodes[i].name, m->nodes[i].op_type,
+                          p->packed_bytes[i], m->nodes[i].packed_bytes);
+    pthread_mutex_unlock(&g_pack_lock);
     return st;
 }

@@ -66,7 +66,7 @@ EMBER_API ember_status ember_session_plan_memory(const ember_model* m, const emb
     if ((st = em_plan_build(m, o, &plan)) != EMBER_OK) return st;
     out->arena_bytes = plan.arena_bytes;
     out->naive_bytes = plan.naive_bytes;
-    out->packed_weight_bytes = 0; /* the reference kernels read weights as stored */
+    out->packed_weight_bytes = plan.packed_total; /* the model's block, shared by its sessions */
     out->weight_bytes = m->weight_bytes;
     em_plan_free(&plan);
     em_clear_error();
@@ -97,6 +97,10 @@ EMBER_API ember_status ember_session_create(const ember_model* m, const ember_se
     if (st != EMBER_OK) return st;
     em_plan plan;
     if ((st = em_plan_build(m, o, &plan)) != EMBER_OK) return st;
+    if ((st = em_model_pack(m, &plan)) != EMBER_OK) {
+        em_plan_free(&plan);
+        return st;
+    }
     if (o && o->arena && o->arena_size < plan.arena_bytes) {
         st = em_error(EMBER_ERROR_BUFFER_TOO_SMALL,
                       "the caller's arena is %zu bytes; this session needs %llu (see ember_session_plan_memory)",

@@ -1,7 +1,9 @@
 /* Conv: im2col into scratch + the dispatched GEMM (f32_gemm.h), per image and
  * group. A 1x1 kernel with stride 1 and no padding reads the input as the GEMM's
  * B directly. Scratch: the im2col buffer (64-byte rounded), then the GEMM's
- * packing workspace. The fused activation is applied by em_node_run. */
+ * packing workspace. Constant weights (the GEMM's A, one [M/group, C/group * kvol]
+ * matrix a group) are packed once per model (packed_bytes / pack). The fused
+ * activation is applied by em_node_run. */
 #include <string.h>
 
 #include "conv_depthwise.h"
@@ -125,6 +127,12 @@ static ember_status conv_infer(em_op_ctx* ctx) {
     return EMBER_OK;
 }
 
+/* Bytes of one group's packed weights, 64-byte rounded. */
+static size_t conv_group_packed(const ember_kernels* kern, const conv_plan* pl) {
+    const size_t b = ember_f32_gemm_packed_a_size(kern, pl->mg, pl->cg * pl->kvol);
+    return (b + EM_ALIGN - 1) / EM_ALIGN * EM_ALIGN;
+}
+
 static ember_status conv_run(em_op_ctx* ctx) {
     conv_plan pl;
     ember_status st = conv_plan_make(ctx, &pl);
@@ -158,9 +166,40 @@ static ember_status conv_run(em_op_ctx* ctx) {
                 ember_f32_im2col_ref(pl.cg, &pl.w, xg, col);
                 bmat = col;
             }
+            if (ctx->packed) { /* this group's weights, packed once for the model */
+                const float* ap = (const float*)((const char*)ctx->packed + g * conv_group_packed(kern, &pl));
+                ember_f32_gemm_prepacked_a(kern, pl.mg, pl.out_vol, kdim, ap, bmat, pl.out_vol, 1, beta,
+                                           yg, pl.out_vol, work);
+                continue;
+            }
             ember_f32_gemm(kern, pl.mg, pl.out_vol, kdim, 1.0f, wt + g * pl.mg * kdim, kdim, 1, bmat,
                            pl.out_vol, 1, beta, yg, pl.out_vol, work);
         }
+    return EMBER_OK;
+}
+
+/* Constant weights are packed, except where the depthwise kernels run and where
+ * a group has fewer output channels than the register tile (mostly padding). */
+static size_t conv_packed_bytes(em_op_ctx* ctx) {
+    conv_plan pl;
+    const ember_kernels* kern = ember_kernels_default();
+    if (conv_plan_make(ctx, &pl) != EMBER_OK || !ctx->inputs[1]->data ||
+        em_conv_depthwise_applies(pl.c, pl.m, pl.group, &pl.w) ||
+        (pl.group > 1 && pl.mg < kern->f32_gemm.mr))
+        return 0;
+    return pl.group * conv_group_packed(kern, &pl);
+}
+
+static ember_status conv_pack(em_op_ctx* ctx, void* dst) {
+    conv_plan pl;
+    ember_status st = conv_plan_make(ctx, &pl);
+    if (st != EMBER_OK) return st;
+    const ember_kernels* kern = ember_kernels_default();
+    const size_t kdim = pl.cg * pl.kvol;
+    const float* wt = ctx->inputs[1]->data;
+    for (size_t g = 0; g < pl.group; g++)
+        ember_f32_gemm_pack_a_full(kern, pl.mg, kdim, 1.0f, wt + g * pl.mg * kdim, kdim, 1,
+                                   (float*)((char*)dst + g * conv_group_packed(kern, &pl)));
     return EMBER_OK;
 }
 
@@ -168,4 +207,5 @@ const em_op_def em_op_conv = {
     .name = "Conv", .min_inputs = 2, .max_inputs = 3, .min_outputs = 1, .max_outputs = 1,
     .params_size = sizeof(conv_params), .fusable = true,
     .init = conv_init, .infer = conv_infer, .run = conv_run,
+    .packed_bytes = conv_packed_bytes, .pack = conv_pack,
 };

@@ -1,7 +1,9 @@
 /* ConvTranspose: per image and group, the dispatched GEMM (f32_gemm.h) computes
  * the columns W_g^T * X_g (into scratch) and col2im scatters them into the
  * output, which starts as the bias. Scratch: the columns (64-byte rounded), then
- * the GEMM's packing workspace. The fused activation is applied by em_node_run. */
+ * the GEMM's packing workspace. Constant weights (A = W_g^T a group) are packed
+ * once per model (packed_bytes / pack). The fused activation is applied by
+ * em_node_run. */
 #include <string.h>
 
 #include "f32_gemm.h"
@@ -195,6 +197,12 @@ static ember_status ct_infer(em_op_ctx* ctx) {
     return EMBER_OK;
 }
 
+/* Bytes of one group's packed W_g^T, 64-byte rounded. */
+static size_t ct_group_packed(const ember_kernels* kern, const ct_plan* pl) {
+    const size_t b = ember_f32_gemm_packed_a_size(kern, pl->mg * pl->kvol, pl->cg);
+    return (b + EM_ALIGN - 1) / EM_ALIGN * EM_ALIGN;
+}
+
 static ember_status ct_run(em_op_ctx* ctx) {
     ct_plan pl;
     ember_status st = ct_plan_make(ctx, &pl);
@@ -216,6 +224,13 @@ static ember_status ct_run(em_op_ctx* ctx) {
                 const float v = bias ? bias[g * pl.mg + o] : 0.0f;
                 for (size_t j = 0; j < pl.out_vol; j++) yg[o * pl.out_vol + j] = v;
             }
+            if (ctx->packed) { /* this group's W_g^T, packed once for the model */
+                const float* ap = (const float*)((const char*)ctx->packed + g * ct_group_packed(kern, &pl));
+                ember_f32_gemm_prepacked_a(kern, rows, pl.in_vol, pl.cg, ap, xg, pl.in_vol, 1, 0.0f, col,
+                                           pl.in_vol, work);
+                ember_f32_col2im_ref(pl.mg, &pl.w, col, yg);
+                continue;
+            }
             /* W_g is cg x rows (row-major); A = W_g^T */
             ember_f32_gemm(kern, rows, pl.in_vol, pl.cg, 1.0f, wt + g * pl.cg * rows, 1, rows, xg,
                            pl.in_vol, 1, 0.0f, col, pl.in_vol, work);
@@ -224,8 +239,28 @@ static ember_status ct_run(em_op_ctx* ctx) {
     return EMBER_OK;
 }
 
+static size_t ct_packed_bytes(em_op_ctx* ctx) {
+    ct_plan pl;
+    if (ct_plan_make(ctx, &pl) != EMBER_OK || !ctx->inputs[1]->data) return 0;
+    return pl.group * ct_group_packed(ember_kernels_default(), &pl);
+}
+
+static ember_status ct_pack(em_op_ctx* ctx, void* dst) {
+    ct_plan pl;
+    ember_status st = ct_plan_make(ctx, &pl);
+    if (st != EMBER_OK) return st;
+    const ember_kernels* kern = ember_kernels_default();
+    const size_t rows = pl.mg * pl.kvol;
+    const float* wt = ctx->inputs[1]->data;
+    for (size_t g = 0; g < pl.group; g++) /* W_g is cg x rows (row-major); A = W_g^T */
+        ember_f32_gemm_pack_a_full(kern, rows, pl.cg, 1.0f, wt + g * pl.cg * rows, 1, rows,
+                                   (float*)((char*)dst + g * ct_group_packed(kern, &pl)));
+    return EMBER_OK;
+}
+
 const em_op_def em_op_conv_transpose = {
     .name = "ConvTranspose", .min_inputs = 2, .max_inputs = 3, .min_outputs = 1, .max_outputs = 1,
     .params_size = sizeof(conv_transpose_params), .fusable = true,
     .init = ct_init, .infer = ct_infer, .run = ct_run,
+    .packed_bytes = ct_packed_bytes, .pack = ct_pack,
 };

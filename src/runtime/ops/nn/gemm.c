@@ -1,6 +1,8 @@
 /* Gemm and MatMul on the dispatched, packed GEMM (f32_gemm.h); the packing
- * workspace is the node's scratch, sized in infer. The fused activation is
- * applied by em_node_run. */
+ * workspace is the node's scratch, sized in infer. A constant B (a weight) is
+ * packed once per model (packed_bytes / pack) and read in place by every run;
+ * M == 1 then streams the packed panels as a matrix-vector product. The fused
+ * activation is applied by em_node_run. */
 #include <string.h>
 
 #include "f32_gemm.h"
@@ -105,8 +107,30 @@ static ember_status gemm_run(em_op_ctx* ctx) {
     }
     const size_t a_rs = p->trans_a ? 1 : d.k, a_cs = p->trans_a ? d.m : 1;
     const size_t b_rs = p->trans_b ? 1 : d.n, b_cs = p->trans_b ? d.k : 1;
+    if (ctx->packed) { /* B packed once for the model */
+        ember_f32_gemm_prepacked_b(ember_kernels_default(), d.m, d.n, d.k, p->alpha, a, a_rs, a_cs,
+                                   ctx->packed, beta, y, d.n, ctx->scratch);
+        return EMBER_OK;
+    }
     ember_f32_gemm(ember_kernels_default(), d.m, d.n, d.k, p->alpha, a, a_rs, a_cs, b, b_rs, b_cs,
                    beta, y, d.n, ctx->scratch);
+    return EMBER_OK;
+}
+
+/* A constant B with N > 1 is packed (N == 1 runs as a matrix-vector product on B as stored). */
+static size_t gemm_packed_bytes(em_op_ctx* ctx) {
+    gemm_dims d = {0, 0, 0};
+    if (gemm_dims_of(ctx, &d) != EMBER_OK || !ctx->inputs[1]->data || d.n < 2) return 0;
+    return ember_f32_gemm_packed_b_size(ember_kernels_default(), d.n, d.k);
+}
+
+static ember_status gemm_pack(em_op_ctx* ctx, void* dst) {
+    const gemm_params* p = ctx->params;
+    gemm_dims d = {0, 0, 0};
+    ember_status st = gemm_dims_of(ctx, &d);
+    if (st != EMBER_OK) return st;
+    ember_f32_gemm_pack_b_full(ember_kernels_default(), d.n, d.k, ctx->inputs[1]->data,
+                               p->trans_b ? 1 : d.n, p->trans_b ? d.k : 1, dst);
     return EMBER_OK;
 }
 
@@ -114,6 +138,7 @@ const em_op_def em_op_gemm = {
     .name = "Gemm", .min_inputs = 2, .max_inputs = 3, .min_outputs = 1, .max_outputs = 1,
     .params_size = sizeof(gemm_params), .fusable = true,
     .init = gemm_init, .infer = gemm_infer, .run = gemm_run,
+    .packed_bytes = gemm_packed_bytes, .pack = gemm_pack,
 };
 
 /* ---------------- MatMul ---------------- */
@@ -200,6 +225,11 @@ static ember_status matmul_run(em_op_ctx* ctx) {
     const size_t a_mat = pl.m * pl.k, b_mat = pl.k * pl.n, y_mat = pl.m * pl.n;
     const ember_kernels* kern = ember_kernels_default();
     const size_t flat_m = matmul_flat_m(&pl);
+    if (ctx->packed && (flat_m != pl.m || batches == 1)) { /* B packed once for the model */
+        ember_f32_gemm_prepacked_b(kern, flat_m, pl.n, pl.k, 1.0f, a, pl.k, 1, ctx->packed, 0.0f, y,
+                                   pl.n, ctx->scratch);
+        return EMBER_OK;
+    }
     if (flat_m != pl.m || batches == 1) {
         ember_f32_gemm(kern, flat_m, pl.n, pl.k, 1.0f, a, pl.k, 1, b, pl.n, 1, 0.0f, y, pl.n,
                        ctx->scratch);
@@ -221,8 +251,26 @@ static ember_status matmul_run(em_op_ctx* ctx) {
     return EMBER_OK;
 }
 
+/* A constant 2-D B with N > 1 is packed: the batch then always folds into M. */
+static size_t matmul_packed_bytes(em_op_ctx* ctx) {
+    matmul_plan pl;
+    const em_value* b = ctx->inputs[1];
+    if (matmul_plan_make(ctx, &pl) != EMBER_OK || !b->data || b->shape.rank != 2 || pl.n < 2) return 0;
+    return ember_f32_gemm_packed_b_size(ember_kernels_default(), pl.n, pl.k);
+}
+
+static ember_status matmul_pack(em_op_ctx* ctx, void* dst) {
+    matmul_plan pl;
+    ember_status st = matmul_plan_make(ctx, &pl);
+    if (st != EMBER_OK) return st;
+    ember_f32_gemm_pack_b_full(ember_kernels_default(), pl.n, pl.k, ctx->inputs[1]->data, pl.n, 1,
+                               dst);
+    return EMBER_OK;
+}
+
 const em_op_def em_op_matmul = {
     .name = "MatMul", .min_inputs = 2, .max_inputs = 2, .min_outputs = 1, .max_outputs = 1,
     .params_size = 0, .fusable = true,
     .init = NULL, .infer = matmul_infer, .run = matmul_run,
+    .packed_bytes = matmul_packed_bytes, .pack = matmul_pack,
 };
