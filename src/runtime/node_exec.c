@@ -4,6 +4,7 @@
 
 #include "format.h"
 #include "op.h"
+#include "threadpool.h"
 
 ember_status em_node_init(em_node* node, void* params, char* msg) {
     const em_op_def* op = node->op;
@@ -67,6 +68,33 @@ ember_status em_node_infer(const em_node* node, em_value* const* in, em_value* c
     return EMBER_OK;
 }
 
+/* The fused activation on the session's threads: elementwise, so any split
+ * gives the same values (chunks are multiples of 64 floats, so a vector kernel
+ * sees the same vector / tail split as on one thread); none under 16K floats. */
+typedef struct act_job {
+    const em_activation* act;
+    float* y;
+    size_t n, chunk;
+} act_job;
+
+static void act_task(void* arg, size_t t, size_t thread) {
+    (void)thread;
+    const act_job* j = arg;
+    const size_t i0 = t * j->chunk;
+    if (i0 < j->n) em_apply_activation(j->act, j->y + i0, j->n - i0 < j->chunk ? j->n - i0 : j->chunk);
+}
+
+static void apply_activation(struct em_pool* pool, const em_activation* act, float* y, size_t n) {
+    const size_t min_chunk = (size_t)1 << 14, threads = em_pool_threads(pool);
+    size_t tasks = n / min_chunk < 2 * threads ? n / min_chunk : 2 * threads;
+    if (tasks < 2) {
+        em_apply_activation(act, y, n);
+        return;
+    }
+    act_job j = {.act = act, .y = y, .n = n, .chunk = ((n + tasks - 1) / tasks + 63) / 64 * 64};
+    em_pool_run(pool, (n + j.chunk - 1) / j.chunk, act_task, &j);
+}
+
 ember_status em_node_run(const em_node* node, em_value* const* in, em_value* const* out,
                          void* scratch, size_t scratch_bytes, struct em_pool* pool, char* msg) {
     em_op_ctx ctx = {.node = node, .params = node->params, .n_inputs = node->n_inputs,
@@ -77,6 +105,6 @@ ember_status em_node_run(const em_node* node, em_value* const* in, em_value* con
     if (st != EMBER_OK) return st;
     /* Operators marked fusable leave the activation to this single place. */
     if (node->act.kind != EMF_ACT_NONE)
-        em_apply_activation(&node->act, (float*)out[0]->data, em_shape_count(&out[0]->shape));
+        apply_activation(pool, &node->act, (float*)out[0]->data, em_shape_count(&out[0]->shape));
     return EMBER_OK;
 }

@@ -9,6 +9,7 @@
 #include "conv_depthwise.h"
 #include "f32_gemm.h"
 #include "nn_window.h"
+#include "threadpool.h"
 
 typedef struct conv_params {
     nn_window_attrs win;
@@ -133,6 +134,29 @@ static size_t conv_group_packed(const ember_kernels* kern, const conv_plan* pl) 
     return (b + EM_ALIGN - 1) / EM_ALIGN * EM_ALIGN;
 }
 
+/* im2col on the session's threads, channels shared out (each fills its own rows). */
+typedef struct im2col_job {
+    const ember_window* w;
+    const float* x;
+    float* col;
+    size_t channels, tasks, in_vol, rows_vol; /* rows_vol: kernel volume x out volume */
+} im2col_job;
+
+static void im2col_task(void* arg, size_t t, size_t thread) {
+    (void)thread;
+    const im2col_job* j = arg;
+    const size_t c0 = j->channels * t / j->tasks, c1 = j->channels * (t + 1) / j->tasks;
+    if (c1 > c0) ember_f32_im2col_ref(c1 - c0, j->w, j->x + c0 * j->in_vol, j->col + c0 * j->rows_vol);
+}
+
+static void im2col(struct em_pool* pool, size_t channels, const conv_plan* pl, const float* x, float* col) {
+    im2col_job j = {.w = &pl->w, .x = x, .col = col, .channels = channels, .in_vol = pl->in_vol,
+                    .rows_vol = pl->kvol * pl->out_vol};
+    const size_t floats = channels * j.rows_vol, threads = em_pool_threads(pool);
+    j.tasks = floats < ((size_t)1 << 15) ? 1 : (channels < 2 * threads ? channels : 2 * threads);
+    em_pool_run(j.tasks > 1 ? pool : NULL, j.tasks, im2col_task, &j);
+}
+
 static ember_status conv_run(em_op_ctx* ctx) {
     conv_plan pl;
     ember_status st = conv_plan_make(ctx, &pl);
@@ -163,17 +187,17 @@ static ember_status conv_run(em_op_ctx* ctx) {
             }
             const float* bmat = xg;
             if (!pl.direct) {
-                ember_f32_im2col_ref(pl.cg, &pl.w, xg, col);
+                im2col(ctx->pool, pl.cg, &pl, xg, col);
                 bmat = col;
             }
             if (ctx->packed) { /* this group's weights, packed once for the model */
                 const float* ap = (const float*)((const char*)ctx->packed + g * conv_group_packed(kern, &pl));
-                ember_f32_gemm_prepacked_a(kern, pl.mg, pl.out_vol, kdim, ap, bmat, pl.out_vol, 1, beta,
-                                           yg, pl.out_vol, work);
+                ember_f32_gemm_prepacked_a_mt(ctx->pool, kern, pl.mg, pl.out_vol, kdim, ap, bmat,
+                                              pl.out_vol, 1, beta, yg, pl.out_vol, work);
                 continue;
             }
-            ember_f32_gemm(kern, pl.mg, pl.out_vol, kdim, 1.0f, wt + g * pl.mg * kdim, kdim, 1, bmat,
-                           pl.out_vol, 1, beta, yg, pl.out_vol, work);
+            ember_f32_gemm_mt(ctx->pool, kern, pl.mg, pl.out_vol, kdim, 1.0f, wt + g * pl.mg * kdim,
+                              kdim, 1, bmat, pl.out_vol, 1, beta, yg, pl.out_vol, work);
         }
     return EMBER_OK;
 }

@@ -226,14 +226,14 @@ static ember_status ct_run(em_op_ctx* ctx) {
             }
             if (ctx->packed) { /* this group's W_g^T, packed once for the model */
                 const float* ap = (const float*)((const char*)ctx->packed + g * ct_group_packed(kern, &pl));
-                ember_f32_gemm_prepacked_a(kern, rows, pl.in_vol, pl.cg, ap, xg, pl.in_vol, 1, 0.0f, col,
-                                           pl.in_vol, work);
+                ember_f32_gemm_prepacked_a_mt(ctx->pool, kern, rows, pl.in_vol, pl.cg, ap, xg, pl.in_vol,
+                                              1, 0.0f, col, pl.in_vol, work);
                 ember_f32_col2im_ref(pl.mg, &pl.w, col, yg);
                 continue;
             }
             /* W_g is cg x rows (row-major); A = W_g^T */
-            ember_f32_gemm(kern, rows, pl.in_vol, pl.cg, 1.0f, wt + g * pl.cg * rows, 1, rows, xg,
-                           pl.in_vol, 1, 0.0f, col, pl.in_vol, work);
+            ember_f32_gemm_mt(ctx->pool, kern, rows, pl.in_vol, pl.cg, 1.0f, wt + g * pl.cg * rows,
+                              1, rows, xg, pl.in_vol, 1, 0.0f, col, pl.in_vol, work);
             ember_f32_col2im_ref(pl.mg, &pl.w, col, yg);
         }
     return EMBER_OK;

@@ -108,12 +108,12 @@ static ember_status gemm_run(em_op_ctx* ctx) {
     const size_t a_rs = p->trans_a ? 1 : d.k, a_cs = p->trans_a ? d.m : 1;
     const size_t b_rs = p->trans_b ? 1 : d.n, b_cs = p->trans_b ? d.k : 1;
     if (ctx->packed) { /* B packed once for the model */
-        ember_f32_gemm_prepacked_b(ember_kernels_default(), d.m, d.n, d.k, p->alpha, a, a_rs, a_cs,
-                                   ctx->packed, beta, y, d.n, ctx->scratch);
+        ember_f32_gemm_prepacked_b_mt(ctx->pool, ember_kernels_default(), d.m, d.n, d.k, p->alpha,
+                                      a, a_rs, a_cs, ctx->packed, beta, y, d.n, ctx->scratch);
         return EMBER_OK;
     }
-    ember_f32_gemm(ember_kernels_default(), d.m, d.n, d.k, p->alpha, a, a_rs, a_cs, b, b_rs, b_cs,
-                   beta, y, d.n, ctx->scratch);
+    ember_f32_gemm_mt(ctx->pool, ember_kernels_default(), d.m, d.n, d.k, p->alpha, a, a_rs, a_cs,
+                      b, b_rs, b_cs, beta, y, d.n, ctx->scratch);
     return EMBER_OK;
 }
 
@@ -226,19 +226,19 @@ static ember_status matmul_run(em_op_ctx* ctx) {
     const ember_kernels* kern = ember_kernels_default();
     const size_t flat_m = matmul_flat_m(&pl);
     if (ctx->packed && (flat_m != pl.m || batches == 1)) { /* B packed once for the model */
-        ember_f32_gemm_prepacked_b(kern, flat_m, pl.n, pl.k, 1.0f, a, pl.k, 1, ctx->packed, 0.0f, y,
-                                   pl.n, ctx->scratch);
+        ember_f32_gemm_prepacked_b_mt(ctx->pool, kern, flat_m, pl.n, pl.k, 1.0f, a, pl.k, 1,
+                                      ctx->packed, 0.0f, y, pl.n, ctx->scratch);
         return EMBER_OK;
     }
     if (flat_m != pl.m || batches == 1) {
-        ember_f32_gemm(kern, flat_m, pl.n, pl.k, 1.0f, a, pl.k, 1, b, pl.n, 1, 0.0f, y, pl.n,
-                       ctx->scratch);
+        ember_f32_gemm_mt(ctx->pool, kern, flat_m, pl.n, pl.k, 1.0f, a, pl.k, 1, b, pl.n, 1, 0.0f,
+                          y, pl.n, ctx->scratch);
         return EMBER_OK;
     }
     size_t oa = 0, ob = 0; /* matrix offsets of the current batch entry */
     for (size_t t = 0; t < batches; t++) {
-        ember_f32_gemm(kern, pl.m, pl.n, pl.k, 1.0f, a + oa * a_mat, pl.k, 1, b + ob * b_mat, pl.n,
-                       1, 0.0f, y + t * y_mat, pl.n, ctx->scratch);
+        ember_f32_gemm_mt(ctx->pool, kern, pl.m, pl.n, pl.k, 1.0f, a + oa * a_mat, pl.k, 1,
+                          b + ob * b_mat, pl.n, 1, 0.0f, y + t * y_mat, pl.n, ctx->scratch);
         for (int d = pl.batch.rank - 1; d >= 0; d--) { /* next batch index */
             oa += (size_t)sa[d];
             ob += (size_t)sb[d];
