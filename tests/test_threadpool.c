@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "f32_gemm.h"
+#include "internal.h"
 #include "threadpool.h"
 
 static int task_count(void) {
@@ -163,6 +164,26 @@ static void gemm_case(const ember_kernels* kern, em_pool* pool, size_t m, size_t
     if (memcmp(c1, c2, m * n * sizeof *c1) != 0)
         fail_msg("%s, %zu threads: %zux%zux%zu differs from one thread", kern->isa,
                  em_pool_threads(pool), m, n, k);
+    /* operands packed ahead */
+    float* ap = em_aligned_alloc(ember_f32_gemm_packed_a_size(kern, m, k) + 64);
+    float* bp = em_aligned_alloc(ember_f32_gemm_packed_b_size(kern, n, k) + 64);
+    assert_true(ap && bp);
+    ember_f32_gemm_pack_a_full(kern, m, k, alpha, a, a_rs, a_cs, ap);
+    ember_f32_gemm_pack_b_full(kern, n, k, b, n, 1, bp);
+    for (size_t i = 0; i < m * n; i++) c1[i] = c2[i] = (float)i;
+    ember_f32_gemm_prepacked_a(kern, m, n, k, ap, b, n, 1, beta, c1, n, ws);
+    ember_f32_gemm_prepacked_a_mt(pool, kern, m, n, k, ap, b, n, 1, beta, c2, n, ws);
+    if (memcmp(c1, c2, m * n * sizeof *c1) != 0)
+        fail_msg("%s, %zu threads: %zux%zux%zu A packed ahead differs from one thread", kern->isa,
+                 em_pool_threads(pool), m, n, k);
+    for (size_t i = 0; i < m * n; i++) c1[i] = c2[i] = (float)i;
+    ember_f32_gemm_prepacked_b(kern, m, n, k, alpha, a, a_rs, a_cs, bp, beta, c1, n, ws);
+    ember_f32_gemm_prepacked_b_mt(pool, kern, m, n, k, alpha, a, a_rs, a_cs, bp, beta, c2, n, ws);
+    if (memcmp(c1, c2, m * n * sizeof *c1) != 0)
+        fail_msg("%s, %zu threads: %zux%zux%zu B packed ahead differs from one thread", kern->isa,
+                 em_pool_threads(pool), m, n, k);
+    em_aligned_free(ap);
+    em_aligned_free(bp);
     free(a);
     free(b);
     free(c1);

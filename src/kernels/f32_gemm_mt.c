@@ -8,6 +8,9 @@
  *                                        column; else A is packed first, by row groups)
  *                                        and runs the micro-kernel on its tiles
  *
+ * With A packed ahead there is no A buffer to share, so all of M is one grid
+ * (one hand-out a K block; a task still walks its rows mc at a time).
+ *
  * The blocks (kc, mc, nc) and the tiles are exactly those of one thread, every
  * tile is computed by the same micro-kernel call on the same packed panels, and
  * packing is a copy: each element of C gets the same arithmetic in the same
@@ -106,15 +109,19 @@ static void compute_task(void* arg, size_t t, size_t thread) {
     split(j->pm, j->rows, t / j->cols, &r0, &r1);
     split(j->pn, j->cols, t % j->cols, &c0, &c1);
     if (j->pack_a_in_task) pack_a_rows(j, r0, r1);
-    const size_t mr = j->mr, nr = j->nr, kc = j->kc;
-    /* As f32_gemm.c: jr outside (a B panel stays in L1), ir inside. */
-    for (size_t jr = c0 * nr; jr < min_sz(j->nc, c1 * nr); jr += nr) {
-        const size_t nt = min_sz(j->nc - jr, nr);
-        const float* bpanel = j->bblk + jr * kc;
-        for (size_t ir = r0 * mr; ir < min_sz(j->mc, r1 * mr); ir += mr) {
-            const size_t mt = min_sz(j->mc - ir, mr);
-            j->g->ukernel(mt, nt, kc, j->ablk + ir * kc, bpanel, j->beta_k,
-                          j->c + (j->ic + ir) * j->ldc + j->jc + jr, j->ldc);
+    const size_t mr = j->mr, nr = j->nr, kc = j->kc, sub = j->g->mc / mr;
+    /* As f32_gemm.c: rows in blocks of mc (A packed ahead may give a task more),
+     * then jr (a B panel stays in L1), then ir. */
+    for (size_t s0 = r0; s0 < r1; s0 += sub) {
+        const size_t s1 = min_sz(r1, s0 + sub);
+        for (size_t jr = c0 * nr; jr < min_sz(j->nc, c1 * nr); jr += nr) {
+            const size_t nt = min_sz(j->nc - jr, nr);
+            const float* bpanel = j->bblk + jr * kc;
+            for (size_t ir = s0 * mr; ir < min_sz(j->mc, s1 * mr); ir += mr) {
+                const size_t mt = min_sz(j->mc - ir, mr);
+                j->g->ukernel(mt, nt, kc, j->ablk + ir * kc, bpanel, j->beta_k,
+                              j->c + (j->ic + ir) * j->ldc + j->jc + jr, j->ldc);
+            }
         }
     }
 }
@@ -170,8 +177,10 @@ static void driver_mt(em_pool* pool, const ember_kernels* kern, size_t m, size_t
                 j.groups = j.kc * j.nc >= MIN_PAR_PACK_FLOATS ? min_sz(threads, j.pn) : 1;
                 em_pool_run(j.groups > 1 ? pool : NULL, j.groups, pack_b_task, &j);
             }
-            for (j.ic = 0; j.ic < m; j.ic += g->mc) {
-                j.mc = min_sz(m - j.ic, g->mc);
+            /* A packed ahead needs no buffer: all of M is one block, one run. */
+            const size_t mc_step = apk ? m : g->mc;
+            for (j.ic = 0; j.ic < m; j.ic += mc_step) {
+                j.mc = min_sz(m - j.ic, mc_step);
                 j.pm = div_up(j.mc, j.mr);
                 j.ablk = apk ? apk + j.pc * mpad + j.ic * j.kc : j.ap;
                 const size_t flops = 2 * j.mc * j.nc * j.kc;

@@ -19,6 +19,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
@@ -61,6 +62,16 @@ static uint64_t now_ns(void) {
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* Spinning since start: true once it is time to sleep. Past the first few
+ * microseconds the spin yields the CPU, so that on a busy machine it does not
+ * hold up another thread (ours or not) that shares the core. */
+static bool spin_done(uint64_t start) {
+    const uint64_t t = now_ns() - start;
+    if (t > EM_POOL_SPIN_NS) return true;
+    if (t > EM_POOL_SPIN_NS / 10) sched_yield();
+    return false;
+}
+
 static uint32_t gen_of(uint64_t w) { return (uint32_t)(w >> 32); }
 
 /* Claims and runs tasks of generation gen until none is left. The caller of
@@ -93,12 +104,12 @@ static void* worker_main(void* a) {
     for (;;) {
         /* Wait for a generation other than seen: spin a while, then sleep. */
         uint64_t w = 0;
-        const uint64_t deadline = now_ns() + EM_POOL_SPIN_NS;
+        const uint64_t start = now_ns();
         for (unsigned spins = 1;; spins++) {
             if (atomic_load_explicit(&p->stop, memory_order_acquire)) return NULL;
             w = atomic_load_explicit(&p->work, memory_order_acquire);
             if (gen_of(w) != seen) break;
-            if ((spins & 63) == 0 && now_ns() > deadline) {
+            if ((spins & 63) == 0 && spin_done(start)) {
                 pthread_mutex_lock(&p->mu);
                 atomic_fetch_add(&p->sleepers, 1);
                 while (gen_of(w = atomic_load(&p->work)) == seen && !atomic_load(&p->stop))
@@ -195,10 +206,10 @@ void em_pool_run(em_pool* p, size_t n_tasks, em_task_fn fn, void* arg) {
     }
     drain(p, gen, 0);
     /* Wait for the tasks other threads are still running. */
-    const uint64_t deadline = now_ns() + EM_POOL_SPIN_NS;
+    const uint64_t start = now_ns();
     for (unsigned spins = 1; atomic_load_explicit(&p->done, memory_order_acquire) != n_tasks;
          spins++) {
-        if ((spins & 63) == 0 && now_ns() > deadline) {
+        if ((spins & 63) == 0 && spin_done(start)) {
             pthread_mutex_lock(&p->mu);
             atomic_store(&p->caller_sleeping, 1);
             while (atomic_load(&p->done) != n_tasks) pthread_cond_wait(&p->done_cv, &p->mu);
