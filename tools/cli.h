@@ -1,0 +1,77 @@
+/* Shared pieces of the ember command-line program. */
+#ifndef EMBER_CLI_H
+#define EMBER_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ember.h>
+
+#define CLI_OK 0
+#define CLI_RUNTIME 1 /* a model, file, data or run failed */
+#define CLI_USAGE 2   /* the command line is wrong */
+
+/* Subcommand name used in messages ("ember: <cmd>: ..."). */
+extern const char* cli_cmd;
+
+/* Prints "ember: <cmd>: <message>" (newlines flattened) on stderr; returns code. */
+int cli_fail(int code, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Same, with ": <ember_last_error()>" appended; returns CLI_RUNTIME. */
+int cli_fail_ember(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Matches argv[*i] against --name (value in the next argument) or --name=value.
+ * Returns 1 and sets *val on a match, 0 if it is another argument, -1 (after
+ * printing a usage error) when the value is missing. */
+int cli_opt(int argc, char** argv, int* i, const char* name, const char** val);
+/* True if argv[i] is -h or --help. */
+bool cli_is_help(const char* arg);
+
+/* Parses a whole decimal integer in [min, max]; prints a usage error on failure. */
+bool cli_int(const char* opt, const char* s, long long min, long long max, long long* out);
+/* "1x3x320x320" (also "1,3,320,320"); false on a malformed list. */
+bool cli_parse_dims(const char* s, int64_t* dims, int32_t* rank);
+
+/* Values of symbolic dimensions, collected from --shape, --batch and input data. */
+typedef struct cli_dims {
+    const char* names[64];
+    int64_t values[64];
+    size_t count;
+} cli_dims;
+
+/* Sets symbol name to value; fails (CLI_RUNTIME) on a conflicting earlier value. */
+int cli_dims_set(cli_dims* d, const char* name, int64_t value, const char* why);
+/* Applies "--shape NAME=DIMS": NAME is an input (its symbolic dims take the values
+ * at their positions, its fixed dims must match) or a symbol (DIMS is one value). */
+int cli_dims_apply_shape(cli_dims* d, const ember_model* model, const char* spec);
+/* Takes the symbolic dims of input index from a concrete shape. */
+int cli_dims_from_input(cli_dims* d, const ember_model* model, size_t index, const int64_t* dims, int32_t rank);
+void cli_dims_to_options(const cli_dims* d, ember_session_options* o);
+
+/* Loads a model, printing the library's error on failure. */
+int cli_load_model(const char* path, ember_model** out);
+
+/* "[batch,16]" for an io info (symbolic names), or "[3,16]" for plain dims. */
+const char* cli_info_shape(const ember_io_info* info, char* buf, size_t cap);
+const char* cli_dims_str(const int64_t* dims, int32_t rank, char* buf, size_t cap);
+
+double cli_now_ms(void);
+long cli_peak_rss_kb(void); /* VmHWM, -1 if unknown */
+
+uint16_t cli_f32_to_f16(float f);
+float cli_f16_to_f32(uint16_t h);
+/* Element i of data (of dtype) as double. */
+double cli_get(ember_dtype dtype, const void* data, size_t i);
+
+/* Fills a session's inputs with seeded random data (floats uniform [-1, 1),
+ * integers and bools 0). */
+int cli_random_inputs(ember_session* s, const ember_model* m, uint64_t seed);
+
+/* Subcommands. argv[0] is the subcommand name. */
+int cmd_inspect(int argc, char** argv);
+int cmd_run(int argc, char** argv);
+int cmd_bench(int argc, char** argv);
+int cmd_predict(int argc, char** argv);
+int cmd_profile(int argc, char** argv);
+
+#endif

@@ -1,0 +1,25 @@
+/* Statistics that need the runtime's internals: parameters by dtype and
+ * multiply-accumulates per inference from a session's resolved shapes. */
+#ifndef EMBER_CLI_MODEL_STATS_H
+#define EMBER_CLI_MODEL_STATS_H
+
+#include <stdint.h>
+
+#include <ember.h>
+
+typedef struct model_stats {
+    uint64_t params[8];       /* elements of constant tensors, by ember_dtype */
+    uint64_t param_bytes[8];
+    uint64_t tensors[8];      /* constant tensors, by dtype */
+    uint64_t macs;            /* Conv, ConvTranspose, Gemm, MatMul */
+    uint64_t arena_bytes;
+    size_t n_outputs;         /* resolved graph outputs (at most 32 recorded) */
+    ember_dtype out_dtype[32];
+    int32_t out_rank[32];
+    int64_t out_dims[32][EMBER_MAX_RANK];
+} model_stats;
+
+/* Fills *out for a session with these options; sets ember_last_error on failure. */
+ember_status model_stats_compute(const ember_model* model, const ember_session_options* options, model_stats* out);
+
+#endif
