@@ -94,8 +94,8 @@ int cli_dims_set(cli_dims* d, const char* name, int64_t value, const char* why) 
     for (size_t i = 0; i < d->count; i++)
         if (strcmp(d->names[i], name) == 0) {
             if (d->values[i] != value)
-                return cli_fail(CLI_RUNTIME, "dimension '%s' is %lld, but %s gives %lld", name,
-                                (long long)d->values[i], why, (long long)value);
+                return cli_fail(CLI_RUNTIME, "conflicting values for dimension '%s': %lld, and %lld from %s", name,
+                                (long long)d->values[i], (long long)value, why);
             return CLI_OK;
         }
     if (d->count >= sizeof d->names / sizeof d->names[0])

@@ -146,7 +146,7 @@ int cmd_bench(int argc, char** argv) {
     } else {
         printf("model: %s%s%s%s\n", path, name ? " (" : "", name ? name : "", name ? ")" : "");
         printf("threads %lld, batch %lld, %lld runs after %lld warm-up\n", threads, items, runs, warmup);
-        printf("latency: median %.3f ms, p90 %.3f ms, p99 %.3f ms (min %.3f, mean %.3f, max %.3f)\n", median, p90,
+        printf("latency: median %.4f ms, p90 %.4f ms, p99 %.4f ms (min %.4f, mean %.4f, max %.4f)\n", median, p90,
                p99, times[0], mean, times[runs - 1]);
         printf("throughput: %.1f items/s\n", throughput);
         printf("load: %.3f ms (file to ready session)\n", load_ms);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "npy.h"
@@ -25,6 +26,29 @@ static void help(FILE* out) {
             "  --threads N          threads (default 1)\n"
             "\n"
             "Without --output-dir, each output's dtype, shape and first values are printed.\n");
+}
+
+/* mkdir -p */
+static int make_dirs(const char* path) {
+    char p[4096];
+    if (snprintf(p, sizeof p, "%s", path) >= (int)sizeof p) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char* c = p + 1; *c; c++)
+        if (*c == '/') {
+            *c = '\0';
+            if (mkdir(p, 0777) != 0 && errno != EEXIST) return -1;
+            *c = '/';
+        }
+    if (mkdir(p, 0777) != 0 && errno != EEXIST) return -1;
+    struct stat st;
+    if (stat(p, &st) != 0) return -1;
+    if (!S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    return 0;
 }
 
 typedef struct given_input {
@@ -157,7 +181,7 @@ int cmd_run(int argc, char** argv) {
                 if (ember_model_input_index(m, name, &index) == EMBER_OK) {
                     named = true;
                     file = eq + 1;
-                } else if (n_model_inputs != 1) {
+                } else if (n_model_inputs != 1 || access(spec, F_OK) != 0) {
                     rc = cli_fail(CLI_RUNTIME, "--input '%s': the model has no input named '%s'", spec, name);
                     goto done;
                 }
@@ -224,7 +248,7 @@ int cmd_run(int argc, char** argv) {
         rc = cli_fail_ember("run failed");
         goto done;
     }
-    if (out_dir && mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
+    if (out_dir && make_dirs(out_dir) != 0) {
         rc = cli_fail(CLI_RUNTIME, "cannot create directory '%s': %s", out_dir, strerror(errno));
         goto done;
     }
