@@ -10,6 +10,7 @@
 #include "cpu.h"
 #include "f32_dwconv.h"
 #include "f32_gemm.h"
+#include "f32_vunary.h"
 
 /* Cache blocks: mc * kc floats of A in L2, kc * nc floats of B in L3; a B
  * micro-panel (kc * nr) is reused across the A panels from L1/L2. The x86
@@ -24,6 +25,7 @@ static const ember_kernels k_generic = {
     .f32_dwconv = {.run = ember_f32_dwconv__scalar, .lanes = 0},
     .f32_gemv_n = ember_f32_gemv_n__scalar,
     .f32_gemv_t = ember_f32_gemv_t__scalar,
+    .f32_elementwise = EMBER_F32_ELEMENTWISE_TABLE(scalar),
 };
 
 #if defined(__x86_64__)
@@ -37,6 +39,7 @@ static const ember_kernels k_avx2 = {
     .f32_dwconv = {.run = ember_f32_dwconv__avx2, .lanes = 8},
     .f32_gemv_n = ember_f32_gemv_n__avx2,
     .f32_gemv_t = ember_f32_gemv_t__avx2,
+    .f32_elementwise = EMBER_F32_ELEMENTWISE_TABLE(avx2),
 };
 static const ember_kernels k_avx512 = {
     .isa = "avx512",
@@ -47,6 +50,7 @@ static const ember_kernels k_avx512 = {
     .f32_dwconv = {.run = ember_f32_dwconv__avx512, .lanes = 16},
     .f32_gemv_n = ember_f32_gemv_n__avx512,
     .f32_gemv_t = ember_f32_gemv_t__avx512,
+    .f32_elementwise = EMBER_F32_ELEMENTWISE_TABLE(avx512),
 };
 #endif
 

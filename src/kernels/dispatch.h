@@ -69,12 +69,39 @@ typedef struct ember_f32_dwconv_config {
     uint32_t lanes;        /* floats a vector; 0: the kernel needs no scratch */
 } ember_f32_dwconv_config;
 
+/* Vectorised f32 elementwise kernels (f32_vunary.h): y[i] = op(x[i]) for i < n;
+ * y may be x. alpha, beta: CLAMP's min and max, HARD_SIGMOID's alpha * x + beta,
+ * LEAKY_RELU's slope (alpha); ignored by the others. */
+typedef enum ember_f32_vop {
+    EMBER_VOP_RELU = 0,
+    EMBER_VOP_CLAMP = 1,
+    EMBER_VOP_SIGMOID = 2,
+    EMBER_VOP_TANH = 3,
+    EMBER_VOP_HARD_SIGMOID = 4,
+    EMBER_VOP_HARD_SWISH = 5,
+    EMBER_VOP_EXP = 6,
+    EMBER_VOP_ERF = 7,
+    EMBER_VOP_GELU = 8,
+    EMBER_VOP_GELU_TANH = 9,
+    EMBER_VOP_LEAKY_RELU = 10,
+    EMBER_VOP_COUNT = 11
+} ember_f32_vop;
+typedef void (*ember_f32_vunary_fn)(size_t n, const float* x, float* y, float alpha, float beta);
+/* y[i] = a[i] op b[i] (shape 0), a[i] op b[0] (1), a[0] op b[i] (2), i < n; y may be
+ * an operand read as a vector. */
+typedef void (*ember_f32_vbinary_fn)(size_t n, const float* a, const float* b, float* y);
+typedef struct ember_f32_elementwise_config {
+    ember_f32_vunary_fn unary[EMBER_VOP_COUNT];
+    ember_f32_vbinary_fn binary[4][3]; /* [add, sub, mul, div][shape] */
+} ember_f32_elementwise_config;
+
 typedef struct ember_kernels {
     const char* isa;       /* "generic", "avx2", "avx512", "neon" */
     ember_f32_gemm_config f32_gemm;
     ember_f32_dwconv_config f32_dwconv;
     ember_f32_gemv_n_fn f32_gemv_n;
     ember_f32_gemv_t_fn f32_gemv_t;
+    ember_f32_elementwise_config f32_elementwise;
 } ember_kernels;
 
 /* The table the runtime uses: the best path of this CPU, or the one EMBER_ISA

@@ -1,34 +1,23 @@
-/* Activations fused into the output pass of Conv, ConvTranspose, Gemm and MatMul. */
-#include <math.h>
-
+/* Activations fused into the output pass of Conv, ConvTranspose, Gemm and MatMul,
+ * through the vectorised elementwise kernels of the dispatch table (the same
+ * ones the standalone operators use, so a NaN propagates as it does there). */
+#include "dispatch.h"
 #include "format.h"
 #include "internal.h"
 
 void em_apply_activation(const em_activation* act, float* y, size_t n) {
+    const ember_f32_elementwise_config* ew = &ember_kernels_default()->f32_elementwise;
     switch (act->kind) {
     case EMF_ACT_NONE: return;
-    case EMF_ACT_RELU:
-        for (size_t i = 0; i < n; i++) y[i] = y[i] > 0.0f ? y[i] : 0.0f;
-        return;
-    case EMF_ACT_CLIP:
-        for (size_t i = 0; i < n; i++) y[i] = fminf(fmaxf(y[i], act->alpha), act->beta);
-        return;
-    case EMF_ACT_SIGMOID:
-        for (size_t i = 0; i < n; i++) y[i] = 1.0f / (1.0f + expf(-y[i]));
-        return;
+    case EMF_ACT_RELU: ew->unary[EMBER_VOP_RELU](n, y, y, 0.0f, 0.0f); return;
+    case EMF_ACT_CLIP: ew->unary[EMBER_VOP_CLAMP](n, y, y, act->alpha, act->beta); return;
+    case EMF_ACT_SIGMOID: ew->unary[EMBER_VOP_SIGMOID](n, y, y, 0.0f, 0.0f); return;
     case EMF_ACT_HARD_SIGMOID:
-        for (size_t i = 0; i < n; i++) y[i] = fmaxf(0.0f, fminf(1.0f, act->alpha * y[i] + act->beta));
+        ew->unary[EMBER_VOP_HARD_SIGMOID](n, y, y, act->alpha, act->beta);
         return;
-    case EMF_ACT_HARD_SWISH:
-        for (size_t i = 0; i < n; i++)
-            y[i] = y[i] * fmaxf(0.0f, fminf(1.0f, y[i] * (1.0f / 6.0f) + 0.5f));
-        return;
-    case EMF_ACT_LEAKY_RELU:
-        for (size_t i = 0; i < n; i++) y[i] = y[i] >= 0.0f ? y[i] : y[i] * act->alpha;
-        return;
-    case EMF_ACT_TANH:
-        for (size_t i = 0; i < n; i++) y[i] = tanhf(y[i]);
-        return;
+    case EMF_ACT_HARD_SWISH: ew->unary[EMBER_VOP_HARD_SWISH](n, y, y, 0.0f, 0.0f); return;
+    case EMF_ACT_LEAKY_RELU: ew->unary[EMBER_VOP_LEAKY_RELU](n, y, y, act->alpha, 0.0f); return;
+    case EMF_ACT_TANH: ew->unary[EMBER_VOP_TANH](n, y, y, 0.0f, 0.0f); return;
     }
 }
 

@@ -2,6 +2,7 @@
  * Add/Sub/Mul/Div: f32, i32, i64 (both inputs the same dtype; integers wrap,
  * integer Div truncates toward zero and fails on a zero divisor).
  * Pow: f32 base; f32, i32 or i64 exponent. */
+#include "dispatch.h"
 #include "ew_common.h"
 
 typedef struct binary_params {
@@ -85,9 +86,15 @@ static ember_status binary_run(em_op_ctx* ctx) {
                 ember_f32_pow_i64_ref(r.inner, pa, r.inc[0], (const int64_t*)b->data + r.off[1],
                                       r.inc[1], py);
                 break;
-            default:
-                ember_f32_binary_ref(p->op, r.inner, pa, r.inc[0],
-                                     (const float*)b->data + r.off[1], r.inc[1], py);
+            default: {
+                const float* pb = (const float*)b->data + r.off[1];
+                if (p->op == EMBER_BINARY_POW || (!r.inc[0] && !r.inc[1]))
+                    ember_f32_binary_ref(p->op, r.inner, pa, r.inc[0], pb, r.inc[1], py);
+                else /* the dispatched kernel: vv, vs or sv */
+                    ember_kernels_default()
+                        ->f32_elementwise.binary[p->op][r.inc[0] ? (r.inc[1] ? 0 : 1) : 2](
+                            r.inner, pa, pb, py);
+            }
             }
         } else if (a->dtype == EMBER_DTYPE_I32) {
             ember_i32_binary_ref(p->op, r.inner, (const int32_t*)a->data + r.off[0], r.inc[0],

@@ -3,6 +3,7 @@
  * f32, i32 and i64. An absent bound does not clip. */
 #include <math.h>
 
+#include "dispatch.h"
 #include "ew_common.h"
 
 typedef struct clip_params {
@@ -66,8 +67,9 @@ static ember_status clip_run(em_op_ctx* ctx) {
     void* y = ctx->outputs[0]->data;
     switch (x->dtype) {
     case EMBER_DTYPE_F32:
-        ember_f32_clip_ref(n, x->data, lo ? *(const float*)lo->data : p->min,
-                           hi ? *(const float*)hi->data : p->max, y);
+        ember_kernels_default()->f32_elementwise.unary[EMBER_VOP_CLAMP](
+            n, x->data, y, lo ? *(const float*)lo->data : p->min,
+            hi ? *(const float*)hi->data : p->max);
         break;
     case EMBER_DTYPE_I32:
         ember_i32_clip_ref(n, x->data, lo ? *(const int32_t*)lo->data : INT32_MIN,

@@ -3,6 +3,7 @@
  * also i32 and i64. */
 #include <string.h>
 
+#include "dispatch.h"
 #include "ew_common.h"
 
 typedef struct unary_params {
@@ -87,13 +88,37 @@ static ember_status unary_infer(em_op_ctx* ctx) {
     return EMBER_OK;
 }
 
+/* The dispatched vector kernel of op, or -1 when it has none. */
+static int vop_of(ember_unary_op op) {
+    switch (op) {
+    case EMBER_UNARY_RELU: return EMBER_VOP_RELU;
+    case EMBER_UNARY_LEAKY_RELU: return EMBER_VOP_LEAKY_RELU;
+    case EMBER_UNARY_SIGMOID: return EMBER_VOP_SIGMOID;
+    case EMBER_UNARY_TANH: return EMBER_VOP_TANH;
+    case EMBER_UNARY_HARD_SIGMOID: return EMBER_VOP_HARD_SIGMOID;
+    case EMBER_UNARY_HARD_SWISH: return EMBER_VOP_HARD_SWISH;
+    case EMBER_UNARY_EXP: return EMBER_VOP_EXP;
+    case EMBER_UNARY_ERF: return EMBER_VOP_ERF;
+    case EMBER_UNARY_GELU: return EMBER_VOP_GELU;
+    case EMBER_UNARY_GELU_TANH: return EMBER_VOP_GELU_TANH;
+    default: return -1;
+    }
+}
+
 static ember_status unary_run(em_op_ctx* ctx) {
     const unary_params* p = ctx->params;
     const em_value* x = ctx->inputs[0];
     const size_t n = em_shape_count(&x->shape);
     void* y = ctx->outputs[0]->data;
     switch (x->dtype) {
-    case EMBER_DTYPE_F32: ember_f32_unary_ref(p->op, p->alpha, p->beta, n, x->data, y); break;
+    case EMBER_DTYPE_F32: {
+        const int v = vop_of(p->op);
+        if (v >= 0)
+            ember_kernels_default()->f32_elementwise.unary[v](n, x->data, y, p->alpha, p->beta);
+        else
+            ember_f32_unary_ref(p->op, p->alpha, p->beta, n, x->data, y);
+        break;
+    }
     case EMBER_DTYPE_I32: ember_i32_unary_ref(p->op, n, x->data, y); break;
     case EMBER_DTYPE_I64: ember_i64_unary_ref(p->op, n, x->data, y); break;
     default:
