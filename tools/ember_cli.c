@@ -23,10 +23,7 @@ static void usage(FILE* out) {
 }
 
 int main(int argc, char** argv) {
-    if (argc < 2) {
-        usage(stderr);
-        return CLI_USAGE;
-    }
+    if (argc < 2) return cli_fail(CLI_USAGE, "missing command (try ember --help)");
     const char* cmd = argv[1];
     if (cli_is_help(cmd) || strcmp(cmd, "help") == 0) {
         usage(stdout);
