@@ -29,7 +29,10 @@
 #define WS_ALIGN 64
 /* Least work (flops) worth a task of its own: a few tens of microseconds,
  * against the few microseconds of handing it to another thread. */
-#define MIN_TASK_FLOPS ((size_t)1 << 21)
+#define MIN_TASK_FLOPS ((size_t)1 << 20)
+/* Least work of one task once a block is shared out (handing out a task is one
+ * atomic operation). */
+#define MIN_GRAIN_FLOPS ((size_t)1 << 18)
 /* Least B block (floats) worth packing on several threads. */
 #define MIN_PAR_PACK_FLOATS ((size_t)1 << 14)
 
@@ -126,28 +129,26 @@ static void compute_task(void* arg, size_t t, size_t thread) {
     }
 }
 
-/* The grid (rows x cols tasks over pm x pn panels) for `threads` threads that
- * finishes first, counting tiles; ties go to one column (A packed inside the
- * tasks), then to fewer tasks. */
-static void choose_grid(size_t pm, size_t pn, size_t threads, size_t* rows, size_t* cols) {
-    size_t best_cost = SIZE_MAX, best_r = 1, best_c = 1;
-    for (size_t r = 1; r <= min_sz(pm, 4 * threads); r++)
-        for (size_t c = 1; c <= pn && r * c <= 4 * threads; c++) {
-            if (r * c < threads && !(r == pm && c == pn)) continue;
-            const size_t cost = div_up(r * c, threads) * div_up(pm, r) * div_up(pn, c);
-            /* ties: one column first (A packed inside the tasks), then fewer tasks */
-            const bool better = cost < best_cost ||
-                                (cost == best_cost &&
-                                 ((c != 1) < (best_c != 1) ||
-                                  ((c != 1) == (best_c != 1) && r * c < best_r * best_c)));
-            if (better) {
-                best_cost = cost;
-                best_r = r;
-                best_c = c;
-            }
-        }
-    *rows = best_r;
-    *cols = best_c;
+/* The grid: rows x cols tasks over the pm x pn panels of a block, for
+ * `threads` threads and at most max_tasks tasks. Several tasks a thread, so
+ * that a thread that starts late (asleep, or its core busy with other work)
+ * leaves its share to the others. The longer side of C is split first: the
+ * operand on the other side is then read from cache by every task, while
+ * each task streams its own part of the long side once. */
+static void choose_grid(size_t pm, size_t pn, size_t mr, size_t nr, size_t threads,
+                        size_t max_tasks, size_t* rows, size_t* cols) {
+    size_t want = min_sz(4 * threads, max_tasks);
+    if (want < threads) want = threads;
+    size_t r, c;
+    if (pn * nr >= pm * mr) {
+        c = min_sz(pn, want);
+        r = c >= threads ? 1 : min_sz(pm, div_up(threads, c));
+    } else {
+        r = min_sz(pm, want);
+        c = r >= threads ? 1 : min_sz(pn, div_up(threads, r));
+    }
+    *rows = r;
+    *cols = c;
 }
 
 /* apk / bpk: that operand packed ahead (then a / b are unused). */
@@ -188,7 +189,8 @@ static void driver_mt(em_pool* pool, const ember_kernels* kern, size_t m, size_t
                 if (t < 2) {
                     j.rows = j.cols = 1;
                 } else {
-                    choose_grid(j.pm, j.pn, t, &j.rows, &j.cols);
+                    choose_grid(j.pm, j.pn, j.mr, j.nr, t, flops / MIN_GRAIN_FLOPS, &j.rows,
+                                &j.cols);
                 }
                 j.pack_a_in_task = !apk && j.cols == 1;
                 if (!apk && j.cols > 1) {

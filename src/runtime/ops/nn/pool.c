@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "nn_window.h"
+#include "threadpool.h"
 
 typedef struct pool_params {
     nn_window_attrs win;
@@ -79,12 +80,33 @@ static ember_status pool_infer(em_op_ctx* ctx) {
     return pool_plan(ctx, &w, &planes);
 }
 
+/* MaxPool on the session's threads, planes shared out. */
+typedef struct maxpool_job {
+    const ember_window* w;
+    const float* x;
+    float* y;
+    size_t planes, tasks, in_vol, out_vol;
+} maxpool_job;
+
+static void maxpool_task(void* arg, size_t t, size_t thread) {
+    (void)thread;
+    const maxpool_job* j = arg;
+    const size_t p0 = j->planes * t / j->tasks, p1 = j->planes * (t + 1) / j->tasks;
+    if (p1 > p0) ember_f32_maxpool_ref(p1 - p0, j->w, j->x + p0 * j->in_vol, j->y + p0 * j->out_vol);
+}
+
 static ember_status maxpool_run(em_op_ctx* ctx) {
     ember_window w;
     size_t planes = 0;
     ember_status st = pool_plan(ctx, &w, &planes);
     if (st != EMBER_OK) return st;
-    ember_f32_maxpool_ref(planes, &w, ctx->inputs[0]->data, ctx->outputs[0]->data);
+    maxpool_job j = {.w = &w, .x = ctx->inputs[0]->data, .y = ctx->outputs[0]->data,
+                     .planes = planes, .in_vol = w.image[0] * w.image[1] * w.image[2],
+                     .out_vol = w.out[0] * w.out[1] * w.out[2]};
+    const size_t threads = em_pool_threads(ctx->pool);
+    j.tasks = planes * j.out_vol < ((size_t)1 << 15) || planes < 2 ? 1
+              : planes < 2 * threads ? planes : 2 * threads;
+    em_pool_run(j.tasks > 1 ? ctx->pool : NULL, j.tasks, maxpool_task, &j);
     return EMBER_OK;
 }
 
