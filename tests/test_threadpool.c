@@ -90,6 +90,19 @@ static void test_many_runs_with_sleeps(void** state) {
     em_pool_destroy(p);
 }
 
+/* Small and large jobs alternating: a worker waking late must never take a
+ * task of the next job from a finished one (a task would run twice and the
+ * pool would wait forever). */
+static void test_alternating_job_sizes(void** state) {
+    (void)state;
+    for (size_t threads = 2; threads <= 4; threads++) {
+        em_pool* p = em_pool_create(threads);
+        assert_non_null(p);
+        for (int r = 0; r < 20000; r++) check_cover(p, r % 2 ? 64 : 2 + (size_t)(r % 3));
+        em_pool_destroy(p);
+    }
+}
+
 static void test_create_destroy_quickly(void** state) {
     (void)state;
     int before = task_count();
@@ -216,6 +229,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_task_once),
         cmocka_unit_test(test_many_runs_with_sleeps),
+        cmocka_unit_test(test_alternating_job_sizes),
         cmocka_unit_test(test_create_destroy_quickly),
         cmocka_unit_test(test_one_thread_starts_none),
         cmocka_unit_test(test_idle_pool_sleeps),

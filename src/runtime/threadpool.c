@@ -12,7 +12,8 @@
  * generation, under the mutex; the caller stores the generation and then
  * looks at `sleepers`, and broadcasts under the mutex when it is not zero.
  * The caller's wait for the last task works the same way with
- * `caller_sleeping`. */
+ * `caller_sleeping`. When a job is over the caller sets the task index to
+ * its maximum, so that no claim of that generation can succeed any more. */
 #include "threadpool.h"
 
 #include <pthread.h>
@@ -219,6 +220,13 @@ void em_pool_run(em_pool* p, size_t n_tasks, em_task_fn fn, void* arg) {
         }
         cpu_relax();
     }
+    /* Mark the finished generation exhausted before the next job's fn, arg
+     * and n_tasks are written. Without it, a worker that woke late could read
+     * the next job's (larger) n_tasks while work still holds this generation's
+     * final index below it, and its compare-and-swap would then claim a task
+     * of a job not yet published: that task would run twice and done would
+     * overshoot, leaving the caller waiting forever. */
+    atomic_store(&p->work, ((uint64_t)gen << 32) | 0xFFFFFFFFu);
 }
 
 size_t em_pool_effective_threads(int requested, int allow_oversubscribe) {

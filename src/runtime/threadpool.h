@@ -38,7 +38,7 @@ size_t em_pool_threads(const em_pool* pool);
 
 /* Runs fn(arg, t, thread) for every t in [0, n_tasks), on the pool's threads and
  * the caller's, and returns when all are done. pool may be NULL (all inline, in
- * order). n_tasks must be below 2^32. */
+ * order). n_tasks must be below 2^32 - 1. */
 void em_pool_run(em_pool* pool, size_t n_tasks, em_task_fn fn, void* arg);
 
 /* Number of threads a session should use when asked for `requested` (0 = the
