@@ -317,7 +317,9 @@ typedef struct ember_node_profile {
     size_t struct_size;   /* set by caller: sizeof(ember_node_profile) */
     const char* name;
     const char* op_type;
-    const char* kernel;   /* which implementation ran, e.g. "generic" */
+    const char* kernel;   /* which implementation ran: the dispatched path and kernel
+                             ("avx512 gemm", "avx2 dwconv", "neon gemv", "generic gemm"),
+                             or "reference" for portable C with no dispatched kernel */
     uint64_t time_ns;
 } ember_node_profile;
 

@@ -96,12 +96,14 @@ static void apply_activation(struct em_pool* pool, const em_activation* act, flo
 }
 
 ember_status em_node_run(const em_node* node, em_value* const* in, em_value* const* out,
-                         void* scratch, size_t scratch_bytes, struct em_pool* pool, char* msg) {
+                         void* scratch, size_t scratch_bytes, struct em_pool* pool, char* msg,
+                         const char** kernel) {
     em_op_ctx ctx = {.node = node, .params = node->params, .n_inputs = node->n_inputs,
                      .n_outputs = node->n_outputs, .inputs = in, .outputs = out,
                      .scratch = scratch, .scratch_bytes = scratch_bytes, .pool = pool, .msg = msg};
     ctx.packed = node->packed;
     ember_status st = node->op->run(&ctx);
+    if (kernel) *kernel = ctx.kernel;
     if (st != EMBER_OK) return st;
     /* Operators marked fusable leave the activation to this single place. */
     if (node->act.kind != EMF_ACT_NONE)

@@ -44,6 +44,8 @@ typedef struct em_op_ctx {
     const void* packed;       /* run: this node's pre-packed weights, or NULL */
     struct em_pool* pool;     /* run: the session's threads (NULL: one thread) */
     char* msg;                /* EM_MSG_CAP bytes */
+    const char* kernel;       /* run may name the dispatched kernel it used ("gemm", "dwconv",
+                                 ...; a static string); NULL: the portable reference code */
 } em_op_ctx;
 
 typedef struct em_op_def {
@@ -97,6 +99,7 @@ ember_status em_node_infer(const em_node* node, em_value* const* in, em_value* c
                            size_t* scratch_bytes, char* msg);
 /* pool: the threads run may use (NULL: the caller's only). */
 ember_status em_node_run(const em_node* node, em_value* const* in, em_value* const* out,
-                         void* scratch, size_t scratch_bytes, struct em_pool* pool, char* msg);
+                         void* scratch, size_t scratch_bytes, struct em_pool* pool, char* msg,
+                         const char** kernel);
 
 #endif

@@ -1,8 +1,10 @@
 /* Sessions: the working memory of one run, inputs and outputs, and the executor. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "dispatch.h"
 #include "model.h"
 #include "threadpool.h"
 
@@ -15,6 +17,8 @@ struct ember_session {
     void** scratch;           /* per node */
     size_t* scratch_bytes;
     uint64_t* times_ns;       /* per node, last run */
+    const char** kernels;     /* per node, last run: the kernel its operator named */
+    char (*kernel_labels)[48];/* per node: "isa kernel", made when the profile is read */
     bool* input_set;          /* per graph input */
     void** bound_output;      /* per graph output, NULL if not bound */
     uint8_t* arena;
@@ -84,6 +88,8 @@ EMBER_API void ember_session_free(ember_session* s) {
     free(s->scratch);
     free(s->scratch_bytes);
     free(s->times_ns);
+    free(s->kernels);
+    free(s->kernel_labels);
     free(s->input_set);
     free(s->bound_output);
     free(s);
@@ -126,6 +132,8 @@ EMBER_API ember_status ember_session_create(const ember_model* m, const ember_se
     s->scratch = calloc(nn ? nn : 1, sizeof *s->scratch);
     s->scratch_bytes = calloc(nn ? nn : 1, sizeof *s->scratch_bytes);
     s->times_ns = calloc(nn ? nn : 1, sizeof *s->times_ns);
+    s->kernels = calloc(nn ? nn : 1, sizeof *s->kernels);
+    s->kernel_labels = calloc(nn ? nn : 1, sizeof *s->kernel_labels);
     s->input_set = calloc(m->n_inputs ? m->n_inputs : 1, sizeof *s->input_set);
     s->bound_output = calloc(m->n_outputs, sizeof *s->bound_output);
     s->flags = o ? o->flags : 0;
@@ -136,7 +144,7 @@ EMBER_API ember_status ember_session_create(const ember_model* m, const ember_se
         s->own_arena = true;
     }
     if (!s->arena_data || !s->io || !s->io_first || !s->scratch || !s->scratch_bytes ||
-        !s->times_ns || !s->input_set || !s->bound_output || !s->arena) {
+        !s->times_ns || !s->kernels || !s->kernel_labels || !s->input_set || !s->bound_output || !s->arena) {
         em_plan_free(&plan);
         ember_session_free(s);
         return em_error(EMBER_ERROR_OUT_OF_MEMORY, "out of memory allocating a session's %llu-byte arena",
@@ -315,9 +323,13 @@ EMBER_API ember_status ember_session_run(ember_session* s) {
         char msg[EM_MSG_CAP];
         msg[0] = '\0';
         uint64_t t0 = profile ? now_ns() : 0;
+        const char* kernel = NULL;
         ember_status st = em_node_run(nd, in, in + nd->n_inputs, s->scratch[i], s->scratch_bytes[i], s->pool,
-                                      msg);
-        if (profile) s->times_ns[i] = now_ns() - t0;
+                                      msg, &kernel);
+        if (profile) {
+            s->times_ns[i] = now_ns() - t0;
+            s->kernels[i] = kernel;
+        }
         if (st != EMBER_OK) return em_error(st, "node '%s' (%s): %s", nd->name, nd->op_type, msg);
     }
     for (uint32_t i = 0; i < m->n_outputs; i++) {
@@ -383,7 +395,12 @@ EMBER_API ember_status ember_session_node_profile(const ember_session* s, size_t
     const em_node* nd = &s->model->nodes[index];
     out->name = nd->name;
     out->op_type = nd->op_type;
-    out->kernel = "generic";
+    /* "avx512 gemm": the dispatched path and the kernel; "reference": portable C */
+    const char* k = s->kernels[index];
+    if (k)
+        snprintf(s->kernel_labels[index], sizeof s->kernel_labels[index], "%s %s",
+                 ember_kernels_default()->isa, k);
+    out->kernel = k ? s->kernel_labels[index] : "reference";
     out->time_ns = s->times_ns[index];
     em_clear_error();
     return EMBER_OK;

@@ -90,10 +90,12 @@ static ember_status binary_run(em_op_ctx* ctx) {
                 const float* pb = (const float*)b->data + r.off[1];
                 if (p->op == EMBER_BINARY_POW || (!r.inc[0] && !r.inc[1]))
                     ember_f32_binary_ref(p->op, r.inner, pa, r.inc[0], pb, r.inc[1], py);
-                else /* the dispatched kernel: vv, vs or sv */
+                else { /* the dispatched kernel: vv, vs or sv */
                     ember_kernels_default()
                         ->f32_elementwise.binary[p->op][r.inc[0] ? (r.inc[1] ? 0 : 1) : 2](
                             r.inner, pa, pb, py);
+                    ctx->kernel = "vbinary";
+                }
             }
             }
         } else if (a->dtype == EMBER_DTYPE_I32) {

@@ -113,9 +113,10 @@ static ember_status unary_run(em_op_ctx* ctx) {
     switch (x->dtype) {
     case EMBER_DTYPE_F32: {
         const int v = vop_of(p->op);
-        if (v >= 0)
+        if (v >= 0) {
             ember_kernels_default()->f32_elementwise.unary[v](n, x->data, y, p->alpha, p->beta);
-        else
+            ctx->kernel = "vunary";
+        } else
             ember_f32_unary_ref(p->op, p->alpha, p->beta, n, x->data, y);
         break;
     }

@@ -167,8 +167,10 @@ static ember_status conv_run(em_op_ctx* ctx) {
     float* y = ctx->outputs[0]->data;
     if (em_conv_depthwise_applies(pl.c, pl.m, pl.group, &pl.w)) {
         em_conv_depthwise_run(pl.n, pl.c, &pl.w, x, wt, bias, y, ctx->scratch);
+        ctx->kernel = "dwconv";
         return EMBER_OK;
     }
+    ctx->kernel = pl.direct ? "gemm" : "im2col+gemm";
     float* col = ctx->scratch;
     const size_t kdim = pl.cg * pl.kvol;
     const ember_kernels* kern = ember_kernels_default();

@@ -204,6 +204,7 @@ static size_t ct_group_packed(const ember_kernels* kern, const ct_plan* pl) {
 }
 
 static ember_status ct_run(em_op_ctx* ctx) {
+    ctx->kernel = "gemm+col2im";
     ct_plan pl;
     ember_status st = ct_plan_make(ctx, &pl);
     if (st != EMBER_OK) return st;

@@ -105,6 +105,7 @@ static ember_status gemm_run(em_op_ctx* ctx) {
                 y[i * d.n + j] = cd[(cm == 1 ? 0 : i) * cn + (cn == 1 ? 0 : j)];
         beta = p->beta;
     }
+    ctx->kernel = d.m == 1 || d.n == 1 ? "gemv" : "gemm";
     const size_t a_rs = p->trans_a ? 1 : d.k, a_cs = p->trans_a ? d.m : 1;
     const size_t b_rs = p->trans_b ? 1 : d.n, b_cs = p->trans_b ? d.k : 1;
     if (ctx->packed) { /* B packed once for the model */
@@ -225,6 +226,7 @@ static ember_status matmul_run(em_op_ctx* ctx) {
     const size_t a_mat = pl.m * pl.k, b_mat = pl.k * pl.n, y_mat = pl.m * pl.n;
     const ember_kernels* kern = ember_kernels_default();
     const size_t flat_m = matmul_flat_m(&pl);
+    ctx->kernel = flat_m == 1 || pl.n == 1 ? "gemv" : "gemm";
     if (ctx->packed && (flat_m != pl.m || batches == 1)) { /* B packed once for the model */
         ember_f32_gemm_prepacked_b_mt(ctx->pool, kern, flat_m, pl.n, pl.k, 1.0f, a, pl.k, 1,
                                       ctx->packed, 0.0f, y, pl.n, ctx->scratch);
