@@ -39,18 +39,9 @@ static ember_status conv_plan_make(em_op_ctx* ctx, conv_plan* pl) {
     const em_value* x = ctx->inputs[0];
     const em_value* wt = ctx->inputs[1];
     const em_value* b = ctx->n_inputs > 2 ? ctx->inputs[2] : NULL;
-    ember_status st;
-    if ((st = em_expect_dtype(ctx, 0, EMBER_DTYPE_F32)) || (st = em_expect_dtype(ctx, 1, EMBER_DTYPE_F32)))
-        return st;
-    if (b && (st = em_expect_dtype(ctx, 2, EMBER_DTYPE_F32))) return st;
+    ember_status st = nn_conv_operands_check(ctx);
+    if (st != EMBER_OK) return st;
     const int rank = x->shape.rank;
-    if (rank < 3 || rank > 2 + NN_MAX_SPATIAL)
-        return em_op_fail(ctx, EMBER_ERROR_UNSUPPORTED,
-                          "input X must have rank 3 to 5 (N, C and 1 to 3 spatial dims), got rank %d",
-                          rank);
-    if (wt->shape.rank != rank)
-        return em_op_fail(ctx, EMBER_ERROR_SHAPE_MISMATCH,
-                          "weight W must have rank %d like X, got rank %d", rank, wt->shape.rank);
     const int nsp = rank - 2;
     const int64_t c = x->shape.dims[1], m = wt->shape.dims[0], g = p->group;
     if (c % g != 0)

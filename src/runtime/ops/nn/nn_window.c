@@ -131,3 +131,22 @@ ember_status nn_window_forward(em_op_ctx* ctx, const nn_window_attrs* a, int nsp
     }
     return EMBER_OK;
 }
+
+ember_status nn_conv_operands_check(em_op_ctx* ctx) {
+    const em_value* x = ctx->inputs[0];
+    const em_value* wt = ctx->inputs[1];
+    const bool has_b = ctx->n_inputs > 2 && ctx->inputs[2];
+    ember_status st;
+    if ((st = em_expect_dtype(ctx, 0, EMBER_DTYPE_F32)) || (st = em_expect_dtype(ctx, 1, EMBER_DTYPE_F32)))
+        return st;
+    if (has_b && (st = em_expect_dtype(ctx, 2, EMBER_DTYPE_F32))) return st;
+    const int rank = x->shape.rank;
+    if (rank < 3 || rank > 2 + NN_MAX_SPATIAL)
+        return em_op_fail(ctx, EMBER_ERROR_UNSUPPORTED,
+                          "input X must have rank 3 to 5 (N, C and 1 to 3 spatial dims), got rank %d",
+                          rank);
+    if (wt->shape.rank != rank)
+        return em_op_fail(ctx, EMBER_ERROR_SHAPE_MISMATCH,
+                          "weight W must have rank %d like X, got rank %d", rank, wt->shape.rank);
+    return EMBER_OK;
+}

@@ -24,6 +24,10 @@ typedef struct nn_window_attrs {
  * them (values in range, at most three spatial dims, pads of even length). */
 ember_status nn_window_parse(em_op_ctx* ctx, nn_window_attrs* a);
 
+/* Conv and ConvTranspose operands: X, W (and B if present) f32, X of rank 3
+ * to 2 + NN_MAX_SPATIAL, W of X's rank. */
+ember_status nn_conv_operands_check(em_op_ctx* ctx);
+
 /* infer: fails unless every given list has nsp entries (pads 2 * nsp). */
 ember_status nn_window_check(em_op_ctx* ctx, const nn_window_attrs* a, int nsp);
 
