@@ -55,6 +55,7 @@ SUPPORTED_OPS = sorted([
     "Relu", "LeakyRelu", "Elu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Gelu", "Erf",
     "Clip", "PRelu", "Where", "Cast",
     "ReduceSum", "ReduceMean", "ReduceMax", "ArgMax",
+    "Less", "LessOrEqual", "Greater", "GreaterOrEqual", "Equal", "Min", "Max",
     # nn
     "Conv", "ConvTranspose", "Gemm", "MatMul", "MaxPool", "AveragePool",
     "GlobalAveragePool", "GlobalMaxPool", "BatchNormalization", "InstanceNormalization",
