@@ -5,6 +5,9 @@ set -eu
 want="meson ninja-build gcc g++ pkg-config"
 if [ "${1:-}" = test ]; then
   want="$want libcmocka-dev python3-numpy python3-onnx python3-torch python3-torchvision clang libclang-rt-14-dev valgrind lua5.4 liblua5.4-dev luajit python3-pip python3-setuptools python3-wheel"
+  # AArch64 cross build, its tests under qemu-user (cross/aarch64-linux-gnu.ini);
+  # cmocka for arm64 comes from Debian multiarch (dpkg --add-architecture arm64).
+  want="$want gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user libcmocka-dev:arm64"
   command -v node >/dev/null 2>&1 || want="$want nodejs"
   command -v npm >/dev/null 2>&1 || want="$want npm"
 fi
@@ -16,6 +19,9 @@ done
 if [ "$(id -u)" = 0 ]; then
   echo "installing:$missing"
   export DEBIAN_FRONTEND=noninteractive
+  case "$missing" in
+    *:arm64*) dpkg --print-foreign-architectures | grep -qx arm64 || dpkg --add-architecture arm64 ;;
+  esac
   apt-get update -qq
   # shellcheck disable=SC2086
   apt-get install -y -qq --no-install-recommends $missing >/dev/null
