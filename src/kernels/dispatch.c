@@ -54,6 +54,23 @@ static const ember_kernels k_avx512 = {
 };
 #endif
 
+#if defined(__aarch64__)
+#define EMBER_HAVE_ARM_KERNELS 1
+/* Depthwise convolution has no NEON kernel yet: the portable one, on purpose.
+ * Cache blocks not tuned (tested under qemu only, see docs/PERFORMANCE.md). */
+static const ember_kernels k_neon = {
+    .isa = "neon",
+    .f32_gemm = {.ukernel = ember_f32_gemm_ukernel_8x12__neon,
+                 .pack_a = ember_f32_gemm_pack_a__scalar,
+                 .pack_b = ember_f32_gemm_pack_b__scalar,
+                 .mr = 8, .nr = 12, .kc = 256, .mc = 128, .nc = 2040},
+    .f32_dwconv = {.run = ember_f32_dwconv__scalar, .lanes = 0},
+    .f32_gemv_n = ember_f32_gemv_n__neon,
+    .f32_gemv_t = ember_f32_gemv_t__neon,
+    .f32_elementwise = EMBER_F32_ELEMENTWISE_TABLE(neon),
+};
+#endif
+
 /* Can this build and CPU run the named path? Sets *table when it can. */
 static bool supported(const char* isa, const ember_kernels** table) {
     const ember_cpu_info* cpu = ember_cpu();
@@ -68,6 +85,12 @@ static bool supported(const char* isa, const ember_kernels** table) {
     }
     if (strcmp(isa, "avx512") == 0 && cpu->avx512) {
         *table = &k_avx512;
+        return true;
+    }
+#endif
+#if defined(EMBER_HAVE_ARM_KERNELS)
+    if (strcmp(isa, "neon") == 0 && cpu->neon) {
+        *table = &k_neon;
         return true;
     }
 #endif

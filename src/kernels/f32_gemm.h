@@ -78,6 +78,10 @@ void ember_f32_gemm_ukernel_6x16__avx2(size_t m, size_t n, size_t kc, const floa
 void ember_f32_gemm_ukernel_12x32__avx512(size_t m, size_t n, size_t kc, const float* a,
                                           const float* b, float beta, float* c, size_t ldc);
 #endif
+#if defined(__aarch64__)
+void ember_f32_gemm_ukernel_8x12__neon(size_t m, size_t n, size_t kc, const float* a,
+                                       const float* b, float beta, float* c, size_t ldc);
+#endif
 
 /* ---- matrix-vector (see ember_f32_gemv_n_fn / _t_fn) ---- */
 void ember_f32_gemv_n__scalar(size_t n, size_t k, const float* x, const float* b, size_t ldb,
@@ -93,6 +97,12 @@ void ember_f32_gemv_n__avx512(size_t n, size_t k, const float* x, const float* b
                               float beta, float* y);
 void ember_f32_gemv_t__avx512(size_t m, size_t k, const float* a, size_t lda, const float* x,
                               float beta, float* y);
+#endif
+#if defined(__aarch64__)
+void ember_f32_gemv_n__neon(size_t n, size_t k, const float* x, const float* b, size_t ldb,
+                            float beta, float* y);
+void ember_f32_gemv_t__neon(size_t m, size_t k, const float* a, size_t lda, const float* x,
+                            float beta, float* y);
 #endif
 
 /* ---- packing (see ember_f32_pack_a_fn / ember_f32_pack_b_fn) ---- */

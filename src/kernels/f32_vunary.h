@@ -48,6 +48,12 @@ EMBER_F32_VBINARY_LIST(EMBER_F32_DECL_AVX2_B_)
 EMBER_F32_VUNARY_LIST(EMBER_F32_DECL_AVX512_U_)
 EMBER_F32_VBINARY_LIST(EMBER_F32_DECL_AVX512_B_)
 #endif
+#if defined(__aarch64__)
+#define EMBER_F32_DECL_NEON_U_(name, e) EMBER_F32_VUNARY_DECL_(neon, name)
+#define EMBER_F32_DECL_NEON_B_(name, o, s) EMBER_F32_VBINARY_DECL_(neon, name)
+EMBER_F32_VUNARY_LIST(EMBER_F32_DECL_NEON_U_)
+EMBER_F32_VBINARY_LIST(EMBER_F32_DECL_NEON_B_)
+#endif
 
 /* The initializer of ember_kernels.f32_elementwise for one ISA suffix. */
 #define EMBER_F32_TBL_U_(isa, name, e) [e] = ember_f32_v##name##__##isa,

@@ -236,7 +236,14 @@ static void test_default(void** state) {
         const ember_cpu_info* cpu = ember_cpu();
         if (cpu->avx512) assert_string_equal(def->isa, "avx512");
         else if (cpu->avx2_fma) assert_string_equal(def->isa, "avx2");
+        else if (cpu->neon) assert_string_equal(def->isa, "neon");
     }
+#if defined(__aarch64__) && defined(__linux__)
+    /* Advanced SIMD is part of AArch64 Linux: the NEON path must run here (the
+     * cross build's tests under qemu rely on it). */
+    assert_true(ember_cpu()->neon);
+    assert_non_null(ember_kernels_for("neon"));
+#endif
 }
 
 int main(void) {
