@@ -319,7 +319,9 @@ typedef struct ember_node_profile {
     const char* op_type;
     const char* kernel;   /* which implementation ran: the dispatched path and kernel
                              ("avx512 gemm", "avx2 dwconv", "neon gemv", "generic gemm"),
-                             or "reference" for portable C with no dispatched kernel */
+                             "portable ..." for a fast path written in portable C that
+                             every ISA shares ("portable pool"), or "reference" for the
+                             reference code */
     uint64_t time_ns;
 } ember_node_profile;
 

@@ -395,9 +395,12 @@ EMBER_API ember_status ember_session_node_profile(const ember_session* s, size_t
     const em_node* nd = &s->model->nodes[index];
     out->name = nd->name;
     out->op_type = nd->op_type;
-    /* "avx512 gemm": the dispatched path and the kernel; "reference": portable C */
+    /* "avx512 gemm": the dispatched path and the kernel; "portable ...": a fast
+     * path in portable C (named as is); "reference": the reference code */
     const char* k = s->kernels[index];
-    if (k)
+    if (k && strncmp(k, "portable ", 9) == 0)
+        snprintf(s->kernel_labels[index], sizeof s->kernel_labels[index], "%s", k);
+    else if (k)
         snprintf(s->kernel_labels[index], sizeof s->kernel_labels[index], "%s %s",
                  ember_kernels_default()->isa, k);
     out->kernel = k ? s->kernel_labels[index] : "reference";

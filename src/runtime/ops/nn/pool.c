@@ -2,6 +2,7 @@
  * spatial dims). */
 #include <string.h>
 
+#include "f32_pool2d.h"
 #include "nn_window.h"
 #include "threadpool.h"
 
@@ -80,46 +81,69 @@ static ember_status pool_infer(em_op_ctx* ctx) {
     return pool_plan(ctx, &w, &planes);
 }
 
-/* MaxPool on the session's threads, planes shared out. */
-typedef struct maxpool_job {
-    const ember_window* w;
+/* Pooling on the session's threads, planes shared out: each plane is computed
+ * the same way whatever the split, so results do not depend on the thread
+ * count. Under 32K outputs (or with one plane) it stays on the caller's thread. */
+typedef enum pool_kind { POOL_MAX, POOL_AVG, POOL_GLOBAL_MAX, POOL_GLOBAL_AVG } pool_kind;
+
+typedef struct pool_job {
+    pool_kind kind;
+    bool fast;                 /* the separable 2-D paths of f32_pool2d.h */
+    int count_include_pad;
+    const ember_window* w;     /* windowed pools */
     const float* x;
     float* y;
     size_t planes, tasks, in_vol, out_vol;
-} maxpool_job;
+} pool_job;
 
-static void maxpool_task(void* arg, size_t t, size_t thread) {
+static void pool_planes(const pool_job* j, size_t n, const float* x, float* y) {
+    switch (j->kind) {
+    case POOL_MAX:
+        if (j->fast) ember_f32_maxpool2d(n, j->w, x, y);
+        else ember_f32_maxpool_ref(n, j->w, x, y);
+        break;
+    case POOL_AVG:
+        if (j->fast) ember_f32_avgpool2d(n, j->w, j->count_include_pad, x, y);
+        else ember_f32_avgpool_ref(n, j->w, j->count_include_pad, x, y);
+        break;
+    case POOL_GLOBAL_MAX: ember_f32_global_maxpool(n, j->in_vol, x, y); break;
+    case POOL_GLOBAL_AVG: ember_f32_global_avgpool(n, j->in_vol, x, y); break;
+    }
+}
+
+static void pool_task(void* arg, size_t t, size_t thread) {
     (void)thread;
-    const maxpool_job* j = arg;
+    const pool_job* j = arg;
     const size_t p0 = j->planes * t / j->tasks, p1 = j->planes * (t + 1) / j->tasks;
-    if (p1 > p0) ember_f32_maxpool_ref(p1 - p0, j->w, j->x + p0 * j->in_vol, j->y + p0 * j->out_vol);
+    if (p1 > p0) pool_planes(j, p1 - p0, j->x + p0 * j->in_vol, j->y + p0 * j->out_vol);
 }
 
-static ember_status maxpool_run(em_op_ctx* ctx) {
-    ember_window w;
-    size_t planes = 0;
-    ember_status st = pool_plan(ctx, &w, &planes);
-    if (st != EMBER_OK) return st;
-    maxpool_job j = {.w = &w, .x = ctx->inputs[0]->data, .y = ctx->outputs[0]->data,
-                     .planes = planes, .in_vol = w.image[0] * w.image[1] * w.image[2],
-                     .out_vol = w.out[0] * w.out[1] * w.out[2]};
+static void pool_run_job(em_op_ctx* ctx, pool_job* j) {
     const size_t threads = em_pool_threads(ctx->pool);
-    j.tasks = planes * j.out_vol < ((size_t)1 << 15) || planes < 2 ? 1
-              : planes < 2 * threads ? planes : 2 * threads;
-    em_pool_run(j.tasks > 1 ? ctx->pool : NULL, j.tasks, maxpool_task, &j);
-    return EMBER_OK;
+    const size_t work = j->planes * (j->out_vol > j->in_vol ? j->out_vol : j->in_vol);
+    j->tasks = work < ((size_t)1 << 15) || j->planes < 2 ? 1
+               : j->planes < 2 * threads ? j->planes : 2 * threads;
+    em_pool_run(j->tasks > 1 ? ctx->pool : NULL, j->tasks, pool_task, j);
+    ctx->kernel = j->fast || j->kind >= POOL_GLOBAL_MAX ? "portable pool" : NULL;
 }
 
-static ember_status avgpool_run(em_op_ctx* ctx) {
+static ember_status window_pool_run(em_op_ctx* ctx, pool_kind kind) {
     const pool_params* p = ctx->params;
     ember_window w;
     size_t planes = 0;
     ember_status st = pool_plan(ctx, &w, &planes);
     if (st != EMBER_OK) return st;
-    ember_f32_avgpool_ref(planes, &w, (int)p->count_include_pad, ctx->inputs[0]->data,
-                          ctx->outputs[0]->data);
+    pool_job j = {.kind = kind, .fast = ember_f32_pool2d_applies(&w),
+                  .count_include_pad = (int)p->count_include_pad, .w = &w,
+                  .x = ctx->inputs[0]->data, .y = ctx->outputs[0]->data, .planes = planes,
+                  .in_vol = w.image[0] * w.image[1] * w.image[2],
+                  .out_vol = w.out[0] * w.out[1] * w.out[2]};
+    pool_run_job(ctx, &j);
     return EMBER_OK;
 }
+
+static ember_status maxpool_run(em_op_ctx* ctx) { return window_pool_run(ctx, POOL_MAX); }
+static ember_status avgpool_run(em_op_ctx* ctx) { return window_pool_run(ctx, POOL_AVG); }
 
 const em_op_def em_op_max_pool = {
     .name = "MaxPool", .min_inputs = 1, .max_inputs = 1, .min_outputs = 1, .max_outputs = 2,
@@ -158,11 +182,13 @@ static ember_status global_infer(em_op_ctx* ctx) {
 
 static ember_status global_run(em_op_ctx* ctx, bool max) {
     const em_value* x = ctx->inputs[0];
-    const size_t planes = (size_t)(x->shape.dims[0] * x->shape.dims[1]);
     size_t size = 1;
     for (int i = 2; i < x->shape.rank; i++) size *= (size_t)x->shape.dims[i];
-    if (max) ember_f32_global_maxpool_ref(planes, size, x->data, ctx->outputs[0]->data);
-    else ember_f32_global_avgpool_ref(planes, size, x->data, ctx->outputs[0]->data);
+    pool_job j = {.kind = max ? POOL_GLOBAL_MAX : POOL_GLOBAL_AVG, .x = x->data,
+                  .y = ctx->outputs[0]->data,
+                  .planes = (size_t)(x->shape.dims[0] * x->shape.dims[1]), .in_vol = size,
+                  .out_vol = 1};
+    pool_run_job(ctx, &j);
     return EMBER_OK;
 }
 

@@ -1,0 +1,215 @@
+/* The pooling fast paths (f32_pool2d.h) against the references of nn_ref.h:
+ * image sides 1, 2, 5, 7, 16, 31 (and 1-D rows); kernels 1 to 5 and 7, strides
+ * 1 to 3, dilations 1 and 2; pads 0 to 2 at each end, asymmetric, and extra end
+ * windows (ceil_mode); average with and without count_include_pad; planes 1 and
+ * 3; inputs with NaN and +-inf planted; guard values after every output. Max
+ * must match bit for bit, average within 4 ulp of the window's sum of |x|
+ * (the sum is taken rows first). The global pools: sizes 1 to 300 and 12544,
+ * max exact, mean within size * 2^-24 of the mean of |x|. The paths are
+ * portable C shared by every ISA, so there is one path to sweep. */
+#include <float.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "f32_pool2d.h"
+
+#define GUARD 16
+static const uint32_t GUARD_BITS = 0x7fa5a5a5u; /* a NaN no kernel computes */
+
+static uint32_t g_rng = 777;
+static float frand(void) {
+    g_rng = g_rng * 1664525u + 1013904223u;
+    return (float)((g_rng >> 8) & 0xFFFF) / 32768.0f - 1.0f;
+}
+
+static void set_guard(float* p, size_t n) {
+    for (size_t i = 0; i < n; i++) memcpy(p + i, &GUARD_BITS, 4);
+}
+static int guard_ok(const float* p, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (memcmp(p + i, &GUARD_BITS, 4) != 0) return 0;
+    return 1;
+}
+
+static int g_failures;
+static size_t g_cases;
+
+static int same_bits_or_both_nan(float a, float b) {
+    if (isnan(a) && isnan(b)) return 1;
+    return memcmp(&a, &b, 4) == 0;
+}
+
+/* Fills x; special: plant a NaN, +inf and -inf at random places. */
+static void fill(float* x, size_t n, int special) {
+    for (size_t i = 0; i < n; i++) x[i] = frand();
+    if (special && n > 2) {
+        x[(size_t)((frand() * 0.5f + 0.5f) * (float)(n - 1))] = NAN;
+        x[(g_rng >> 4) % n] = INFINITY;
+        x[(g_rng >> 12) % n] = -INFINITY;
+    }
+}
+
+/* One geometry: 2-D (ih x iw) with kernel kh x kw; extra adds whole windows at
+ * the end as ceil_mode does (they may start in the end padding's reach). */
+static void check_window(size_t planes, size_t ih, size_t iw, size_t kh, size_t kw, size_t s,
+                         size_t d, size_t pt, size_t pl, size_t pb, size_t pr, size_t extra,
+                         int special) {
+    const size_t ekh = (kh - 1) * d + 1, ekw = (kw - 1) * d + 1;
+    if (ih + pt + pb < ekh || iw + pl + pr < ekw) return;
+    ember_window w = {.image = {1, ih, iw},
+                      .out = {1, (ih + pt + pb - ekh) / s + 1 + extra, (iw + pl + pr - ekw) / s + 1 + extra},
+                      .kernel = {1, kh, kw}, .stride = {1, s, s}, .dilation = {1, d, d},
+                      .pad = {0, (ptrdiff_t)pt, (ptrdiff_t)pl},
+                      .pad_end = {0, (ptrdiff_t)pb, (ptrdiff_t)pr}};
+    /* a window must start inside the image or the begin padding (as ONNX's ceil_mode) */
+    if ((w.out[1] - 1) * s >= ih + pt || (w.out[2] - 1) * s >= iw + pl) return;
+    if (!ember_f32_pool2d_applies(&w)) {
+        fail_msg("pool2d refused a small 2-D window (%zux%zu kernel %zux%zu)", ih, iw, kh, kw);
+        return;
+    }
+    const size_t nx = planes * ih * iw, ny = planes * w.out[1] * w.out[2];
+    float* x = malloc(sizeof(float) * nx);
+    float* want = malloc(sizeof(float) * ny);
+    float* got = malloc(sizeof(float) * (ny + GUARD));
+    float* absx = malloc(sizeof(float) * nx);
+    float* abs_sum = malloc(sizeof(float) * ny);
+    fill(x, nx, special);
+    for (size_t i = 0; i < nx; i++) absx[i] = fabsf(x[i]);
+
+    ember_f32_maxpool_ref(planes, &w, x, want);
+    set_guard(got, ny + GUARD);
+    ember_f32_maxpool2d(planes, &w, x, got);
+    g_cases++;
+    for (size_t i = 0; i < ny; i++)
+        if (!same_bits_or_both_nan(got[i], want[i])) {
+            if (g_failures++ < 10)
+                print_error("max %zux%zu k%zux%zu s%zu d%zu pad %zu,%zu,%zu,%zu +%zu [%zu]: %g, want %g\n",
+                            ih, iw, kh, kw, s, d, pt, pl, pb, pr, extra, i, got[i], want[i]);
+            break;
+        }
+    if (!guard_ok(got + ny, GUARD) && g_failures++ < 10) print_error("max wrote past its output\n");
+
+    for (int cip = 0; cip < 2; cip++) {
+        ember_f32_avgpool_ref(planes, &w, cip, x, want);
+        ember_f32_avgpool_ref(planes, &w, cip, absx, abs_sum);
+        set_guard(got, ny + GUARD);
+        ember_f32_avgpool2d(planes, &w, cip, x, got);
+        g_cases++;
+        for (size_t i = 0; i < ny; i++) {
+            const float tol = 4.0f * FLT_EPSILON * abs_sum[i] * (float)(kh * kw);
+            const int ok = (isnan(want[i]) && isnan(got[i])) ||
+                           (isinf(want[i]) && got[i] == want[i]) ||
+                           (isfinite(want[i]) && fabsf(got[i] - want[i]) <= tol);
+            if (!ok) {
+                if (g_failures++ < 10)
+                    print_error("avg(cip %d) %zux%zu k%zux%zu s%zu d%zu pad %zu,%zu,%zu,%zu +%zu [%zu]: "
+                                "%.9g, want %.9g\n",
+                                cip, ih, iw, kh, kw, s, d, pt, pl, pb, pr, extra, i, got[i], want[i]);
+                break;
+            }
+        }
+        if (!guard_ok(got + ny, GUARD) && g_failures++ < 10) print_error("avg wrote past its output\n");
+    }
+    free(x);
+    free(want);
+    free(got);
+    free(absx);
+    free(abs_sum);
+}
+
+static void test_pool2d_sweep(void** state) {
+    (void)state;
+    static const size_t sides[] = {1, 2, 5, 7, 16, 31};
+    static const size_t kernels[][2] = {{1, 1}, {2, 2}, {3, 3}, {2, 3}, {5, 5}, {7, 1}};
+    for (size_t a = 0; a < 6; a++)
+        for (size_t b = 0; b < 6; b++)
+            for (size_t k = 0; k < 6; k++)
+                for (size_t s = 1; s <= 3; s++)
+                    for (size_t d = 1; d <= 2; d++)
+                        for (size_t pad = 0; pad < 4; pad++) {
+                            const size_t pt = pad & 1, pl = pad >> 1;
+                            const size_t kh = kernels[k][0], kw = kernels[k][1];
+                            /* pads must stay below the kernel (ONNX) */
+                            const size_t pb = pt + (kh > 2), pr = pl + (kw > 2);
+                            if (pt >= kh || pb >= kh + 1 || pl >= kw || pr >= kw + 1) continue;
+                            check_window(1 + (a + b) % 3, sides[a], sides[b], kh, kw, s, d,
+                                         pt, pl, pb < kh ? pb : pt, pr < kw ? pr : pl,
+                                         (s > 1 && pad == 3), (a + b + k) % 4 == 0);
+                        }
+    /* 1-D rows (the leading axes unit) and the shapes of resnet18 and squeezenet */
+    check_window(2, 1, 100, 1, 3, 2, 1, 0, 1, 0, 1, 0, 1);
+    check_window(4, 112, 112, 3, 3, 2, 1, 1, 1, 1, 1, 0, 0);
+    check_window(4, 111, 111, 3, 3, 2, 1, 0, 0, 0, 0, 1, 1);
+    check_window(2, 55, 55, 3, 3, 2, 1, 0, 0, 0, 0, 0, 1);
+    printf("pool2d: %zu cases\n", g_cases);
+    assert_int_equal(g_failures, 0);
+}
+
+static void test_pool2d_applies(void** state) {
+    (void)state;
+    ember_window w = {.image = {1, 8, 8}, .out = {1, 4, 4}, .kernel = {1, 2, 2},
+                      .stride = {1, 2, 2}, .dilation = {1, 1, 1}};
+    assert_true(ember_f32_pool2d_applies(&w));
+    w.image[0] = 2; /* 3-D */
+    assert_false(ember_f32_pool2d_applies(&w));
+    w.image[0] = 1;
+    w.out[2] = EMBER_POOL2D_MAX_ROW; /* row past the stack buffer */
+    w.image[2] = 2 * EMBER_POOL2D_MAX_ROW;
+    assert_false(ember_f32_pool2d_applies(&w));
+    w.out[2] = 4;
+    w.image[2] = 8;
+    w.pad[1] = -1; /* never from pooling, refused all the same */
+    assert_false(ember_f32_pool2d_applies(&w));
+}
+
+static void test_global_pools(void** state) {
+    (void)state;
+    static const size_t sizes[] = {1, 2, 15, 16, 17, 31, 33, 49, 100, 255, 300, 12544};
+    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+        const size_t size = sizes[si], planes = 3;
+        float* x = malloc(sizeof(float) * planes * size);
+        float want[3], got[3 + GUARD];
+        for (int special = 0; special < 2; special++) {
+            fill(x, planes * size, special);
+            ember_f32_global_maxpool_ref(planes, size, x, want);
+            set_guard(got, 3 + GUARD);
+            ember_f32_global_maxpool(planes, size, x, got);
+            for (size_t p = 0; p < planes; p++)
+                if (!same_bits_or_both_nan(got[p], want[p]))
+                    fail_msg("global max size %zu plane %zu: %g, want %g", size, p, got[p], want[p]);
+            assert_true(guard_ok(got + 3, GUARD));
+            ember_f32_global_avgpool_ref(planes, size, x, want);
+            set_guard(got, 3 + GUARD);
+            ember_f32_global_avgpool(planes, size, x, got);
+            for (size_t p = 0; p < planes; p++) {
+                double mabs = 0;
+                for (size_t i = 0; i < size; i++) mabs += fabs(x[p * size + i]);
+                mabs /= (double)size;
+                const double tol = (double)size * 0x1p-24 * mabs + 1e-30;
+                if (isnan(want[p]) || isinf(want[p]))
+                    assert_true(same_bits_or_both_nan(got[p], want[p]) || (isnan(got[p]) && isnan(want[p])));
+                else if (fabs((double)got[p] - (double)want[p]) > tol)
+                    fail_msg("global mean size %zu plane %zu: %.9g, want %.9g", size, p, got[p], want[p]);
+            }
+            assert_true(guard_ok(got + 3, GUARD));
+        }
+        free(x);
+    }
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pool2d_applies),
+        cmocka_unit_test(test_pool2d_sweep),
+        cmocka_unit_test(test_global_pools),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
