@@ -87,7 +87,7 @@ ember_status oh_run(oh_node* n) {
     }
     for (uint32_t i = 0; i < n->n_outputs; i++) out_ptrs[i] = &n->out[i];
     size_t scratch_bytes = 0;
-    st = em_node_infer(&n->node, in_ptrs, out_ptrs, &scratch_bytes, n->msg);
+    st = em_node_infer(&n->node, in_ptrs, out_ptrs, 1, &scratch_bytes, n->msg);
     if (st != EMBER_OK) return st;
 
     for (uint32_t i = 0; i < n->n_outputs; i++) {

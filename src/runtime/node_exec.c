@@ -35,9 +35,10 @@ ember_status em_node_init(em_node* node, void* params, char* msg) {
 }
 
 ember_status em_node_infer(const em_node* node, em_value* const* in, em_value* const* out,
-                           size_t* scratch_bytes, char* msg) {
+                           size_t threads, size_t* scratch_bytes, char* msg) {
     em_op_ctx ctx = {.node = node, .params = node->params, .n_inputs = node->n_inputs,
-                     .n_outputs = node->n_outputs, .inputs = in, .outputs = out, .msg = msg};
+                     .n_outputs = node->n_outputs, .inputs = in, .outputs = out, .msg = msg,
+                     .threads = threads ? threads : 1};
     for (uint32_t i = 0; i < node->n_outputs; i++) {
         if (!out[i]) continue;
         out[i]->dtype = EMBER_DTYPE_UNDEFINED;
@@ -100,7 +101,8 @@ ember_status em_node_run(const em_node* node, em_value* const* in, em_value* con
                          const char** kernel) {
     em_op_ctx ctx = {.node = node, .params = node->params, .n_inputs = node->n_inputs,
                      .n_outputs = node->n_outputs, .inputs = in, .outputs = out,
-                     .scratch = scratch, .scratch_bytes = scratch_bytes, .pool = pool, .msg = msg};
+                     .scratch = scratch, .scratch_bytes = scratch_bytes, .pool = pool, .msg = msg,
+                     .threads = em_pool_threads(pool)};
     ctx.packed = node->packed;
     ember_status st = node->op->run(&ctx);
     if (kernel) *kernel = ctx.kernel;

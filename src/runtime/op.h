@@ -43,6 +43,8 @@ typedef struct em_op_ctx {
     void* scratch;
     const void* packed;       /* run: this node's pre-packed weights, or NULL */
     struct em_pool* pool;     /* run: the session's threads (NULL: one thread) */
+    size_t threads;           /* infer and run: how many threads run may use (>= 1); scratch
+                                 may be sized per thread (em_pool_run's thread index) */
     char* msg;                /* EM_MSG_CAP bytes */
     const char* kernel;       /* run may name the dispatched kernel it used ("gemm", "dwconv",
                                  ...; a static string); NULL: the portable reference code */
@@ -95,8 +97,9 @@ ember_status em_expect_dtype(em_op_ctx* ctx, uint32_t input, ember_dtype dtype);
 
 /* ---- node execution (node_exec.c): shared by the executor and op tests ---- */
 ember_status em_node_init(em_node* node, void* params, char* msg);
+/* threads: how many threads the runs will have (>= 1; sizes per-thread scratch). */
 ember_status em_node_infer(const em_node* node, em_value* const* in, em_value* const* out,
-                           size_t* scratch_bytes, char* msg);
+                           size_t threads, size_t* scratch_bytes, char* msg);
 /* pool: the threads run may use (NULL: the caller's only). */
 ember_status em_node_run(const em_node* node, em_value* const* in, em_value* const* out,
                          void* scratch, size_t scratch_bytes, struct em_pool* pool, char* msg,

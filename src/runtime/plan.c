@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "model.h"
+#include "threadpool.h"
 
 typedef struct item {
     uint64_t size;
@@ -126,7 +127,7 @@ static ember_status resolve_inputs(const ember_model* m, const ember_session_opt
     return EMBER_OK;
 }
 
-static ember_status infer_all(const ember_model* m, em_plan* p) {
+static ember_status infer_all(const ember_model* m, size_t threads, em_plan* p) {
     em_value* in[256];
     em_value* out[256];
     for (uint32_t i = 0; i < m->n_nodes; i++) {
@@ -139,7 +140,7 @@ static ember_status infer_all(const ember_model* m, em_plan* p) {
         for (uint32_t k = 0; k < nd->n_outputs; k++) out[k] = &p->values[nd->outputs[k]];
         char msg[EM_MSG_CAP];
         msg[0] = '\0';
-        ember_status st = em_node_infer(nd, in, out, &p->scratch_bytes[i], msg);
+        ember_status st = em_node_infer(nd, in, out, threads, &p->scratch_bytes[i], msg);
         if (st != EMBER_OK)
             return em_error(st, "node '%s' (%s): %s", nd->name, nd->op_type, msg);
         if (nd->op->packed_bytes && nd->op->pack) {
@@ -188,7 +189,10 @@ ember_status em_plan_build(const ember_model* m, const ember_session_options* o,
             p->values[t].quant = e->quant;
     }
     if ((st = resolve_inputs(m, o, p)) != EMBER_OK) goto done;
-    if ((st = infer_all(m, p)) != EMBER_OK) goto done;
+    /* the session's thread count, as session.c starts its pool */
+    const size_t threads = em_pool_effective_threads(
+        o ? o->threads : 0, o && (o->flags & EMBER_SESSION_ALLOW_OVERSUBSCRIBE));
+    if ((st = infer_all(m, threads, p)) != EMBER_OK) goto done;
 
     /* Lifetimes: from the producing node (inputs: 0) to the last reader;
      * graph outputs live to the end, and so do graph inputs, which keep their

@@ -101,7 +101,7 @@ static ember_status conv_infer(em_op_ctx* ctx) {
     ctx->outputs[0]->dtype = EMBER_DTYPE_F32;
     ctx->outputs[0]->shape = pl.out;
     if (em_conv_depthwise_applies(pl.c, pl.m, pl.group, &pl.w)) { /* direct kernels */
-        ctx->scratch_bytes = em_conv_depthwise_scratch(&pl.w);
+        ctx->scratch_bytes = em_conv_depthwise_scratch(&pl.w, ctx->threads);
         return EMBER_OK;
     }
     uint64_t bytes = 0;
@@ -157,7 +157,7 @@ static ember_status conv_run(em_op_ctx* ctx) {
     const float* bias = ctx->n_inputs > 2 && ctx->inputs[2] ? ctx->inputs[2]->data : NULL;
     float* y = ctx->outputs[0]->data;
     if (em_conv_depthwise_applies(pl.c, pl.m, pl.group, &pl.w)) {
-        em_conv_depthwise_run(pl.n, pl.c, &pl.w, x, wt, bias, y, ctx->scratch);
+        em_conv_depthwise_run(ctx->pool, pl.n, pl.c, &pl.w, x, wt, bias, y, ctx->scratch);
         ctx->kernel = "dwconv";
         return EMBER_OK;
     }

@@ -2,6 +2,7 @@
 #include "conv_depthwise.h"
 
 #include "f32_dwconv.h"
+#include "threadpool.h"
 
 static ember_dwconv_geom geom(const ember_window* w) {
     return (ember_dwconv_geom){
@@ -26,17 +27,51 @@ bool em_conv_depthwise_applies(size_t c, size_t m, size_t group, const ember_win
     return ember_f32_dwconv_scratch_size(16, &g) <= (size_t)1 << 32;
 }
 
-size_t em_conv_depthwise_scratch(const ember_window* w) {
-    const ember_kernels* kern = ember_kernels_default();
-    const ember_dwconv_geom g = geom(w);
-    return ember_f32_dwconv_scratch_size(kern->f32_dwconv.lanes, &g);
+/* One thread's packed plane, 64-byte rounded so the planes stay aligned. */
+static size_t plane_bytes(const ember_kernels* kern, const ember_dwconv_geom* g) {
+    return (ember_f32_dwconv_scratch_size(kern->f32_dwconv.lanes, g) + 63) / 64 * 64;
 }
 
-void em_conv_depthwise_run(size_t n, size_t c, const ember_window* w, const float* x,
-                           const float* wt, const float* bias, float* y, void* scratch) {
-    const ember_kernels* kern = ember_kernels_default();
+size_t em_conv_depthwise_scratch(const ember_window* w, size_t threads) {
     const ember_dwconv_geom g = geom(w);
-    const size_t in_vol = g.ih * g.iw, out_vol = g.oh * g.ow;
-    for (size_t i = 0; i < n; i++)
-        kern->f32_dwconv.run(c, &g, x + i * c * in_vol, wt, bias, y + i * c * out_vol, scratch);
+    return plane_bytes(ember_kernels_default(), &g) * (threads ? threads : 1);
+}
+
+/* Channels of all images shared out in contiguous runs: each channel is
+ * computed the same way whatever the split, so results do not depend on the
+ * thread count. */
+typedef struct dw_job {
+    const ember_kernels* kern;
+    ember_dwconv_geom g;
+    const float *x, *wt, *bias;
+    float* y;
+    char* scratch;
+    size_t n, c, tasks, plane;
+} dw_job;
+
+static void dw_task(void* arg, size_t t, size_t thread) {
+    const dw_job* j = arg;
+    const size_t total = j->n * j->c, in_vol = j->g.ih * j->g.iw, out_vol = j->g.oh * j->g.ow;
+    size_t q = total * t / j->tasks;
+    const size_t q1 = total * (t + 1) / j->tasks;
+    while (q < q1) { /* a run of channels within one image */
+        const size_t img = q / j->c, ch = q % j->c;
+        const size_t len = (q1 - q < j->c - ch) ? q1 - q : j->c - ch;
+        j->kern->f32_dwconv.run(len, &j->g, j->x + (img * j->c + ch) * in_vol, j->wt + ch * j->g.kh * j->g.kw,
+                                j->bias ? j->bias + ch : NULL, j->y + (img * j->c + ch) * out_vol,
+                                j->scratch + thread * j->plane);
+        q += len;
+    }
+}
+
+void em_conv_depthwise_run(struct em_pool* pool, size_t n, size_t c, const ember_window* w,
+                           const float* x, const float* wt, const float* bias, float* y,
+                           void* scratch) {
+    dw_job j = {.kern = ember_kernels_default(), .g = geom(w), .x = x, .wt = wt, .bias = bias,
+                .y = y, .scratch = scratch, .n = n, .c = c};
+    j.plane = plane_bytes(j.kern, &j.g);
+    const size_t threads = em_pool_threads(pool), total = n * c;
+    const size_t work = total * j.g.oh * j.g.ow * j.g.kh * j.g.kw;
+    j.tasks = work < ((size_t)1 << 16) || total < 2 ? 1 : total < 4 * threads ? total : 4 * threads;
+    em_pool_run(j.tasks > 1 ? pool : NULL, j.tasks, dw_task, &j);
 }

@@ -15,12 +15,16 @@
  * multiplier 1, dilation 1, kernel and stride up to 16, non-negative pads. */
 bool em_conv_depthwise_applies(size_t c, size_t m, size_t group, const ember_window* w);
 
-/* Scratch bytes em_conv_depthwise_run needs. */
-size_t em_conv_depthwise_scratch(const ember_window* w);
+/* Scratch bytes em_conv_depthwise_run needs on a pool of `threads` threads
+ * (one packed plane a thread). */
+size_t em_conv_depthwise_scratch(const ember_window* w, size_t threads);
 
+struct em_pool;
 /* n images of c channels: x (n x c x image), wt (c x 1 x kh x kw), bias (c or
- * NULL), y (n x c x out). */
-void em_conv_depthwise_run(size_t n, size_t c, const ember_window* w, const float* x,
-                           const float* wt, const float* bias, float* y, void* scratch);
+ * NULL), y (n x c x out), channels shared out on pool's threads (NULL: the
+ * caller's only; at most as many threads as the scratch was sized for). */
+void em_conv_depthwise_run(struct em_pool* pool, size_t n, size_t c, const ember_window* w,
+                           const float* x, const float* wt, const float* bias, float* y,
+                           void* scratch);
 
 #endif
