@@ -10,6 +10,7 @@
 #include "cpu.h"
 #include "f32_dwconv.h"
 #include "f32_gemm.h"
+#include "f32_rowwise.h"
 #include "f32_vunary.h"
 
 /* Cache blocks: mc * kc floats of A in L2, kc * nc floats of B in L3; a B
@@ -26,6 +27,8 @@ static const ember_kernels k_generic = {
     .f32_gemv_n = ember_f32_gemv_n__scalar,
     .f32_gemv_t = ember_f32_gemv_t__scalar,
     .f32_elementwise = EMBER_F32_ELEMENTWISE_TABLE(scalar),
+    .f32_softmax = EMBER_F32_SOFTMAX_TABLE(scalar),
+    .f32_layernorm = EMBER_F32_LAYERNORM_FN(scalar),
 };
 
 #if defined(__x86_64__)
@@ -40,6 +43,8 @@ static const ember_kernels k_avx2 = {
     .f32_gemv_n = ember_f32_gemv_n__avx2,
     .f32_gemv_t = ember_f32_gemv_t__avx2,
     .f32_elementwise = EMBER_F32_ELEMENTWISE_TABLE(avx2),
+    .f32_softmax = EMBER_F32_SOFTMAX_TABLE(avx2),
+    .f32_layernorm = EMBER_F32_LAYERNORM_FN(avx2),
 };
 static const ember_kernels k_avx512 = {
     .isa = "avx512",
@@ -51,6 +56,8 @@ static const ember_kernels k_avx512 = {
     .f32_gemv_n = ember_f32_gemv_n__avx512,
     .f32_gemv_t = ember_f32_gemv_t__avx512,
     .f32_elementwise = EMBER_F32_ELEMENTWISE_TABLE(avx512),
+    .f32_softmax = EMBER_F32_SOFTMAX_TABLE(avx512),
+    .f32_layernorm = EMBER_F32_LAYERNORM_FN(avx512),
 };
 #endif
 
@@ -68,6 +75,8 @@ static const ember_kernels k_neon = {
     .f32_gemv_n = ember_f32_gemv_n__neon,
     .f32_gemv_t = ember_f32_gemv_t__neon,
     .f32_elementwise = EMBER_F32_ELEMENTWISE_TABLE(neon),
+    .f32_softmax = EMBER_F32_SOFTMAX_TABLE(neon),
+    .f32_layernorm = EMBER_F32_LAYERNORM_FN(neon),
 };
 #endif
 

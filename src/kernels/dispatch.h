@@ -95,6 +95,23 @@ typedef struct ember_f32_elementwise_config {
     ember_f32_vbinary_fn binary[4][3]; /* [add, sub, mul, div][shape] */
 } ember_f32_elementwise_config;
 
+/* Softmax / log-softmax along the middle axis of outer x n x inner floats (rows
+ * of n contiguous floats when inner == 1); y may be x. Semantics and error
+ * bounds: f32_rowwise.h. */
+typedef void (*ember_f32_softmax_fn)(size_t outer, size_t n, size_t inner, const float* x,
+                                     float* y);
+typedef struct ember_f32_softmax_config {
+    ember_f32_softmax_fn softmax;
+    ember_f32_softmax_fn log_softmax;
+} ember_f32_softmax_config;
+/* Layer normalization of rows rows of cols floats: y = (x - mean) * inv_std_dev *
+ * scale[j] + bias[j] (bias may be NULL: 0), inv_std_dev = 1 / sqrt(var + eps)
+ * with the biased variance; mean and inv_std_dev (each may be NULL) receive one
+ * value a row. y may be x. */
+typedef void (*ember_f32_layernorm_fn)(size_t rows, size_t cols, const float* x,
+                                       const float* scale, const float* bias, float eps, float* y,
+                                       float* mean, float* inv_std_dev);
+
 typedef struct ember_kernels {
     const char* isa;       /* "generic", "avx2", "avx512", "neon" */
     ember_f32_gemm_config f32_gemm;
@@ -102,6 +119,8 @@ typedef struct ember_kernels {
     ember_f32_gemv_n_fn f32_gemv_n;
     ember_f32_gemv_t_fn f32_gemv_t;
     ember_f32_elementwise_config f32_elementwise;
+    ember_f32_softmax_config f32_softmax;
+    ember_f32_layernorm_fn f32_layernorm;
 } ember_kernels;
 
 /* The table the runtime uses: the best path of this CPU, or the one EMBER_ISA

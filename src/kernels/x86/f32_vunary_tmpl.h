@@ -1,6 +1,7 @@
-/* The body of the x86 elementwise kernels, included by f32_vunary_avx2.c and
- * f32_vunary_avx512.c after they define, for V (a vector of VL floats), M (a
- * lane mask) and VI (a vector of VL int32):
+/* The body of the x86 (and NEON) elementwise kernels, included by
+ * f32_vunary_{avx2,avx512,neon}.c after their vocabulary (x86/f32_vec_avx2.h,
+ * x86/f32_vec_avx512.h, arm/f32_vec_neon.h) defines, for V (a vector of VL
+ * floats), M (a lane mask) and VI (a vector of VL int32):
  *     V_LOADU V_STOREU V_SET1 V_ADD V_SUB V_MUL V_DIV V_FMA(a, b, c) = a * b + c
  *     V_MAX(a, b) = a > b ? a : b     V_MIN(a, b) = a < b ? a : b   (maxps / minps)
  *     V_ROUND (to nearest even)  V_ABS  V_XOR  V_AND  V_LT(a, b) -> M  V_GE(a, b) -> M
@@ -9,34 +10,12 @@
  * and ISA, the name suffix. Tails (n % VL) go through a small buffer. */
 #include <string.h>
 
+#include "f32_vexp_tmpl.h"
 #include "f32_vunary.h"
 
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
 #define FN(name) CAT(CAT(ember_f32_v, name), CAT(__, ISA))
-
-/* exp(x): x = n ln2 + r with |r| <= ln2 / 2, exp(r) by a degree-6 polynomial
- * (relative error 1.8e-8), times 2^n applied in two halves so that results in
- * the subnormal range round once and overflow gives +inf. NaN propagates
- * (maxps / minps return their second operand when one is NaN). */
-static inline V v_exp(V x) {
-    x = V_MIN(V_SET1(89.0f), V_MAX(V_SET1(-105.0f), x));
-    const V n = V_ROUND(V_MUL(x, V_SET1(1.44269504088896341f)));
-    V r = V_FMA(n, V_SET1(-0.693145751953125f), x); /* ln2 high bits: n * hi is exact */
-    r = V_FMA(n, V_SET1(-1.42860682030941723212e-6f), r);
-    V p = V_SET1(0.001382941147312522f);
-    p = V_FMA(p, r, V_SET1(0.008374777622520924f));
-    p = V_FMA(p, r, V_SET1(0.0416683591902256f));
-    p = V_FMA(p, r, V_SET1(0.1666642129421234f));
-    p = V_FMA(p, r, V_SET1(0.49999991059303284f));
-    p = V_FMA(p, r, V_SET1(1.0f));
-    p = V_FMA(p, r, V_SET1(1.0f));
-    const VI ni = V_TO_I(n);
-    const VI n1 = VI_SRAI(ni, 1), n2 = VI_SUB(ni, n1);
-    const V s1 = VI_AS_V(VI_SLLI(VI_ADD(n1, VI_SET1(127)), 23));
-    const V s2 = VI_AS_V(VI_SLLI(VI_ADD(n2, VI_SET1(127)), 23));
-    return V_MUL(V_MUL(p, s1), s2);
-}
 
 /* sigmoid(x): e = exp(-|x|) in (0, 1], so nothing overflows; 1 / (1 + e) for
  * x >= 0 and e / (1 + e) below (no cancellation either side). */

@@ -1,7 +1,9 @@
 /* BatchNormalization (inference), InstanceNormalization, LayerNormalization. */
 #include <string.h>
 
+#include "dispatch.h"
 #include "nn_window.h"
+#include "threadpool.h"
 
 /* Requires input i to be f32 and 1-D of length c. */
 static ember_status expect_vec(em_op_ctx* ctx, uint32_t i, const char* name, int64_t c) {
@@ -223,20 +225,46 @@ static const float* ln_expand(const em_value* v, const em_shape* norm, size_t co
     return buf;
 }
 
+/* LayerNormalization through the dispatched kernel, rows shared out over the
+ * session's threads when there is enough work (each row is computed the same
+ * way whichever task has it: the results do not depend on the thread count). */
+#define LAYERNORM_MIN_PAR ((size_t)1 << 15)
+
+typedef struct ln_job {
+    ember_f32_layernorm_fn fn;
+    const float *x, *scale, *bias;
+    float *y, *mean, *inv;
+    float eps;
+    size_t rows, cols, tasks;
+} ln_job;
+
+static void ln_task(void* arg, size_t t, size_t thread) {
+    (void)thread;
+    const ln_job* j = arg;
+    const size_t r0 = j->rows * t / j->tasks, r1 = j->rows * (t + 1) / j->tasks;
+    if (r1 > r0)
+        j->fn(r1 - r0, j->cols, j->x + r0 * j->cols, j->scale, j->bias, j->eps,
+              j->y + r0 * j->cols, j->mean ? j->mean + r0 : NULL, j->inv ? j->inv + r0 : NULL);
+}
+
 static ember_status layernorm_run(em_op_ctx* ctx) {
     const norm_params* p = ctx->params;
     ln_plan pl;
     ember_status st = ln_plan_make(ctx, &pl);
     if (st != EMBER_OK) return st;
     float* buf = ctx->scratch;
-    const float* scale = ln_expand(ctx->inputs[1], &pl.norm, pl.cols, buf);
-    const float* bias = NULL;
+    ln_job j = {.fn = ember_kernels_default()->f32_layernorm, .x = ctx->inputs[0]->data,
+                .y = ctx->outputs[0]->data, .eps = p->epsilon, .rows = pl.rows, .cols = pl.cols};
+    j.scale = ln_expand(ctx->inputs[1], &pl.norm, pl.cols, buf);
     if (ctx->n_inputs > 2 && ctx->inputs[2])
-        bias = ln_expand(ctx->inputs[2], &pl.norm, pl.cols, buf + pl.cols);
-    float* mean = ctx->n_outputs > 1 && ctx->outputs[1] ? ctx->outputs[1]->data : NULL;
-    float* inv = ctx->n_outputs > 2 && ctx->outputs[2] ? ctx->outputs[2]->data : NULL;
-    ember_f32_layernorm_ref(pl.rows, pl.cols, ctx->inputs[0]->data, scale, bias, p->epsilon,
-                            ctx->outputs[0]->data, mean, inv);
+        j.bias = ln_expand(ctx->inputs[2], &pl.norm, pl.cols, buf + pl.cols);
+    j.mean = ctx->n_outputs > 1 && ctx->outputs[1] ? ctx->outputs[1]->data : NULL;
+    j.inv = ctx->n_outputs > 2 && ctx->outputs[2] ? ctx->outputs[2]->data : NULL;
+    const size_t threads = em_pool_threads(ctx->pool);
+    j.tasks = pl.rows * pl.cols < LAYERNORM_MIN_PAR || pl.rows < 2 ? 1
+              : pl.rows < 4 * threads ? pl.rows : 4 * threads;
+    ctx->kernel = "layernorm";
+    em_pool_run(j.tasks > 1 ? ctx->pool : NULL, j.tasks, ln_task, &j);
     return EMBER_OK;
 }
 
