@@ -12,6 +12,7 @@
 #include "f32_gemm.h"
 #include "f32_rowwise.h"
 #include "f32_vunary.h"
+#include "f32_winograd.h"
 
 /* Cache blocks: mc * kc floats of A in L2, kc * nc floats of B in L3; a B
  * micro-panel (kc * nr) is reused across the A panels from L1/L2. The x86
@@ -27,6 +28,7 @@ static const ember_kernels k_generic = {
     .f32_gemv_n = ember_f32_gemv_n__scalar,
     .f32_gemv_t = ember_f32_gemv_t__scalar,
     .f32_elementwise = EMBER_F32_ELEMENTWISE_TABLE(scalar),
+    .f32_winograd = {ember_f32_wino43_input__scalar, ember_f32_wino43_output__scalar},
     .f32_softmax = EMBER_F32_SOFTMAX_TABLE(scalar),
     .f32_layernorm = EMBER_F32_LAYERNORM_FN(scalar),
 };
@@ -43,6 +45,7 @@ static const ember_kernels k_avx2 = {
     .f32_gemv_n = ember_f32_gemv_n__avx2,
     .f32_gemv_t = ember_f32_gemv_t__avx2,
     .f32_elementwise = EMBER_F32_ELEMENTWISE_TABLE(avx2),
+    .f32_winograd = {ember_f32_wino43_input__avx2, ember_f32_wino43_output__avx2},
     .f32_softmax = EMBER_F32_SOFTMAX_TABLE(avx2),
     .f32_layernorm = EMBER_F32_LAYERNORM_FN(avx2),
 };
@@ -56,6 +59,7 @@ static const ember_kernels k_avx512 = {
     .f32_gemv_n = ember_f32_gemv_n__avx512,
     .f32_gemv_t = ember_f32_gemv_t__avx512,
     .f32_elementwise = EMBER_F32_ELEMENTWISE_TABLE(avx512),
+    .f32_winograd = {ember_f32_wino43_input__avx512, ember_f32_wino43_output__avx512},
     .f32_softmax = EMBER_F32_SOFTMAX_TABLE(avx512),
     .f32_layernorm = EMBER_F32_LAYERNORM_FN(avx512),
 };
@@ -75,6 +79,7 @@ static const ember_kernels k_neon = {
     .f32_gemv_n = ember_f32_gemv_n__neon,
     .f32_gemv_t = ember_f32_gemv_t__neon,
     .f32_elementwise = EMBER_F32_ELEMENTWISE_TABLE(neon),
+    .f32_winograd = {ember_f32_wino43_input__scalar, ember_f32_wino43_output__scalar},
     .f32_softmax = EMBER_F32_SOFTMAX_TABLE(neon),
     .f32_layernorm = EMBER_F32_LAYERNORM_FN(neon),
 };

@@ -112,6 +112,23 @@ typedef void (*ember_f32_layernorm_fn)(size_t rows, size_t cols, const float* x,
                                        const float* scale, const float* bias, float eps, float* y,
                                        float* mean, float* inv_std_dev);
 
+/* F32 Winograd F(4x4, 3x3) tile transforms (f32_winograd.h), ntx <= EMBER_WINO_TILES
+ * tiles of one tile row of one channel a call:
+ *   input:  tile j's 6x6 input patch has its top-left at (y0, x0 + 4 j) of the
+ *           ih x iw plane x (positions outside it read 0); writes element p
+ *           (< 36) of V = B^T d B to v[p * vs + j], j < ntx.
+ *   output: reads element p of tile j's M at m[p * ms + j], writes
+ *           Y = A^T M A + bias to (y0 + i, x0 + 4 j + t), i, t < 4, of the
+ *           oh x ow plane y, clipped to it (y0 < oh, x0 < ow). */
+typedef void (*ember_f32_wino_input_fn)(const float* x, size_t ih, size_t iw, ptrdiff_t y0,
+                                        ptrdiff_t x0, size_t ntx, float* v, size_t vs);
+typedef void (*ember_f32_wino_output_fn)(const float* m, size_t ms, size_t ntx, float bias,
+                                         float* y, size_t oh, size_t ow, size_t y0, size_t x0);
+typedef struct ember_f32_winograd_config {
+    ember_f32_wino_input_fn input;
+    ember_f32_wino_output_fn output;
+} ember_f32_winograd_config;
+
 typedef struct ember_kernels {
     const char* isa;       /* "generic", "avx2", "avx512", "neon" */
     ember_f32_gemm_config f32_gemm;
@@ -119,6 +136,7 @@ typedef struct ember_kernels {
     ember_f32_gemv_n_fn f32_gemv_n;
     ember_f32_gemv_t_fn f32_gemv_t;
     ember_f32_elementwise_config f32_elementwise;
+    ember_f32_winograd_config f32_winograd;
     ember_f32_softmax_config f32_softmax;
     ember_f32_layernorm_fn f32_layernorm;
 } ember_kernels;

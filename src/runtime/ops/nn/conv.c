@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "conv_depthwise.h"
+#include "conv_winograd.h"
 #include "f32_gemm.h"
 #include "nn_window.h"
 #include "threadpool.h"
@@ -116,6 +117,11 @@ static ember_status conv_infer(em_op_ctx* ctx) {
     ctx->scratch_bytes = (size_t)bytes + ember_f32_gemm_workspace_size(ember_kernels_default(),
                                                                        pl.mg, pl.out_vol,
                                                                        pl.cg * pl.kvol);
+    if (em_conv_winograd_applies(pl.c, pl.m, pl.group, &pl.w)) { /* packed: Winograd */
+        const em_wino_geom g = em_conv_winograd_geom(pl.n, pl.c, pl.m, &pl.w);
+        const size_t wb = em_conv_winograd_scratch(ember_kernels_default(), &g);
+        if (wb > ctx->scratch_bytes) ctx->scratch_bytes = wb;
+    }
     return EMBER_OK;
 }
 
@@ -161,6 +167,13 @@ static ember_status conv_run(em_op_ctx* ctx) {
         ctx->kernel = "dwconv";
         return EMBER_OK;
     }
+    if (ctx->packed && em_conv_winograd_applies(pl.c, pl.m, pl.group, &pl.w)) {
+        const em_wino_geom g = em_conv_winograd_geom(pl.n, pl.c, pl.m, &pl.w);
+        em_conv_winograd_run(ctx->pool, ember_kernels_default(), &g, x, ctx->packed, bias, y,
+                             ctx->scratch);
+        ctx->kernel = "winograd+gemm";
+        return EMBER_OK;
+    }
     ctx->kernel = pl.direct ? "gemm" : "im2col+gemm";
     float* col = ctx->scratch;
     const size_t kdim = pl.cg * pl.kvol;
@@ -204,6 +217,8 @@ static size_t conv_packed_bytes(em_op_ctx* ctx) {
         em_conv_depthwise_applies(pl.c, pl.m, pl.group, &pl.w) ||
         (pl.group > 1 && pl.mg < kern->f32_gemm.mr))
         return 0;
+    if (em_conv_winograd_applies(pl.c, pl.m, pl.group, &pl.w))
+        return em_conv_winograd_packed_bytes(kern, pl.c, pl.m);
     return pl.group * conv_group_packed(kern, &pl);
 }
 
@@ -214,6 +229,13 @@ static ember_status conv_pack(em_op_ctx* ctx, void* dst) {
     const ember_kernels* kern = ember_kernels_default();
     const size_t kdim = pl.cg * pl.kvol;
     const float* wt = ctx->inputs[1]->data;
+    if (em_conv_winograd_applies(pl.c, pl.m, pl.group, &pl.w)) {
+        if (!em_conv_winograd_pack(kern, pl.c, pl.m, wt, dst))
+            return em_op_fail(ctx, EMBER_ERROR_OUT_OF_MEMORY,
+                              "no memory for the Winograd weight transform (%zu x %zu x 36 floats)",
+                              pl.m, pl.c);
+        return EMBER_OK;
+    }
     for (size_t g = 0; g < pl.group; g++)
         ember_f32_gemm_pack_a_full(kern, pl.mg, kdim, 1.0f, wt + g * pl.mg * kdim, kdim, 1,
                                    (float*)((char*)dst + g * conv_group_packed(kern, &pl)));
