@@ -157,6 +157,53 @@ class TestTorchCNN(Base):
         self.assertEqual(s["file_size"], os.path.getsize(self.path("out.ember")))
 
 
+class TestSiluFusion(Base):
+    """Conv -> x * Sigmoid(x) becomes one Conv with the fused "silu" activation,
+    and the runtime (when built) gives x * sigmoid(x)."""
+
+    def graph(self, extra_use=False, swap=False):
+        w, b = self.w(4, 3, 3, 3), self.w(4)
+        nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c"], pads=[1, 1, 1, 1]),
+                 helper.make_node("Sigmoid", ["c"], ["s"]),
+                 helper.make_node("Mul", ["s", "c"] if swap else ["c", "s"], ["y"])]
+        outs = [vi("y", [1, 4, 5, 5])]
+        if extra_use:  # c also feeds another node: the Conv's output must stay
+            nodes.append(helper.make_node("Relu", ["c"], ["r"]))
+            outs.append(vi("r", [1, 4, 5, 5]))
+        return make_model(nodes, [vi("x", [1, 3, 5, 5])], outs, [("w", w), ("b", b)]), w, b
+
+    def test_fused(self):
+        for swap in (False, True):
+            m, w, b = self.graph(swap=swap)
+            r, s = self.convert(m)
+            self.assertEqual(ops(r), ["Conv"])
+            self.assertEqual(r["nodes"][0]["activation"], "silu")
+            self.assertEqual(r["nodes"][0]["outputs"], ["y"])
+            self.assertEqual(s["activations_fused"], 1)
+            self.assertEqual(r["header"]["version_minor"], 1)
+        try:
+            import ember
+            model = ember.Model(self.path("out.ember"))
+        except Exception as e:  # the library is not built: structure only
+            self.skipTest("runtime not available: %s" % e)
+        x = self.rng.standard_normal((1, 3, 5, 5)).astype(np.float32)
+        sess = model.session()
+        y = sess.run({"x": x})["y"]
+        xp = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (1, 1), (1, 1)))
+        c = np.zeros((1, 4, 5, 5))
+        for o in range(4):
+            for i in range(5):
+                for j in range(5):
+                    c[0, o, i, j] = (xp[0, :, i:i + 3, j:j + 3] * w[o]).sum() + b[o]
+        np.testing.assert_allclose(y, c / (1 + np.exp(-c)), rtol=1e-5, atol=1e-5)
+
+    def test_not_fused_when_conv_output_is_shared(self):
+        m, _, _ = self.graph(extra_use=True)
+        r, s = self.convert(m)
+        self.assertEqual(ops(r)[:3], ["Conv", "Sigmoid", "Mul"])
+        self.assertIsNone(next((n for n in r["nodes"] if n["activation"] == "silu"), None))
+
+
 class TestOldOpsets(Base):
     def test_opset9_attribute_forms_and_constant_weights(self):
         w = self.w(4, 3, 3, 3)

@@ -81,7 +81,7 @@ def test_round_trip():
     check(data == b.to_bytes(), "writer is deterministic")
     m = read(data)
     h = m["header"]
-    check(h["version_major"] == 1 and h["version_minor"] == 0, "version 1.0")
+    check(h["version_major"] == 1 and h["version_minor"] == 1, "version 1.1")
     check(h["file_size"] == len(data), "file_size")
     check(h["checksum"] == zlib.crc32(data[64:]) & 0xFFFFFFFF, "checksum")
     for s in m["sections"]:
@@ -296,7 +296,7 @@ def test_corruption():
     expect_error(patch(no + 12, "<I", 0xFFFFFFFF), "an input count that overflows")
     expect_error(patch(no + 20, "<I", 0), "a node without outputs")
     expect_error(patch(no + 28, "<I", 1000), "attributes outside ATTRIBUTES")
-    expect_error(patch(no + 32, "<I", 8), "activation 8")
+    expect_error(patch(no + 32, "<I", 9), "activation 9")
     expect_error(patch(no + 44, "<I", 1), "node reserved")
     io = secs["INDICES"]["offset"]
     expect_error(patch(io, "<I", 1000), "a tensor index out of range")

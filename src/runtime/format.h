@@ -13,7 +13,7 @@
 #define EMF_MAGIC "\x89" "EMBER\r\n"
 #define EMF_MAGIC_SIZE 8
 #define EMF_VERSION_MAJOR 1
-#define EMF_VERSION_MINOR 0
+#define EMF_VERSION_MINOR 1
 #define EMF_ALIGN 64
 #define EMF_MAX_RANK 8
 #define EMF_NONE 0xFFFFFFFFu /* absent optional index */
@@ -79,7 +79,8 @@ enum emf_activation {
     EMF_ACT_HARD_SWISH = 5,
     EMF_ACT_LEAKY_RELU = 6,   /* alpha = slope */
     EMF_ACT_TANH = 7,
-    EMF_ACT_MAX = 7
+    EMF_ACT_SILU = 8,         /* x * sigmoid(x) (Swish); since 1.1 */
+    EMF_ACT_MAX = 8
 };
 
 typedef struct emf_node {

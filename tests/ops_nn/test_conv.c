@@ -118,6 +118,9 @@ static void run_conv_case(const conv_case* cc, uint32_t seed, uint32_t act) {
     conv_naive(cc, out3, pb3, x, w, cc->bias ? b : NULL, want);
     if (act == EMF_ACT_RELU)
         for (size_t i = 0; i < count_of(&ys); i++) want[i] = want[i] > 0 ? want[i] : 0;
+    if (act == EMF_ACT_SILU) /* x * sigmoid(x), in double */
+        for (size_t i = 0; i < count_of(&ys); i++)
+            want[i] = (float)((double)want[i] / (1.0 + exp(-(double)want[i])));
 
     int64_t strides[MAXS], dil[MAXS], pads[2 * MAXS], ks[MAXS];
     for (int i = 0; i < cc->nsp; i++) {
@@ -213,6 +216,11 @@ static void test_conv_fused_relu(void** state) {
     (void)state;
     const conv_case cc = {2, 1, 3, 4, 1, {6, 5}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, NULL, 1, {0}};
     run_conv_case(&cc, 77, EMF_ACT_RELU);
+    /* SiLU within one 512-float chunk of its fused pass (4 x 6 x 5 = 120 outputs)
+     * and over many (2 x 8 x 20 x 20 = 6400) */
+    const conv_case big = {2, 2, 3, 8, 1, {20, 20}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, NULL, 1, {0}};
+    run_conv_case(&cc, 78, EMF_ACT_SILU);
+    run_conv_case(&big, 79, EMF_ACT_SILU);
 }
 
 static ember_status conv_error(em_shape xs, ember_dtype xt, em_shape ws, int64_t group,

@@ -1246,8 +1246,42 @@ class _Converter:
         return count
 
     # -- 7. activation fusion
-    def fuse_activations(self):
+    def fuse_silu(self):
+        """x * Sigmoid(x) (SiLU / Swish, as torch exports nn.SiLU) right after a
+        fusable operator becomes its fused "silu" activation: x must feed only
+        the Sigmoid and the Mul, and the Sigmoid only the Mul."""
         count = 0
+        changed = True
+        while changed:
+            changed = False
+            cons = self._consumers()
+            prod = self._producers()
+            for s in self.nodes:
+                if s.op != "Sigmoid" or s.domain not in ("", "ai.onnx"):
+                    continue
+                x, sig = s.inputs[0], s.outputs[0]
+                p = prod.get(x)
+                users = cons.get(sig, [])
+                if p is None or p.op not in FUSABLE or p.activation is not None:
+                    continue
+                if len(users) != 1 or sig in self.outputs or x in self.outputs:
+                    continue
+                m = users[0]
+                if m.op != "Mul" or m.domain not in ("", "ai.onnx") or sorted(m.inputs) != sorted([x, sig]):
+                    continue
+                if len(cons.get(x, [])) != 2 or p.outputs[0] != x or self._elem_type(x) not in (0, 1):
+                    continue
+                p.activation = ("silu",)
+                p.outputs[0] = m.outputs[0]
+                self.nodes.remove(s)
+                self.nodes.remove(m)
+                count += 1
+                changed = True
+                break
+        return count
+
+    def fuse_activations(self):
+        count = self.fuse_silu()
         changed = True
         while changed:
             changed = False

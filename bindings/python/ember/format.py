@@ -29,7 +29,7 @@ __all__ = ["ModelBuilder", "FormatError", "read", "DTYPES", "ACTIVATIONS"]
 
 MAGIC = b"\x89EMBER\r\n"
 VERSION_MAJOR = 1
-VERSION_MINOR = 0
+VERSION_MINOR = 1
 HEADER_SIZE = 64
 ALIGN = 64
 MAX_RANK = 8
@@ -55,9 +55,9 @@ _DTYPE_ALIASES = {"float32": "f32", "float": "f32", "float16": "f16", "half": "f
                   "int8": "i8", "uint8": "u8", "int32": "i32", "int64": "i64", "bool_": "bool"}
 
 ACTIVATIONS = {"none": 0, "relu": 1, "clip": 2, "sigmoid": 3, "hard_sigmoid": 4,
-               "hard_swish": 5, "leaky_relu": 6, "tanh": 7}
+               "hard_swish": 5, "leaky_relu": 6, "tanh": 7, "silu": 8}
 ACTIVATION_NAMES = {v: k for k, v in ACTIVATIONS.items()}
-ACTIVATION_MAX = 7
+ACTIVATION_MAX = 8
 # Operators whose output an activation may be fused into.
 FUSABLE_OPS = ("Conv", "ConvTranspose", "Gemm", "MatMul")
 
