@@ -25,6 +25,8 @@ static void detect_x86(ember_cpu_info* info) {
     unsigned int a, b, c, d;
     if (!__get_cpuid(1, &a, &b, &c, &d)) return;
     const bool fma = (c >> 12) & 1, osxsave = (c >> 27) & 1, avx = (c >> 28) & 1;
+    /* PCLMULQDQ (ECX bit 1) and SSE4.1 (bit 19) use XMM state, which x86-64 always has */
+    info->pclmul = ((c >> 1) & 1) && ((c >> 19) & 1);
     if (!osxsave || !avx) return;
     const unsigned long long xcr0 = xgetbv0();
     const bool ymm_os = (xcr0 & 0x6) == 0x6;       /* SSE + AVX state */
@@ -36,6 +38,7 @@ static void detect_x86(ember_cpu_info* info) {
     info->avx2_fma = ymm_os && avx2 && fma;
     info->avx512 = info->avx2_fma && zmm_os && avx512f && avx512bw && avx512vl;
     info->avx512_vnni = info->avx512 && vnni;
+    info->vpclmul = info->avx512 && info->pclmul && ((c >> 10) & 1); /* leaf 7 ECX bit 10 */
 }
 #endif
 
@@ -46,6 +49,7 @@ static void detect_arm64(ember_cpu_info* info) {
     info->neon = (hw >> 1) & 1;                          /* HWCAP_ASIMD */
     info->fp16 = ((hw >> 9) & 1) && ((hw >> 10) & 1);    /* HWCAP_FPHP, HWCAP_ASIMDHP */
     info->asimddp = (hw >> 20) & 1;                      /* HWCAP_ASIMDDP */
+    info->crc32 = (hw >> 7) & 1;                         /* HWCAP_CRC32 */
 }
 #endif
 

@@ -16,10 +16,13 @@ typedef struct ember_cpu_info {
     bool avx2_fma;      /* AVX2 and FMA3, with OS YMM state */
     bool avx512;        /* AVX-512 F, BW and VL, with OS opmask and ZMM state */
     bool avx512_vnni;   /* AVX512_VNNI in addition to the above */
+    bool pclmul;        /* PCLMULQDQ and SSE4.1 (the CRC-32 fold) */
+    bool vpclmul;       /* VPCLMULQDQ on ZMM: avx512 and pclmul in addition */
     /* AArch64 */
     bool neon;          /* Advanced SIMD */
     bool asimddp;       /* SDOT / UDOT */
     bool fp16;          /* FP16 arithmetic (FPHP + ASIMDHP) */
+    bool crc32;         /* CRC32 instructions (HWCAP_CRC32) */
 } ember_cpu_info;
 
 /* The features of the CPU this process runs on (never NULL). */
