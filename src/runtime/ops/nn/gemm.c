@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "f32_gemm.h"
+#include "internal.h"
 #include "nn_window.h"
+#include "threadpool.h"
 
 /* ---------------- Gemm ---------------- */
 
@@ -200,16 +202,70 @@ static size_t matmul_flat_m(const matmul_plan* pl) {
     return pl->m;
 }
 
+/* Workspace of one batch entry's product, rounded to whole cache lines (one a
+ * thread when the batch is shared out). */
+static size_t matmul_batch_ws(const matmul_plan* pl) {
+    const size_t b = ember_f32_gemm_workspace_size(ember_kernels_default(), pl->m, pl->n, pl->k);
+    return (b + EM_ALIGN - 1) / EM_ALIGN * EM_ALIGN;
+}
+
 static ember_status matmul_infer(em_op_ctx* ctx) {
     matmul_plan pl;
     ember_status st = matmul_plan_make(ctx, &pl);
     if (st != EMBER_OK) return st;
     ctx->outputs[0]->dtype = EMBER_DTYPE_F32;
     ctx->outputs[0]->shape = pl.out;
-    /* Sized for the flattened case (matmul_flat_m), which covers the per-batch one. */
-    ctx->scratch_bytes =
+    /* The flattened case (matmul_flat_m), which covers the per-batch one, or a
+     * per-batch workspace for each thread when the batch is shared out. */
+    size_t bytes =
         ember_f32_gemm_workspace_size(ember_kernels_default(), matmul_flat_m(&pl), pl.n, pl.k);
+    const size_t batches = em_shape_count(&pl.batch);
+    if (matmul_flat_m(&pl) == pl.m && batches > 1 && ctx->threads > 1) {
+        uint64_t per;
+        if (!em_mul_u64(matmul_batch_ws(&pl), ctx->threads, &per) || per > (uint64_t)SIZE_MAX / 4)
+            return em_op_fail(ctx, EMBER_ERROR_LIMIT_EXCEEDED, "MatMul workspace is too large");
+        if (per > bytes) bytes = (size_t)per;
+    }
+    ctx->scratch_bytes = bytes;
     return EMBER_OK;
+}
+
+/* A batch of separate products (operands of entry t at a + oa(t) * a_mat, b +
+ * ob(t) * b_mat): entries shared out over the threads, each product on one
+ * thread with that thread's workspace. ember_f32_gemm_mt gives the same bits as
+ * ember_f32_gemm, so the split does not change the results. */
+typedef struct matmul_job {
+    const matmul_plan* pl;
+    const ember_kernels* kern;
+    const int64_t *sa, *sb;   /* broadcast strides of A's and B's batch dims */
+    const float *a, *b;
+    float* y;
+    unsigned char* ws;
+    size_t ws_bytes, batches, tasks;
+} matmul_job;
+
+/* The matrix offsets of A and B for batch entry t. */
+static void matmul_offsets(const matmul_job* j, size_t t, size_t* oa, size_t* ob) {
+    *oa = *ob = 0;
+    for (int d = j->pl->batch.rank - 1; d >= 0; d--) {
+        const size_t dim = (size_t)j->pl->batch.dims[d], i = t % dim;
+        t /= dim;
+        *oa += i * (size_t)j->sa[d];
+        *ob += i * (size_t)j->sb[d];
+    }
+}
+
+static void matmul_task(void* arg, size_t task, size_t thread) {
+    const matmul_job* j = arg;
+    const matmul_plan* pl = j->pl;
+    const size_t t0 = j->batches * task / j->tasks, t1 = j->batches * (task + 1) / j->tasks;
+    for (size_t t = t0; t < t1; t++) {
+        size_t oa, ob;
+        matmul_offsets(j, t, &oa, &ob);
+        ember_f32_gemm(j->kern, pl->m, pl->n, pl->k, 1.0f, j->a + oa * pl->m * pl->k, pl->k, 1,
+                       j->b + ob * pl->k * pl->n, pl->n, 1, 0.0f, j->y + t * pl->m * pl->n, pl->n,
+                       j->ws + thread * j->ws_bytes);
+    }
 }
 
 static ember_status matmul_run(em_op_ctx* ctx) {
@@ -235,6 +291,16 @@ static ember_status matmul_run(em_op_ctx* ctx) {
     if (flat_m != pl.m || batches == 1) {
         ember_f32_gemm_mt(ctx->pool, kern, flat_m, pl.n, pl.k, 1.0f, a, pl.k, 1, b, pl.n, 1, 0.0f,
                           y, pl.n, ctx->scratch);
+        return EMBER_OK;
+    }
+    const size_t threads = em_pool_threads(ctx->pool);
+    if (threads > 1 && batches >= threads && ctx->scratch_bytes >= threads * matmul_batch_ws(&pl)) {
+        /* a whole product a thread: no fork and join per entry */
+        matmul_job j = {.pl = &pl, .kern = kern, .sa = sa, .sb = sb, .a = a, .b = b, .y = y,
+                        .ws = ctx->scratch, .ws_bytes = matmul_batch_ws(&pl), .batches = batches};
+        const double flops = 2.0 * (double)pl.m * (double)pl.n * (double)pl.k * (double)batches;
+        j.tasks = flops < (double)(1 << 20) ? 1 : batches < 4 * threads ? batches : 4 * threads;
+        em_pool_run(j.tasks > 1 ? ctx->pool : NULL, j.tasks, matmul_task, &j);
         return EMBER_OK;
     }
     size_t oa = 0, ob = 0; /* matrix offsets of the current batch entry */
