@@ -113,17 +113,22 @@ typedef void (*ember_f32_layernorm_fn)(size_t rows, size_t cols, const float* x,
                                        float* mean, float* inv_std_dev);
 
 /* F32 Winograd F(4x4, 3x3) tile transforms (f32_winograd.h), ntx <= EMBER_WINO_TILES
- * tiles of one tile row of one channel a call:
- *   input:  tile j's 6x6 input patch has its top-left at (y0, x0 + 4 j) of the
- *           ih x iw plane x (positions outside it read 0); writes element p
- *           (< 36) of V = B^T d B to v[p * vs + j], j < ntx.
- *   output: reads element p of tile j's M at m[p * ms + j], writes
- *           Y = A^T M A + bias to (y0 + i, x0 + 4 j + t), i, t < 4, of the
- *           oh x ow plane y, clipped to it (y0 < oh, x0 < ow). */
+ * tiles of one channel a call, rows of rowlen tiles stacked: tile j sits at
+ * tile row j / rowlen, column j % rowlen, i.e. its 6x6 input patch has its
+ * top-left at (y0 + 4 (j / rowlen), x0 + 4 (j % rowlen)) of the input plane and
+ * its 4x4 outputs at the same offsets from (y0, x0) of the output plane.
+ *   input:  reads the ih x iw plane x (positions outside it read 0); writes
+ *           element p (< 36) of V = B^T d B to v[p * vs + j], j < ntx.
+ *   output: reads element p of tile j's M at m[p * ms + j] (j < EMBER_WINO_TILES:
+ *           the tiles past ntx are read and ignored, the caller keeps them
+ *           readable), writes Y = A^T M A + bias to the oh x ow plane y, clipped
+ *           to it (y0 < oh, x0 < ow). */
 typedef void (*ember_f32_wino_input_fn)(const float* x, size_t ih, size_t iw, ptrdiff_t y0,
-                                        ptrdiff_t x0, size_t ntx, float* v, size_t vs);
-typedef void (*ember_f32_wino_output_fn)(const float* m, size_t ms, size_t ntx, float bias,
-                                         float* y, size_t oh, size_t ow, size_t y0, size_t x0);
+                                        ptrdiff_t x0, size_t ntx, size_t rowlen, float* v,
+                                        size_t vs);
+typedef void (*ember_f32_wino_output_fn)(const float* m, size_t ms, size_t ntx, size_t rowlen,
+                                         float bias, float* y, size_t oh, size_t ow, size_t y0,
+                                         size_t x0);
 typedef struct ember_f32_winograd_config {
     ember_f32_wino_input_fn input;
     ember_f32_wino_output_fn output;

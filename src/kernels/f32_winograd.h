@@ -14,8 +14,8 @@
  * elementwise products become 36 matrix products. Element p = 6 * row + col of
  * a 6x6 transformed tile is "tile position" p.
  *
- * The kernels process up to EMBER_WINO_TILES tiles of one tile row of one
- * channel a call, vectorised across the tiles (the body is
+ * The kernels process up to EMBER_WINO_TILES tiles of one channel a call (a
+ * run of one tile row, or short tile rows stacked), vectorised across the tiles (the body is
  * f32_winograd_tmpl.h, compiled once per ISA with its flags). */
 #ifndef EMBER_KERNELS_F32_WINOGRAD_H
 #define EMBER_KERNELS_F32_WINOGRAD_H
@@ -31,19 +31,17 @@
 void ember_f32_wino43_filter(const float* g, float* u);
 
 /* ---- kernels (see ember_f32_wino_input_fn / ember_f32_wino_output_fn) ---- */
-void ember_f32_wino43_input__scalar(const float* x, size_t ih, size_t iw, ptrdiff_t y0,
-                                    ptrdiff_t x0, size_t ntx, float* v, size_t vs);
-void ember_f32_wino43_output__scalar(const float* m, size_t ms, size_t ntx, float bias, float* y,
-                                     size_t oh, size_t ow, size_t y0, size_t x0);
+#define EMBER_WINO_DECLARE_(isa)                                                                   \
+    void ember_f32_wino43_input__##isa(const float* x, size_t ih, size_t iw, ptrdiff_t y0,         \
+                                       ptrdiff_t x0, size_t ntx, size_t rowlen, float* v,          \
+                                       size_t vs);                                                 \
+    void ember_f32_wino43_output__##isa(const float* m, size_t ms, size_t ntx, size_t rowlen,      \
+                                        float bias, float* y, size_t oh, size_t ow, size_t y0,     \
+                                        size_t x0);
+EMBER_WINO_DECLARE_(scalar)
 #if defined(__x86_64__)
-void ember_f32_wino43_input__avx2(const float* x, size_t ih, size_t iw, ptrdiff_t y0,
-                                  ptrdiff_t x0, size_t ntx, float* v, size_t vs);
-void ember_f32_wino43_output__avx2(const float* m, size_t ms, size_t ntx, float bias, float* y,
-                                   size_t oh, size_t ow, size_t y0, size_t x0);
-void ember_f32_wino43_input__avx512(const float* x, size_t ih, size_t iw, ptrdiff_t y0,
-                                    ptrdiff_t x0, size_t ntx, float* v, size_t vs);
-void ember_f32_wino43_output__avx512(const float* m, size_t ms, size_t ntx, float bias, float* y,
-                                     size_t oh, size_t ow, size_t y0, size_t x0);
+EMBER_WINO_DECLARE_(avx2)
+EMBER_WINO_DECLARE_(avx512)
 #endif
 
 #endif

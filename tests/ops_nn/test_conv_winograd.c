@@ -208,6 +208,9 @@ static const wcase CASES[] = {
     {1, 3, 2, 75, 69, 0, 2, 1, 0, 1},     /* tall and wide, more than one block */
     {1, 6, 5, 3, 70, 0, 0, 0, 0, 0},      /* 1 output row */
     {1, 200, 12, 8, 8, 1, 1, 1, 1, 1},    /* a long sum over c */
+    {1, 5, 6, 20, 64, 1, 1, 1, 1, 1},     /* exactly 16 tiles a row */
+    {1, 4, 4, 9, 66, 1, 1, 1, 1, 0},      /* 17 tiles a row */
+    {2, 9, 11, 30, 19, 1, 2, 0, 1, 1},    /* 5 tiles a row: 3 rows stacked a call */
 };
 #define N_CASES (sizeof CASES / sizeof CASES[0])
 

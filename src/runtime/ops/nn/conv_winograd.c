@@ -44,23 +44,25 @@ bool em_conv_winograd_supported(size_t c, size_t m, size_t group, const ember_wi
 }
 
 /* When Winograd beats im2col + GEMM. Measured on Zen 4 (AVX-512, 1 thread,
- * pads 1; speedup = im2col time / Winograd time):
- *   - the GEMMs' N is the tiles of a block, at most the image's th * tw tiles;
- *     at 4 tiles (7x7 outputs) they run mostly on padding (nr = 32) and the 36
- *     packed weight matrices (4x im2col's) stream from memory for little work:
- *     0.46-0.48 for c = m = 64..512;
- *   - at 16 tiles (13x13, 14x14) it depends on the channels: 0.93 (48 -> 192),
- *     0.94 (16 -> 16), 1.02 (32 -> 32), 1.03 (64 -> 256), 1.20 (64 -> 64),
- *     1.35 (128 -> 128), 1.40 (256), 1.47 (512);
- *   - from 49 tiles (27x27, 28x28, 55x55, 56x56) it wins: 1.5-2.8 for c, m >= 8
- *     (1.74 for squeezenet's 16 -> 64, 2.5-2.8 for resnet's 64..256);
- *   - with c = 3 (a first layer) the transforms outweigh the small GEMM: 0.51.
- * So: c, m >= 8 and at least 36 tiles, or at least 16 tiles with c, m >= 128. */
+ * pads 1, one convolution timed each way, best of several runs; speedup =
+ * im2col time / Winograd time):
+ *   - the GEMMs' N is the tiles of a block, at most the image's th * tw tiles.
+ *     At 4 tiles (7x7, 8x8 outputs) they run mostly on padding (nr = 32) and
+ *     the 36 packed weight matrices (4x im2col's) stream from memory for
+ *     little work: 0.49-0.55 for c = m = 64..512. At 9 tiles (9x9 to 12x12)
+ *     it is a coin toss: 0.77 to 1.31;
+ *   - from 16 tiles (13x13 up) it wins for every c >= 8 and m measured:
+ *     1.3-1.8 at 16 tiles (squeezenet's 48 -> 192 and 64 -> 256 at 13x13:
+ *     1.31, 1.35; 8 -> 8: 1.59; 512 -> 512: 1.33), 2.0-2.9 from 49 tiles
+ *     (resnet's 64..256 at 56x56 to 14x14), and more with few output channels
+ *     (where im2col's GEMM is a thin one): 2.6-3.5 for m = 1..4;
+ *   - with few input channels the transforms outweigh the short GEMMs:
+ *     0.79 for c = 3, 0.95 for c = 4, 1.55 for c = 6 (at 56x56).
+ * So: c >= 8 and at least 16 tiles an image. */
 bool em_conv_winograd_applies(size_t c, size_t m, size_t group, const ember_window* w) {
     if (!em_conv_winograd_supported(c, m, group, w)) return false;
     const size_t tiles = ((w->out[1] + 3) / 4) * ((w->out[2] + 3) / 4);
-    if (c < 8 || m < 8) return false;
-    return tiles >= 36 || (tiles >= 16 && c >= 128 && m >= 128);
+    return c >= 8 && tiles >= 16;
 }
 
 em_wino_geom em_conv_winograd_geom(size_t n, size_t c, size_t m, const ember_window* w) {
@@ -85,12 +87,17 @@ size_t em_conv_winograd_packed_bytes(const ember_kernels* kern, size_t c, size_t
 
 bool em_conv_winograd_pack(const ember_kernels* kern, size_t c, size_t m, const float* wt,
                            void* dst) {
-    float* u = malloc(m * c * 36 * sizeof *u); /* [m][c][36] */
+    const size_t mc = m * c;
+    float* u = malloc(mc * 36 * sizeof *u); /* [36][m][c]: packing reads rows */
     if (!u) return false;
-    for (size_t q = 0; q < m * c; q++) ember_f32_wino43_filter(wt + 9 * q, u + 36 * q);
+    for (size_t q = 0; q < mc; q++) {
+        float t[36];
+        ember_f32_wino43_filter(wt + 9 * q, t);
+        for (size_t p = 0; p < 36; p++) u[p * mc + q] = t[p];
+    }
     const size_t slot = slot_bytes(kern, c, m);
     for (size_t p = 0; p < 36; p++)
-        ember_f32_gemm_pack_a_full(kern, m, c, 1.0f, u + p, 36 * c, 36,
+        ember_f32_gemm_pack_a_full(kern, m, c, 1.0f, u + p * mc, c, 1,
                                    (float*)((char*)dst + p * slot));
     free(u);
     return true;
@@ -100,8 +107,9 @@ bool em_conv_winograd_pack(const ember_kernels* kern, size_t c, size_t m, const 
 static size_t v_bytes(const em_wino_geom* g) {
     return round_up(36 * g->c * g->blk_rows * g->tw * sizeof(float));
 }
+/* + EMBER_WINO_TILES floats: the output transform reads whole runs of tiles */
 static size_t mo_bytes(const em_wino_geom* g) {
-    return round_up(36 * g->m * g->blk_rows * g->tw * sizeof(float));
+    return round_up((36 * g->m * g->blk_rows * g->tw + EMBER_WINO_TILES) * sizeof(float));
 }
 
 size_t em_conv_winograd_scratch(const ember_kernels* kern, const em_wino_geom* g) {
@@ -119,7 +127,34 @@ typedef struct wino_job {
     float* v;
     float* mo;
     size_t ty0, rows, tb, tasks;
+    size_t n_calls;
 } wino_job;
+
+/* The kernels' calls for a block: runs of up to EMBER_WINO_TILES tiles along
+ * one tile row, or, when rows are no longer than that, as many whole rows as
+ * fit, stacked (the tiles of a block are contiguous, row after row). */
+typedef struct wino_call {
+    size_t r, tx, ntx, rowlen; /* first tile row (in the block) and column, tiles, row length */
+} wino_call;
+
+static size_t n_calls(const em_wino_geom* g, size_t rows) {
+    if (g->tw <= EMBER_WINO_TILES) {
+        const size_t per = EMBER_WINO_TILES / g->tw;
+        return (rows + per - 1) / per;
+    }
+    return rows * ((g->tw + EMBER_WINO_TILES - 1) / EMBER_WINO_TILES);
+}
+
+static wino_call call_of(const em_wino_geom* g, size_t rows, size_t k) {
+    if (g->tw <= EMBER_WINO_TILES) {
+        const size_t per = EMBER_WINO_TILES / g->tw, r = k * per;
+        return (wino_call){r, 0, (rows - r < per ? rows - r : per) * g->tw, g->tw};
+    }
+    const size_t cpr = (g->tw + EMBER_WINO_TILES - 1) / EMBER_WINO_TILES;
+    const size_t tx = k % cpr * EMBER_WINO_TILES;
+    return (wino_call){k / cpr, tx, g->tw - tx < EMBER_WINO_TILES ? g->tw - tx : EMBER_WINO_TILES,
+                       EMBER_WINO_TILES};
+}
 
 static void input_task(void* arg, size_t t, size_t thread) {
     (void)thread;
@@ -130,13 +165,11 @@ static void input_task(void* arg, size_t t, size_t thread) {
     const size_t vs = g->c * j->tb;
     for (size_t c = c0; c < c1; c++) {
         const float* xc = j->x + c * g->ih * g->iw;
-        for (size_t r = 0; r < j->rows; r++) {
-            const ptrdiff_t y0 = (ptrdiff_t)(4 * (j->ty0 + r)) - (ptrdiff_t)g->pad_top;
-            for (size_t tx = 0; tx < g->tw; tx += EMBER_WINO_TILES) {
-                const size_t ntx = g->tw - tx < EMBER_WINO_TILES ? g->tw - tx : EMBER_WINO_TILES;
-                in(xc, g->ih, g->iw, y0, (ptrdiff_t)(4 * tx) - (ptrdiff_t)g->pad_left, ntx,
-                   j->v + c * j->tb + r * g->tw + tx, vs);
-            }
+        for (size_t k = 0; k < j->n_calls; k++) {
+            const wino_call cq = call_of(g, j->rows, k), *q = &cq;
+            in(xc, g->ih, g->iw, (ptrdiff_t)(4 * (j->ty0 + q->r)) - (ptrdiff_t)g->pad_top,
+               (ptrdiff_t)(4 * q->tx) - (ptrdiff_t)g->pad_left, q->ntx, q->rowlen,
+               j->v + c * j->tb + q->r * g->tw + q->tx, vs);
         }
     }
 }
@@ -151,12 +184,11 @@ static void output_task(void* arg, size_t t, size_t thread) {
     for (size_t o = o0; o < o1; o++) {
         float* yo = j->y + o * g->oh * g->ow;
         const float b = j->bias ? j->bias[o] : 0.0f;
-        for (size_t r = 0; r < j->rows; r++)
-            for (size_t tx = 0; tx < g->tw; tx += EMBER_WINO_TILES) {
-                const size_t ntx = g->tw - tx < EMBER_WINO_TILES ? g->tw - tx : EMBER_WINO_TILES;
-                out(j->mo + o * j->tb + r * g->tw + tx, ms, ntx, b, yo, g->oh, g->ow,
-                    4 * (j->ty0 + r), 4 * tx);
-            }
+        for (size_t k = 0; k < j->n_calls; k++) {
+            const wino_call cq = call_of(g, j->rows, k), *q = &cq;
+            out(j->mo + o * j->tb + q->r * g->tw + q->tx, ms, q->ntx, q->rowlen, b, yo, g->oh,
+                g->ow, 4 * (j->ty0 + q->r), 4 * q->tx);
+        }
     }
 }
 
@@ -180,6 +212,7 @@ void em_conv_winograd_run(struct em_pool* pool, const ember_kernels* kern, const
                       .y = y + n * g->m * g->oh * g->ow, .v = v, .mo = mo, .tb = tb};
         for (j.ty0 = 0; j.ty0 < g->th; j.ty0 += g->blk_rows) {
             j.rows = g->th - j.ty0 < g->blk_rows ? g->th - j.ty0 : g->blk_rows;
+            j.n_calls = n_calls(g, j.rows);
             const size_t nt = j.rows * g->tw;
             j.tasks = task_count(pool, g->c, 36 * g->c * nt);
             em_pool_run(j.tasks > 1 ? pool : NULL, j.tasks, input_task, &j);
