@@ -87,11 +87,23 @@ static bool try_gemv(const ember_kernels* kern, size_t m, size_t n, size_t k, fl
     return false;
 }
 
-/* The loop nest. apk / bpk: that operand packed ahead (then a / b are unused). */
+void ember_f32_gemm_finish_tile(const ember_f32_gemm_extra* ex, size_t i0, float* c, size_t ldc,
+                                size_t m, size_t n) {
+    if (ex->row_bias)
+        for (size_t i = 0; i < m; i++) {
+            const float b = ex->row_bias[i0 + i];
+            float* ci = c + i * ldc;
+            for (size_t j = 0; j < n; j++) ci[j] += b;
+        }
+    if (ex->finish) ex->finish(ex->finish_ctx, c, ldc, m, n);
+}
+
+/* The loop nest. apk / bpk: that operand packed ahead (then a / b are unused);
+ * ex: NULL or the extras of ember_f32_gemm_extra. */
 static void driver(const ember_kernels* kern, size_t m, size_t n, size_t k, float alpha,
                    const float* a, size_t a_rs, size_t a_cs, const float* apk, const float* b,
                    size_t b_rs, size_t b_cs, const float* bpk, float beta, float* c, size_t ldc,
-                   void* workspace) {
+                   const ember_f32_gemm_extra* ex, void* workspace) {
     const ember_f32_gemm_config* g = &kern->f32_gemm;
     const size_t mr = g->mr, nr = g->nr;
     const size_t kc_max = kc_of(g, k);
@@ -103,9 +115,12 @@ static void driver(const ember_kernels* kern, size_t m, size_t n, size_t k, floa
         for (size_t pc = 0; pc < k; pc += kc_max) {
             const size_t kc = min_sz(k - pc, kc_max);
             const float beta_k = pc == 0 ? beta : 1.0f;
+            const bool last_k = pc + kc == k;
             const float* bblk = bp;
             if (bpk)
                 bblk = bpk + pc * npad + jc * kc;
+            else if (ex && ex->pack_b)
+                ex->pack_b(ex->pack_b_ctx, nr, pc, kc, jc, nc, bp);
             else
                 g->pack_b(nr, nc, kc, b + pc * b_rs + jc * b_cs, b_rs, b_cs, bp);
             for (size_t ic = 0; ic < m; ic += g->mc) {
@@ -120,8 +135,9 @@ static void driver(const ember_kernels* kern, size_t m, size_t n, size_t k, floa
                     const float* bpanel = bblk + jr * kc;
                     for (size_t ir = 0; ir < mc; ir += mr) {
                         const size_t mt = min_sz(mc - ir, mr);
-                        g->ukernel(mt, nt, kc, ablk + ir * kc, bpanel, beta_k,
-                                   c + (ic + ir) * ldc + jc + jr, ldc);
+                        float* ct = c + (ic + ir) * ldc + jc + jr;
+                        g->ukernel(mt, nt, kc, ablk + ir * kc, bpanel, beta_k, ct, ldc);
+                        if (ex && last_k) ember_f32_gemm_finish_tile(ex, ic + ir, ct, ldc, mt, nt);
                     }
                 }
             }
@@ -138,7 +154,7 @@ void ember_f32_gemm(const ember_kernels* kern, size_t m, size_t n, size_t k, flo
         return;
     }
     if (try_gemv(kern, m, n, k, alpha, a, a_rs, a_cs, b, b_rs, b_cs, beta, c, ldc, workspace)) return;
-    driver(kern, m, n, k, alpha, a, a_rs, a_cs, NULL, b, b_rs, b_cs, NULL, beta, c, ldc, workspace);
+    driver(kern, m, n, k, alpha, a, a_rs, a_cs, NULL, b, b_rs, b_cs, NULL, beta, c, ldc, NULL, workspace);
 }
 
 /* ---- pre-packed operands ---- */
@@ -177,7 +193,7 @@ void ember_f32_gemm_prepacked_b(const ember_kernels* kern, size_t m, size_t n, s
         }
         return;
     }
-    driver(kern, m, n, k, alpha, a, a_rs, a_cs, NULL, NULL, 0, 0, bp, beta, c, ldc, workspace);
+    driver(kern, m, n, k, alpha, a, a_rs, a_cs, NULL, NULL, 0, 0, bp, beta, c, ldc, NULL, workspace);
 }
 
 size_t ember_f32_gemm_packed_a_size(const ember_kernels* kern, size_t m, size_t k) {
@@ -214,5 +230,21 @@ void ember_f32_gemm_prepacked_a(const ember_kernels* kern, size_t m, size_t n, s
         }
         return;
     }
-    driver(kern, m, n, k, 1.0f, NULL, 0, 0, ap, b, b_rs, b_cs, NULL, beta, c, ldc, workspace);
+    driver(kern, m, n, k, 1.0f, NULL, 0, 0, ap, b, b_rs, b_cs, NULL, beta, c, ldc, NULL, workspace);
+}
+
+void ember_f32_gemm_ex(const ember_kernels* kern, size_t m, size_t n, size_t k, const float* a,
+                       size_t a_rs, size_t a_cs, const float* ap, const float* b, size_t b_rs,
+                       size_t b_cs, float beta, float* c, size_t ldc,
+                       const ember_f32_gemm_extra* ex, void* workspace) {
+    if (m == 0 || n == 0) return;
+    if (k == 0) {
+        scale_c(m, n, beta, c, ldc);
+        for (size_t i0 = 0; i0 < m; i0 += kern->f32_gemm.mr)
+            for (size_t j0 = 0; j0 < n; j0 += kern->f32_gemm.nr)
+                ember_f32_gemm_finish_tile(ex, i0, c + i0 * ldc + j0, ldc, min_sz(m - i0, kern->f32_gemm.mr),
+                                           min_sz(n - j0, kern->f32_gemm.nr));
+        return;
+    }
+    driver(kern, m, n, k, 1.0f, a, a_rs, a_cs, ap, b, b_rs, b_cs, NULL, beta, c, ldc, ex, workspace);
 }

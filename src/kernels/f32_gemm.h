@@ -7,6 +7,8 @@
 
 #include "dispatch.h"
 
+struct em_pool;
+
 /* Bytes of workspace ember_f32_gemm needs for these sizes with kernels kern
  * (0 when no packing is needed). The workspace need not be aligned. It also
  * covers ember_f32_gemm_prepacked_a / _b with the same sizes. */
@@ -50,6 +52,43 @@ void ember_f32_gemm_pack_a_full(const ember_kernels* kern, size_t m, size_t k, f
 void ember_f32_gemm_prepacked_a(const ember_kernels* kern, size_t m, size_t n, size_t k,
                                 const float* ap, const float* b, size_t b_rs, size_t b_cs,
                                 float beta, float* c, size_t ldc, void* workspace);
+
+/* ---- a product with extras: B packed by a callback, a fused output pass ----
+ * For convolutions: B read straight from the image (implicit GEMM: the
+ * im2col matrix is never written out), and the bias and activation applied to
+ * each tile of C while it is still in L1 (no extra passes over the output). */
+typedef struct ember_f32_gemm_extra {
+    /* Packs rows [p0, p0 + kc) and columns [j0, j0 + n) of B into dst exactly as
+     * the table's pack_b would pack that block of a B matrix (ceil(n / nr)
+     * panels of kc x nr floats, columns past n zero). NULL: B is the matrix b. */
+    void (*pack_b)(const void* ctx, size_t nr, size_t p0, size_t kc, size_t j0, size_t n,
+                   float* dst);
+    const void* pack_b_ctx;
+    /* Once a tile of C has its last K block: first C[i][j] += row_bias[i] (row_bias
+     * NULL: nothing), then finish(finish_ctx, c, ldc, m, n) on the tile (rows i0
+     * .. i0 + m of C, c = &C[i0][j0]), if finish is not NULL. */
+    const float* row_bias;
+    void (*finish)(const void* ctx, float* c, size_t ldc, size_t m, size_t n);
+    const void* finish_ctx;
+} ember_f32_gemm_extra;
+
+/* C = A * B + beta * C with A packed ahead (ap, from ember_f32_gemm_pack_a_full)
+ * or, when ap is NULL, the matrix A[i][p] = a[i * a_rs + p * a_cs]; B from
+ * ex->pack_b (b, b_rs, b_cs unused then) or the matrix b; and ex's output pass.
+ * On pool's threads (NULL: the caller's), bit-identical at any thread count.
+ * Always the packed loop nest (no matrix-vector path); the same workspace as
+ * ember_f32_gemm. */
+void ember_f32_gemm_ex_mt(struct em_pool* pool, const ember_kernels* kern, size_t m, size_t n,
+                          size_t k, const float* a, size_t a_rs, size_t a_cs, const float* ap,
+                          const float* b, size_t b_rs, size_t b_cs, float beta, float* c,
+                          size_t ldc, const ember_f32_gemm_extra* ex, void* workspace);
+/* The single-threaded one, and the output pass of one tile (for the drivers). */
+void ember_f32_gemm_ex(const ember_kernels* kern, size_t m, size_t n, size_t k, const float* a,
+                       size_t a_rs, size_t a_cs, const float* ap, const float* b, size_t b_rs,
+                       size_t b_cs, float beta, float* c, size_t ldc,
+                       const ember_f32_gemm_extra* ex, void* workspace);
+void ember_f32_gemm_finish_tile(const ember_f32_gemm_extra* ex, size_t i0, float* c, size_t ldc,
+                                size_t m, size_t n);
 
 /* ---- on several threads (f32_gemm_mt.c) ----
  * The same products on the threads of pool (NULL, or a product too small to pay

@@ -71,6 +71,8 @@ typedef struct mt_job {
     size_t groups;             /* pack tasks */
     size_t rows, cols;         /* compute grid */
     bool pack_a_in_task;
+    bool last_k;               /* this K block is the last: run ex's output pass */
+    const ember_f32_gemm_extra* ex;
 } mt_job;
 
 /* Panels [first, end) of group t of `groups` over `panels`. */
@@ -86,8 +88,11 @@ static void pack_b_task(void* arg, size_t t, size_t thread) {
     split(j->pn, j->groups, t, &p0, &p1);
     if (p0 == p1) return;
     const size_t j0 = p0 * j->nr, cols = min_sz(j->nc, p1 * j->nr) - j0;
-    j->g->pack_b(j->nr, cols, j->kc, j->b + j->pc * j->b_rs + (j->jc + j0) * j->b_cs, j->b_rs,
-                 j->b_cs, j->bp + j0 * j->kc);
+    if (j->ex && j->ex->pack_b)
+        j->ex->pack_b(j->ex->pack_b_ctx, j->nr, j->pc, j->kc, j->jc + j0, cols, j->bp + j0 * j->kc);
+    else
+        j->g->pack_b(j->nr, cols, j->kc, j->b + j->pc * j->b_rs + (j->jc + j0) * j->b_cs, j->b_rs,
+                     j->b_cs, j->bp + j0 * j->kc);
 }
 
 static void pack_a_rows(const mt_job* j, size_t p0, size_t p1) {
@@ -122,8 +127,9 @@ static void compute_task(void* arg, size_t t, size_t thread) {
             const float* bpanel = j->bblk + jr * kc;
             for (size_t ir = s0 * mr; ir < min_sz(j->mc, s1 * mr); ir += mr) {
                 const size_t mt = min_sz(j->mc - ir, mr);
-                j->g->ukernel(mt, nt, kc, j->ablk + ir * kc, bpanel, j->beta_k,
-                              j->c + (j->ic + ir) * j->ldc + j->jc + jr, j->ldc);
+                float* ct = j->c + (j->ic + ir) * j->ldc + j->jc + jr;
+                j->g->ukernel(mt, nt, kc, j->ablk + ir * kc, bpanel, j->beta_k, ct, j->ldc);
+                if (j->last_k) ember_f32_gemm_finish_tile(j->ex, j->ic + ir, ct, j->ldc, mt, nt);
             }
         }
     }
@@ -155,11 +161,11 @@ static void choose_grid(size_t pm, size_t pn, size_t mr, size_t nr, size_t threa
 static void driver_mt(em_pool* pool, const ember_kernels* kern, size_t m, size_t n, size_t k,
                       float alpha, const float* a, size_t a_rs, size_t a_cs, const float* apk,
                       const float* b, size_t b_rs, size_t b_cs, const float* bpk, float beta,
-                      float* c, size_t ldc, void* workspace) {
+                      float* c, size_t ldc, const ember_f32_gemm_extra* ex, void* workspace) {
     const ember_f32_gemm_config* g = &kern->f32_gemm;
     const size_t threads = em_pool_threads(pool);
     mt_job j = {.g = g, .mr = g->mr, .nr = g->nr, .alpha = alpha, .a = a, .a_rs = a_rs,
-                .a_cs = a_cs, .b = b, .b_rs = b_rs, .b_cs = b_cs, .c = c, .ldc = ldc};
+                .a_cs = a_cs, .b = b, .b_rs = b_rs, .b_cs = b_cs, .c = c, .ldc = ldc, .ex = ex};
     const size_t kc_max = kc_of(g, k);
     const size_t mpad = round_up(m, j.mr), npad = round_up(n, j.nr);
     /* The same places in the workspace as f32_gemm.c. */
@@ -171,6 +177,7 @@ static void driver_mt(em_pool* pool, const ember_kernels* kern, size_t m, size_t
         for (j.pc = 0; j.pc < k; j.pc += kc_max) {
             j.kc = min_sz(k - j.pc, kc_max);
             j.beta_k = j.pc == 0 ? beta : 1.0f;
+            j.last_k = ex && j.pc + j.kc == k;
             if (bpk) {
                 j.bblk = bpk + j.pc * npad + j.jc * j.kc;
             } else {
@@ -219,7 +226,7 @@ void ember_f32_gemm_mt(em_pool* pool, const ember_kernels* kern, size_t m, size_
         return;
     }
     driver_mt(pool, kern, m, n, k, alpha, a, a_rs, a_cs, NULL, b, b_rs, b_cs, NULL, beta, c, ldc,
-              workspace);
+              NULL, workspace);
 }
 
 void ember_f32_gemm_prepacked_b_mt(em_pool* pool, const ember_kernels* kern, size_t m, size_t n,
@@ -232,7 +239,7 @@ void ember_f32_gemm_prepacked_b_mt(em_pool* pool, const ember_kernels* kern, siz
         return;
     }
     driver_mt(pool, kern, m, n, k, alpha, a, a_rs, a_cs, NULL, NULL, 0, 0, bp, beta, c, ldc,
-              workspace);
+              NULL, workspace);
 }
 
 void ember_f32_gemm_prepacked_a_mt(em_pool* pool, const ember_kernels* kern, size_t m, size_t n,
@@ -244,5 +251,18 @@ void ember_f32_gemm_prepacked_a_mt(em_pool* pool, const ember_kernels* kern, siz
         return;
     }
     driver_mt(pool, kern, m, n, k, 1.0f, NULL, 0, 0, ap, b, b_rs, b_cs, NULL, beta, c, ldc,
+              NULL, workspace);
+}
+
+void ember_f32_gemm_ex_mt(em_pool* pool, const ember_kernels* kern, size_t m, size_t n, size_t k,
+                          const float* a, size_t a_rs, size_t a_cs, const float* ap, const float* b,
+                          size_t b_rs, size_t b_cs, float beta, float* c, size_t ldc,
+                          const ember_f32_gemm_extra* ex, void* workspace) {
+    if (!use_threads(pool, m, n, k)) {
+        ember_f32_gemm_ex(kern, m, n, k, a, a_rs, a_cs, ap, b, b_rs, b_cs, beta, c, ldc, ex,
+                          workspace);
+        return;
+    }
+    driver_mt(pool, kern, m, n, k, 1.0f, a, a_rs, a_cs, ap, b, b_rs, b_cs, NULL, beta, c, ldc, ex,
               workspace);
 }

@@ -108,7 +108,7 @@ ember_status em_node_run(const em_node* node, em_value* const* in, em_value* con
     if (kernel) *kernel = ctx.kernel;
     if (st != EMBER_OK) return st;
     /* Operators marked fusable leave the activation to this single place. */
-    if (node->act.kind != EMF_ACT_NONE)
+    if (node->act.kind != EMF_ACT_NONE && !ctx.act_done)
         apply_activation(pool, &node->act, (float*)out[0]->data, em_shape_count(&out[0]->shape));
     return EMBER_OK;
 }

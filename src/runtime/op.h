@@ -48,6 +48,8 @@ typedef struct em_op_ctx {
     char* msg;                /* EM_MSG_CAP bytes */
     const char* kernel;       /* run may name the dispatched kernel it used ("gemm", "dwconv",
                                  ...; a static string); NULL: the portable reference code */
+    bool act_done;            /* run sets it when it applied the node's fused activation
+                                 itself (in its output pass); else em_node_run applies it */
 } em_op_ctx;
 
 typedef struct em_op_def {

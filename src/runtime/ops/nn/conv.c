@@ -1,14 +1,20 @@
-/* Conv: im2col into scratch + the dispatched GEMM (f32_gemm.h), per image and
- * group. A 1x1 kernel with stride 1 and no padding reads the input as the GEMM's
- * B directly. Scratch: the im2col buffer (64-byte rounded), then the GEMM's
- * packing workspace. Constant weights (the GEMM's A, one [M/group, C/group * kvol]
- * matrix a group) are packed once per model (packed_bytes / pack). The fused
- * activation is applied by em_node_run. */
+/* Conv as a GEMM per image and group (f32_gemm.h): the weights (one
+ * [M/group, C/group * kvol] matrix a group, packed once per model through
+ * packed_bytes / pack when constant) times the image's im2col matrix, which is
+ * never written out: a 1x1 stride-1 unpadded kernel reads the image as B in
+ * place, any other kernel packs B straight from the image a cache block at a
+ * time (implicit GEMM, f32_im2col_pack.h). The bias and the fused activation
+ * are applied to each output tile as the GEMM finishes it. Scratch: the GEMM's
+ * packing workspace. Depthwise convolutions go to the direct kernels
+ * (conv_depthwise.h), 3x3 stride-1 ones to Winograd where it pays
+ * (conv_winograd.h). */
 #include <string.h>
 
 #include "conv_depthwise.h"
 #include "conv_winograd.h"
 #include "f32_gemm.h"
+#include "f32_im2col_pack.h"
+#include "format.h"
 #include "nn_window.h"
 #include "threadpool.h"
 
@@ -105,18 +111,10 @@ static ember_status conv_infer(em_op_ctx* ctx) {
         ctx->scratch_bytes = em_conv_depthwise_scratch(&pl.w, ctx->threads);
         return EMBER_OK;
     }
-    uint64_t bytes = 0;
-    if (!pl.direct) {
-        if (!em_mul_u64(pl.cg * pl.kvol, pl.out_vol, &bytes) || !em_mul_u64(bytes, 4, &bytes) ||
-            bytes > (uint64_t)SIZE_MAX / 4)
-            return em_op_fail(ctx, EMBER_ERROR_LIMIT_EXCEEDED,
-                              "the im2col buffer (%zu x %zu floats) is too large", pl.cg * pl.kvol,
-                              pl.out_vol);
-        bytes = (bytes + EM_ALIGN - 1) / EM_ALIGN * EM_ALIGN;
-    }
-    ctx->scratch_bytes = (size_t)bytes + ember_f32_gemm_workspace_size(ember_kernels_default(),
-                                                                       pl.mg, pl.out_vol,
-                                                                       pl.cg * pl.kvol);
+    /* implicit GEMM: B is packed from the image a block at a time, so the
+     * workspace of the GEMM is all the scratch there is */
+    ctx->scratch_bytes = ember_f32_gemm_workspace_size(ember_kernels_default(), pl.mg, pl.out_vol,
+                                                       pl.cg * pl.kvol);
     if (em_conv_winograd_applies(pl.c, pl.m, pl.group, &pl.w)) { /* packed: Winograd */
         const em_wino_geom g = em_conv_winograd_geom(pl.n, pl.c, pl.m, &pl.w);
         const size_t wb = em_conv_winograd_scratch(ember_kernels_default(), &g);
@@ -131,27 +129,21 @@ static size_t conv_group_packed(const ember_kernels* kern, const conv_plan* pl) 
     return (b + EM_ALIGN - 1) / EM_ALIGN * EM_ALIGN;
 }
 
-/* im2col on the session's threads, channels shared out (each fills its own rows). */
-typedef struct im2col_job {
+/* The implicit im2col of one image and group (ember_f32_gemm_extra.pack_b). */
+typedef struct conv_b {
     const ember_window* w;
     const float* x;
-    float* col;
-    size_t channels, tasks, in_vol, rows_vol; /* rows_vol: kernel volume x out volume */
-} im2col_job;
+} conv_b;
 
-static void im2col_task(void* arg, size_t t, size_t thread) {
-    (void)thread;
-    const im2col_job* j = arg;
-    const size_t c0 = j->channels * t / j->tasks, c1 = j->channels * (t + 1) / j->tasks;
-    if (c1 > c0) ember_f32_im2col_ref(c1 - c0, j->w, j->x + c0 * j->in_vol, j->col + c0 * j->rows_vol);
+static void conv_pack_b(const void* ctx, size_t nr, size_t p0, size_t kc, size_t j0, size_t n,
+                        float* dst) {
+    const conv_b* cb = ctx;
+    ember_f32_im2col_pack_b(cb->w, cb->x, nr, p0, kc, j0, n, dst);
 }
 
-static void im2col(struct em_pool* pool, size_t channels, const conv_plan* pl, const float* x, float* col) {
-    im2col_job j = {.w = &pl->w, .x = x, .col = col, .channels = channels, .in_vol = pl->in_vol,
-                    .rows_vol = pl->kvol * pl->out_vol};
-    const size_t floats = channels * j.rows_vol, threads = em_pool_threads(pool);
-    j.tasks = floats < ((size_t)1 << 15) ? 1 : (channels < 2 * threads ? channels : 2 * threads);
-    em_pool_run(j.tasks > 1 ? pool : NULL, j.tasks, im2col_task, &j);
+/* The fused activation on a finished tile of the output (ember_f32_gemm_extra.finish). */
+static void conv_act_tile(const void* ctx, float* c, size_t ldc, size_t m, size_t n) {
+    for (size_t i = 0; i < m; i++) em_apply_activation(ctx, c + i * ldc, n);
 }
 
 static ember_status conv_run(em_op_ctx* ctx) {
@@ -174,37 +166,49 @@ static ember_status conv_run(em_op_ctx* ctx) {
         ctx->kernel = "winograd+gemm";
         return EMBER_OK;
     }
-    ctx->kernel = pl.direct ? "gemm" : "im2col+gemm";
-    float* col = ctx->scratch;
     const size_t kdim = pl.cg * pl.kvol;
     const ember_kernels* kern = ember_kernels_default();
-    const size_t col_bytes =
-        pl.direct ? 0 : (kdim * pl.out_vol * sizeof(float) + EM_ALIGN - 1) / EM_ALIGN * EM_ALIGN;
-    void* work = (char*)ctx->scratch + col_bytes;
+    const em_activation* act = &ctx->node->act;
+    if (pl.direct && pl.out_vol == 1) { /* a matrix-vector product (1x1 image): gemv */
+        ctx->kernel = "gemv";
+        for (size_t n = 0; n < pl.n; n++)
+            for (size_t g = 0; g < pl.group; g++) {
+                const float* xg = x + (n * pl.c + g * pl.cg);
+                float* yg = y + (n * pl.m + g * pl.mg);
+                if (bias) memcpy(yg, bias + g * pl.mg, pl.mg * sizeof(float));
+                if (ctx->packed)
+                    ember_f32_gemm_prepacked_a_mt(
+                        ctx->pool, kern, pl.mg, 1, kdim,
+                        (const float*)((const char*)ctx->packed + g * conv_group_packed(kern, &pl)),
+                        xg, 1, 1, bias ? 1.0f : 0.0f, yg, 1, ctx->scratch);
+                else
+                    ember_f32_gemm_mt(ctx->pool, kern, pl.mg, 1, kdim, 1.0f, wt + g * pl.mg * kdim,
+                                      kdim, 1, xg, 1, 1, bias ? 1.0f : 0.0f, yg, 1, ctx->scratch);
+            }
+        return EMBER_OK; /* em_node_run applies the activation */
+    }
+    /* The GEMM of each image and group: W (mg x kdim) times the image's columns
+     * (read in place for a 1x1 stride-1 kernel, else packed straight from the
+     * image), with the bias and the activation applied to each tile of the
+     * output while it is in L1. */
+    ctx->kernel = pl.direct ? "gemm" : "implicit gemm";
     for (size_t n = 0; n < pl.n; n++)
         for (size_t g = 0; g < pl.group; g++) {
             const float* xg = x + (n * pl.c + g * pl.cg) * pl.in_vol;
             float* yg = y + (n * pl.m + g * pl.mg) * pl.out_vol;
-            float beta = 0.0f;
-            if (bias) {
-                for (size_t o = 0; o < pl.mg; o++)
-                    for (size_t j = 0; j < pl.out_vol; j++) yg[o * pl.out_vol + j] = bias[g * pl.mg + o];
-                beta = 1.0f;
-            }
-            const float* bmat = xg;
-            if (!pl.direct) {
-                im2col(ctx->pool, pl.cg, &pl, xg, col);
-                bmat = col;
-            }
-            if (ctx->packed) { /* this group's weights, packed once for the model */
-                const float* ap = (const float*)((const char*)ctx->packed + g * conv_group_packed(kern, &pl));
-                ember_f32_gemm_prepacked_a_mt(ctx->pool, kern, pl.mg, pl.out_vol, kdim, ap, bmat,
-                                              pl.out_vol, 1, beta, yg, pl.out_vol, work);
-                continue;
-            }
-            ember_f32_gemm_mt(ctx->pool, kern, pl.mg, pl.out_vol, kdim, 1.0f, wt + g * pl.mg * kdim,
-                              kdim, 1, bmat, pl.out_vol, 1, beta, yg, pl.out_vol, work);
+            const conv_b cb = {.w = &pl.w, .x = xg};
+            const ember_f32_gemm_extra ex = {
+                .pack_b = pl.direct ? NULL : conv_pack_b, .pack_b_ctx = &cb,
+                .row_bias = bias ? bias + g * pl.mg : NULL,
+                .finish = act->kind != EMF_ACT_NONE ? conv_act_tile : NULL, .finish_ctx = act};
+            const float* ap = ctx->packed ? (const float*)((const char*)ctx->packed +
+                                                           g * conv_group_packed(kern, &pl))
+                                          : NULL;
+            ember_f32_gemm_ex_mt(ctx->pool, kern, pl.mg, pl.out_vol, kdim, wt + g * pl.mg * kdim,
+                                 kdim, 1, ap, xg, pl.out_vol, 1, 0.0f, yg, pl.out_vol, &ex,
+                                 ctx->scratch);
         }
+    ctx->act_done = true;
     return EMBER_OK;
 }
 

@@ -1,0 +1,234 @@
+/* Implicit im2col (f32_im2col_pack.h) against ember_f32_im2col_ref followed by
+ * the table's pack_b, bit for bit: 1-D, 2-D and 3-D windows, kernels 1 to 5,
+ * strides 1 to 3, dilations 1 and 2, pads 0 to 2 (asymmetric), images from 1
+ * wide, every block split (p0, kc) and column range (j0, n) of the K and N
+ * blocks the GEMM uses, nr 4, 12, 16, 32 and 64; guards after every panel.
+ * Then the GEMM with extras (ember_f32_gemm_ex_mt: implicit B, row bias, a
+ * finish pass; A packed ahead or not; every ISA path) against the reference. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "f32_gemm.h"
+#include "f32_im2col_pack.h"
+
+static uint32_t g_rng = 99;
+static float frand(void) {
+    g_rng = g_rng * 1664525u + 1013904223u;
+    return (float)((g_rng >> 8) & 0xFFFF) / 32768.0f - 1.0f;
+}
+
+static int g_failures;
+static size_t g_cases;
+
+static size_t out_dim(size_t in, size_t k, size_t s, size_t d, size_t p0, size_t p1) {
+    const size_t ek = (k - 1) * d + 1;
+    if (in + p0 + p1 < ek) return 0;
+    return (in + p0 + p1 - ek) / s + 1;
+}
+
+static int make_window(ember_window* w, const size_t* in, const size_t* k, size_t s, size_t d,
+                       const size_t* pb, const size_t* pe) {
+    for (int a = 0; a < 3; a++) {
+        w->image[a] = in[a];
+        w->kernel[a] = k[a];
+        w->stride[a] = in[a] == 1 && k[a] == 1 ? 1 : s;
+        w->dilation[a] = d;
+        w->pad[a] = (ptrdiff_t)pb[a];
+        w->pad_end[a] = (ptrdiff_t)pe[a];
+        w->out[a] = out_dim(in[a], k[a], w->stride[a], d, pb[a], pe[a]);
+        if (w->out[a] == 0) return 0;
+    }
+    return 1;
+}
+
+static void check_pack(const ember_window* w, size_t channels) {
+    const size_t in_vol = w->image[0] * w->image[1] * w->image[2];
+    const size_t kvol = w->kernel[0] * w->kernel[1] * w->kernel[2];
+    const size_t out_vol = w->out[0] * w->out[1] * w->out[2];
+    const size_t rows = channels * kvol;
+    float* x = malloc(sizeof(float) * channels * in_vol);
+    float* col = malloc(sizeof(float) * rows * out_vol);
+    for (size_t i = 0; i < channels * in_vol; i++) x[i] = frand();
+    ember_f32_im2col_ref(channels, w, x, col);
+    static const size_t nrs[] = {4, 12, 16, 32, 64};
+    for (size_t t = 0; t < sizeof nrs / sizeof nrs[0]; t++) {
+        const size_t nr = nrs[t];
+        /* K blocks of 1, 7 and all rows; N ranges from 0, and from an odd start */
+        const size_t kcs[] = {1, 7, rows};
+        for (size_t ki = 0; ki < 3; ki++) {
+            const size_t kc_max = kcs[ki] < rows ? kcs[ki] : rows;
+            for (size_t p0 = 0; p0 < rows; p0 += kc_max) {
+                const size_t kc = rows - p0 < kc_max ? rows - p0 : kc_max;
+                const size_t starts[] = {0, out_vol / 3};
+                for (size_t si = 0; si < 2; si++) {
+                    const size_t j0 = starts[si], n = out_vol - j0;
+                    if (n == 0) continue;
+                    const size_t panels = (n + nr - 1) / nr, floats = panels * kc * nr;
+                    float* got = malloc(sizeof(float) * (floats + 8));
+                    float* want = malloc(sizeof(float) * floats);
+                    for (size_t i = 0; i < floats + 8; i++) got[i] = 12345.0f;
+                    ember_f32_gemm_pack_b__scalar(nr, n, kc, col + p0 * out_vol + j0, out_vol, 1, want);
+                    ember_f32_im2col_pack_b(w, x, nr, p0, kc, j0, n, got);
+                    g_cases++;
+                    if (memcmp(got, want, sizeof(float) * floats) != 0) {
+                        size_t i = 0;
+                        while (got[i] == want[i]) i++;
+                        if (g_failures++ < 10)
+                            print_error("image %zux%zux%zu kernel %zux%zux%zu s%zu d%zu pad %td,%td,%td "
+                                        "nr %zu p0 %zu kc %zu j0 %zu: [%zu] %g, want %g\n",
+                                        w->image[0], w->image[1], w->image[2], w->kernel[0],
+                                        w->kernel[1], w->kernel[2], w->stride[2], w->dilation[2],
+                                        w->pad[0], w->pad[1], w->pad[2], nr, p0, kc, j0, i, got[i],
+                                        want[i]);
+                    }
+                    for (size_t i = floats; i < floats + 8; i++)
+                        if (got[i] != 12345.0f && g_failures++ < 10) print_error("wrote past its panels\n");
+                    free(got);
+                    free(want);
+                }
+            }
+        }
+    }
+    free(x);
+    free(col);
+}
+
+static void test_im2col_pack_sweep(void** state) {
+    (void)state;
+    static const size_t sides[] = {1, 2, 5, 9, 16};
+    for (size_t a = 0; a < 5; a++)
+        for (size_t b = 0; b < 5; b++)
+            for (size_t k = 1; k <= 5; k += 2)
+                for (size_t s = 1; s <= 3; s++)
+                    for (size_t d = 1; d <= 2; d++)
+                        for (size_t pad = 0; pad < 3; pad++) {
+                            const size_t in[3] = {1, sides[a], sides[b]};
+                            const size_t kk[3] = {1, k, k};
+                            const size_t pb[3] = {0, pad, pad > 0 ? pad - 1 : 0};
+                            const size_t pe[3] = {0, pad > 1 ? 1 : pad, pad};
+                            ember_window w;
+                            if (make_window(&w, in, kk, s, d, pb, pe)) check_pack(&w, 1 + (a + k) % 3);
+                        }
+    /* 1-D and 3-D, and resnet's first layer */
+    {
+        const size_t in[3] = {1, 1, 40}, kk[3] = {1, 1, 5}, pb[3] = {0, 0, 2}, pe[3] = {0, 0, 1};
+        ember_window w;
+        assert_true(make_window(&w, in, kk, 2, 1, pb, pe));
+        check_pack(&w, 3);
+    }
+    {
+        const size_t in[3] = {4, 5, 6}, kk[3] = {2, 3, 3}, pb[3] = {1, 1, 0}, pe[3] = {0, 1, 2};
+        ember_window w;
+        assert_true(make_window(&w, in, kk, 1, 1, pb, pe));
+        check_pack(&w, 2);
+    }
+    {
+        const size_t in[3] = {1, 40, 40}, kk[3] = {1, 7, 7}, pb[3] = {0, 3, 3}, pe[3] = {0, 3, 3};
+        ember_window w;
+        assert_true(make_window(&w, in, kk, 2, 1, pb, pe));
+        check_pack(&w, 3);
+    }
+    printf("im2col pack: %zu cases\n", g_cases);
+    assert_int_equal(g_failures, 0);
+}
+
+/* finish pass of the test: c = 2 * c - 1 */
+static void twice_minus_one(const void* ctx, float* c, size_t ldc, size_t m, size_t n) {
+    (void)ctx;
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = 0; j < n; j++) c[i * ldc + j] = 2.0f * c[i * ldc + j] - 1.0f;
+}
+
+typedef struct pack_ctx {
+    const ember_window* w;
+    const float* x;
+} pack_ctx;
+
+static void pack_cb(const void* ctx, size_t nr, size_t p0, size_t kc, size_t j0, size_t n,
+                    float* dst) {
+    const pack_ctx* p = ctx;
+    ember_f32_im2col_pack_b(p->w, p->x, nr, p0, kc, j0, n, dst);
+}
+
+static void test_gemm_extra(void** state) {
+    (void)state;
+    static const char* const isas[] = {"generic", "avx2", "avx512", "neon"};
+    size_t ran = 0;
+    for (size_t t = 0; t < 4; t++) {
+        const ember_kernels* kern = ember_kernels_for(isas[t]);
+        if (!kern) {
+            printf("gemm extras: %s path skipped (not available here)\n", isas[t]);
+            continue;
+        }
+        ran++;
+        /* conv shapes: channels, side, kernel, stride, out channels; k over one K block
+         * (600 rows with kc 512 / 256 makes two) */
+        static const size_t shapes[][5] = {{3, 9, 3, 1, 5}, {8, 12, 3, 2, 13}, {67, 5, 3, 1, 33},
+                                           {24, 7, 1, 1, 40}, {3, 30, 7, 2, 16}};
+        for (size_t si = 0; si < 5; si++) {
+            const size_t ch = shapes[si][0], side = shapes[si][1], k = shapes[si][2];
+            const size_t s = shapes[si][3], m = shapes[si][4], pad = k / 2;
+            const size_t in[3] = {1, side, side}, kk[3] = {1, k, k}, pp[3] = {0, pad, pad};
+            ember_window w;
+            assert_true(make_window(&w, in, kk, s, 1, pp, pp));
+            const size_t kdim = ch * k * k, n = w.out[1] * w.out[2];
+            float* x = malloc(sizeof(float) * ch * side * side);
+            float* a = malloc(sizeof(float) * m * kdim);
+            float* bias = malloc(sizeof(float) * m);
+            float* col = malloc(sizeof(float) * kdim * n);
+            float* want = malloc(sizeof(float) * m * n);
+            float* got = malloc(sizeof(float) * m * n);
+            float* ap = malloc(ember_f32_gemm_packed_a_size(kern, m, kdim) + 64);
+            void* ws = malloc(ember_f32_gemm_workspace_size(kern, m, n, kdim) + 64);
+            for (size_t i = 0; i < ch * side * side; i++) x[i] = frand();
+            for (size_t i = 0; i < m * kdim; i++) a[i] = frand();
+            for (size_t i = 0; i < m; i++) bias[i] = frand();
+            ember_f32_im2col_ref(ch, &w, x, col);
+            ember_f32_gemm_ref(m, n, kdim, 1.0f, a, kdim, 1, col, n, 1, 0.0f, want, n);
+            for (size_t i = 0; i < m; i++)
+                for (size_t j = 0; j < n; j++) want[i * n + j] = 2.0f * (want[i * n + j] + bias[i]) - 1.0f;
+            float* apa = (float*)(((uintptr_t)ap + 63) & ~(uintptr_t)63);
+            ember_f32_gemm_pack_a_full(kern, m, kdim, 1.0f, a, kdim, 1, apa);
+            const pack_ctx pc = {.w = &w, .x = x};
+            for (int packed = 0; packed < 2; packed++) {
+                const ember_f32_gemm_extra ex = {.pack_b = pack_cb, .pack_b_ctx = &pc,
+                                                 .row_bias = bias, .finish = twice_minus_one};
+                for (size_t i = 0; i < m * n; i++) got[i] = NAN; /* beta 0: C is not read */
+                ember_f32_gemm_ex_mt(NULL, kern, m, n, kdim, a, kdim, 1, packed ? apa : NULL, NULL,
+                                     0, 0, 0.0f, got, n, &ex, ws);
+                for (size_t i = 0; i < m * n; i++) {
+                    const float tol = 1e-5f * (float)(kdim + 1) * 4.0f;
+                    if (!(fabsf(got[i] - want[i]) <= tol * (1.0f + fabsf(want[i])))) {
+                        fail_msg("%s gemm extras shape %zu packed %d [%zu]: %g, want %g", isas[t], si,
+                                 packed, i, got[i], want[i]);
+                    }
+                }
+            }
+            free(x);
+            free(a);
+            free(bias);
+            free(col);
+            free(want);
+            free(got);
+            free(ap);
+            free(ws);
+        }
+    }
+    assert_true(ran >= 1);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_im2col_pack_sweep),
+        cmocka_unit_test(test_gemm_extra),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
