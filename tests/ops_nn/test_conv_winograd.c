@@ -105,6 +105,7 @@ static float* run_case(const ember_kernels* kern, const wcase* k, size_t blk_row
     assert_true(em_conv_winograd_supported(k->c, k->m, 1, &w));
     em_wino_geom g = em_conv_winograd_geom(k->n, k->c, k->m, &w);
     if (blk_rows) g.blk_rows = blk_rows < g.th ? blk_rows : g.th;
+    g.threads = em_pool_threads(pool);
     const size_t xn = k->n * k->c * k->h * k->w, wn = k->m * k->c * 9, yn = k->n * k->m * oh * ow;
     float* x = malloc(xn * sizeof *x);
     float* wt = malloc(wn * sizeof *wt);

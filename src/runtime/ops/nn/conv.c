@@ -116,7 +116,8 @@ static ember_status conv_infer(em_op_ctx* ctx) {
     ctx->scratch_bytes = ember_f32_gemm_workspace_size(ember_kernels_default(), pl.mg, pl.out_vol,
                                                        pl.cg * pl.kvol);
     if (em_conv_winograd_applies(pl.c, pl.m, pl.group, &pl.w)) { /* packed: Winograd */
-        const em_wino_geom g = em_conv_winograd_geom(pl.n, pl.c, pl.m, &pl.w);
+        em_wino_geom g = em_conv_winograd_geom(pl.n, pl.c, pl.m, &pl.w);
+        g.threads = ctx->threads;
         const size_t wb = em_conv_winograd_scratch(ember_kernels_default(), &g);
         if (wb > ctx->scratch_bytes) ctx->scratch_bytes = wb;
     }
@@ -160,7 +161,8 @@ static ember_status conv_run(em_op_ctx* ctx) {
         return EMBER_OK;
     }
     if (ctx->packed && em_conv_winograd_applies(pl.c, pl.m, pl.group, &pl.w)) {
-        const em_wino_geom g = em_conv_winograd_geom(pl.n, pl.c, pl.m, &pl.w);
+        em_wino_geom g = em_conv_winograd_geom(pl.n, pl.c, pl.m, &pl.w);
+        g.threads = ctx->threads;
         em_conv_winograd_run(ctx->pool, ember_kernels_default(), &g, x, ctx->packed, bias, y,
                              ctx->scratch);
         ctx->kernel = "winograd+gemm";

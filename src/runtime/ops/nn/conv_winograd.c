@@ -6,7 +6,7 @@
  *   Mo [36][m][tb]  Mo_p = U_p V_p, 36 GEMMs with the pre-packed U_p [m x c]
  *   y               output transform + bias (kern->f32_winograd.output)
  * The transforms are shared out over channels on the session's threads, the
- * GEMMs thread themselves (ember_f32_gemm_prepacked_a_mt). */
+ * 36 GEMMs over the threads whole, each with its own workspace. */
 #include "conv_winograd.h"
 
 #include <stdlib.h>
@@ -68,7 +68,7 @@ bool em_conv_winograd_applies(size_t c, size_t m, size_t group, const ember_wind
 em_wino_geom em_conv_winograd_geom(size_t n, size_t c, size_t m, const ember_window* w) {
     em_wino_geom g = {.n = n, .c = c, .m = m, .ih = w->image[1], .iw = w->image[2],
                       .oh = w->out[1], .ow = w->out[2], .pad_top = (size_t)w->pad[1],
-                      .pad_left = (size_t)w->pad[2]};
+                      .pad_left = (size_t)w->pad[2], .threads = 1};
     g.th = (g.oh + 3) / 4;
     g.tw = (g.ow + 3) / 4;
     g.blk_rows = (WINO_BLOCK_TILES + g.tw - 1) / g.tw;
@@ -112,9 +112,12 @@ static size_t mo_bytes(const em_wino_geom* g) {
     return round_up((36 * g->m * g->blk_rows * g->tw + EMBER_WINO_TILES) * sizeof(float));
 }
 
+static size_t work_bytes(const ember_kernels* kern, const em_wino_geom* g) {
+    return round_up(ember_f32_gemm_workspace_size(kern, g->m, g->blk_rows * g->tw, g->c));
+}
+
 size_t em_conv_winograd_scratch(const ember_kernels* kern, const em_wino_geom* g) {
-    return v_bytes(g) + mo_bytes(g) +
-           ember_f32_gemm_workspace_size(kern, g->m, g->blk_rows * g->tw, g->c);
+    return v_bytes(g) + mo_bytes(g) + (g->threads ? g->threads : 1) * work_bytes(kern, g);
 }
 
 /* One block's transforms, channels shared out over tasks. */
@@ -126,7 +129,9 @@ typedef struct wino_job {
     float* y;          /* this image */
     float* v;
     float* mo;
-    size_t ty0, rows, tb, tasks;
+    const float* packed;
+    char* work;        /* a GEMM workspace a thread */
+    size_t ty0, rows, tb, tasks, slot, work_bytes;
     size_t n_calls;
 } wino_job;
 
@@ -192,6 +197,17 @@ static void output_task(void* arg, size_t t, size_t thread) {
     }
 }
 
+/* One of the 36 products, single-threaded in the workspace of its thread: the
+ * same arithmetic whichever thread runs it. */
+static void gemm_task(void* arg, size_t p, size_t thread) {
+    const wino_job* j = arg;
+    const em_wino_geom* g = j->g;
+    ember_f32_gemm_prepacked_a(j->kern, g->m, j->rows * g->tw, g->c,
+                               (const float*)((const char*)j->packed + p * j->slot),
+                               j->v + p * g->c * j->tb, j->tb, 1, 0.0f, j->mo + p * g->m * j->tb,
+                               j->tb, j->work + thread * j->work_bytes);
+}
+
 /* Tasks for a transform of `floats` outputs over `channels`: one below ~64 KiB
  * of work (threads cost more than they save), else two a thread. */
 static size_t task_count(struct em_pool* pool, size_t channels, size_t floats) {
@@ -205,22 +221,24 @@ void em_conv_winograd_run(struct em_pool* pool, const ember_kernels* kern, const
                           void* scratch) {
     float* v = scratch;
     float* mo = (float*)((char*)scratch + v_bytes(g));
-    void* work = (char*)scratch + v_bytes(g) + mo_bytes(g);
+    char* work = (char*)scratch + v_bytes(g) + mo_bytes(g);
     const size_t tb = g->blk_rows * g->tw, slot = slot_bytes(kern, g->c, g->m);
+    const size_t threads = em_pool_threads(pool);
+    if (threads > (g->threads ? g->threads : 1)) pool = NULL; /* no workspace for them */
     for (size_t n = 0; n < g->n; n++) {
         wino_job j = {.kern = kern, .g = g, .x = x + n * g->c * g->ih * g->iw, .bias = bias,
-                      .y = y + n * g->m * g->oh * g->ow, .v = v, .mo = mo, .tb = tb};
+                      .y = y + n * g->m * g->oh * g->ow, .v = v, .mo = mo, .tb = tb,
+                      .packed = packed, .work = work, .slot = slot,
+                      .work_bytes = work_bytes(kern, g)};
         for (j.ty0 = 0; j.ty0 < g->th; j.ty0 += g->blk_rows) {
             j.rows = g->th - j.ty0 < g->blk_rows ? g->th - j.ty0 : g->blk_rows;
             j.n_calls = n_calls(g, j.rows);
             const size_t nt = j.rows * g->tw;
             j.tasks = task_count(pool, g->c, 36 * g->c * nt);
             em_pool_run(j.tasks > 1 ? pool : NULL, j.tasks, input_task, &j);
-            for (size_t p = 0; p < 36; p++)
-                ember_f32_gemm_prepacked_a_mt(pool, kern, g->m, nt, g->c,
-                                              (const float*)((const char*)packed + p * slot),
-                                              v + p * g->c * tb, tb, 1, 0.0f, mo + p * g->m * tb,
-                                              tb, work);
+            /* the 36 products shared out whole: most are too small to split
+             * (64 x 128 x 64 is one task for ember_f32_gemm_prepacked_a_mt) */
+            em_pool_run(pool, 36, gemm_task, &j);
             j.tasks = task_count(pool, g->m, 16 * g->m * nt);
             em_pool_run(j.tasks > 1 ? pool : NULL, j.tasks, output_task, &j);
         }

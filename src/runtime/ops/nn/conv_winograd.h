@@ -19,10 +19,11 @@ struct em_pool;
 
 /* The geometry of one Winograd convolution: n images of c channels ih x iw,
  * m output channels oh x ow, pads top / left (bottom / right follow from oh, ow),
- * th x tw tiles of 4x4 outputs an image, tile rows a block (blk_rows). */
+ * th x tw tiles of 4x4 outputs an image, tile rows a block (blk_rows), and the
+ * most threads run will have (scratch holds a GEMM workspace for each). */
 typedef struct em_wino_geom {
     size_t n, c, m, ih, iw, oh, ow, pad_top, pad_left;
-    size_t th, tw, blk_rows;
+    size_t th, tw, blk_rows, threads;
 } em_wino_geom;
 
 /* Can it run this convolution (2-D, 3x3, stride 1, dilation 1, group 1,
@@ -33,7 +34,8 @@ bool em_conv_winograd_supported(size_t c, size_t m, size_t group, const ember_wi
  * conv_winograd.c)? */
 bool em_conv_winograd_applies(size_t c, size_t m, size_t group, const ember_window* w);
 
-/* The geometry for n images (w as for _supported). */
+/* The geometry for n images (w as for _supported), for one thread (set
+ * threads before sizing scratch for more). */
 em_wino_geom em_conv_winograd_geom(size_t n, size_t c, size_t m, const ember_window* w);
 
 /* Bytes of the transformed, packed weights for kern (36 packed [m x c] matrices). */
@@ -50,8 +52,8 @@ size_t em_conv_winograd_scratch(const ember_kernels* kern, const em_wino_geom* g
 
 /* y (n x m x oh x ow) = conv(x (n x c x ih x iw), the weights packed by
  * em_conv_winograd_pack with the same kern) + bias (m floats, or NULL), on the
- * threads of pool (NULL: the caller's). Does not allocate. Results do not
- * depend on the thread count.
+ * threads of pool (NULL: the caller's; at most g->threads of them, else one
+ * is used). Does not allocate. Results do not depend on the thread count.
  *
  * Accuracy: each output differs from the exact sum by a small multiple of
  * eps * sum_{c,u,t} |w| * |x| over its window (the transforms' constants grow
