@@ -4,6 +4,7 @@
  * Pow: f32 base; f32, i32 or i64 exponent. */
 #include "dispatch.h"
 #include "ew_common.h"
+#include "threadpool.h"
 
 typedef struct binary_params {
     ember_binary_op op;
@@ -52,6 +53,61 @@ static ember_status binary_infer(em_op_ctx* ctx) {
     return EMBER_OK;
 }
 
+/* The f32 vector path on the session's threads: whole rows a task, or, for one
+ * long row, chunks of it (multiples of 64 floats, so that a vector kernel sees
+ * the same vectors and tail as on one thread; each element is computed alone
+ * anyway). Under 32K outputs it stays on the caller's thread. */
+typedef struct vbin_job {
+    ember_f32_vbinary_fn fn;
+    const em_shape* shapes[2];
+    const em_shape* out;
+    const float *a, *b;
+    float* y;
+    size_t rows, inner, tasks, chunk; /* chunk: floats a task of one row (0: rows) */
+} vbin_job;
+
+static void vbin_task(void* arg, size_t t, size_t thread) {
+    (void)thread;
+    const vbin_job* j = arg;
+    ew_rows r;
+    ew_rows_init(&r, 2, j->shapes, j->out);
+    if (j->chunk) { /* one row */
+        const size_t i0 = t * j->chunk;
+        if (i0 >= r.inner) return;
+        const size_t len = r.inner - i0 < j->chunk ? r.inner - i0 : j->chunk;
+        j->fn(len, j->a + r.off[0] + (r.inc[0] ? i0 : 0), j->b + r.off[1] + (r.inc[1] ? i0 : 0),
+              j->y + i0);
+        return;
+    }
+    const size_t r0 = j->rows * t / j->tasks, r1 = j->rows * (t + 1) / j->tasks;
+    for (size_t row = 0; row < r0; row++) ew_rows_next(&r);
+    for (size_t row = r0; row < r1; row++, ew_rows_next(&r))
+        j->fn(r.inner, j->a + r.off[0], j->b + r.off[1], j->y + row * r.inner);
+}
+
+static void vbinary_run(em_op_ctx* ctx, const ew_rows* r, ember_f32_vbinary_fn fn,
+                        const em_shape* const* shapes) {
+    vbin_job j = {.fn = fn, .shapes = {shapes[0], shapes[1]}, .out = &ctx->outputs[0]->shape,
+                  .a = ctx->inputs[0]->data, .b = ctx->inputs[1]->data,
+                  .y = ctx->outputs[0]->data, .rows = r->rows, .inner = r->inner, .tasks = 1};
+    const size_t total = r->rows * r->inner, threads = em_pool_threads(ctx->pool);
+    if (threads > 1 && total >= ((size_t)1 << 15)) {
+        if (r->rows >= 2 * threads) {
+            j.tasks = 2 * threads;
+        } else if (r->rows == 1) {
+            j.chunk = ((r->inner + 2 * threads - 1) / (2 * threads) + 63) / 64 * 64;
+            j.tasks = (r->inner + j.chunk - 1) / j.chunk;
+        }
+    }
+    if (j.tasks > 1) {
+        em_pool_run(ctx->pool, j.tasks, vbin_task, &j);
+        return;
+    }
+    ew_rows w = *r;
+    for (size_t row = 0; row < r->rows; row++, ew_rows_next(&w))
+        fn(r->inner, j.a + w.off[0], j.b + w.off[1], j.y + row * r->inner);
+}
+
 static ember_status binary_run(em_op_ctx* ctx) {
     const binary_params* p = ctx->params;
     const em_value* a = ctx->inputs[0];
@@ -72,6 +128,15 @@ static ember_status binary_run(em_op_ctx* ctx) {
                               nb);
     }
 
+    if (a->dtype == EMBER_DTYPE_F32 && b->dtype == EMBER_DTYPE_F32 && p->op != EMBER_BINARY_POW &&
+        (r.inc[0] || r.inc[1])) { /* the dispatched kernel: vv, vs or sv */
+        vbinary_run(ctx, &r,
+                    ember_kernels_default()
+                        ->f32_elementwise.binary[p->op][r.inc[0] ? (r.inc[1] ? 0 : 1) : 2],
+                    shapes);
+        ctx->kernel = "vbinary";
+        return EMBER_OK;
+    }
     for (size_t row = 0; row < r.rows; row++, ew_rows_next(&r)) {
         const size_t oy = row * r.inner;
         if (a->dtype == EMBER_DTYPE_F32) {
