@@ -156,8 +156,10 @@ static ember_status conv_run(em_op_ctx* ctx) {
     const float* bias = ctx->n_inputs > 2 && ctx->inputs[2] ? ctx->inputs[2]->data : NULL;
     float* y = ctx->outputs[0]->data;
     if (em_conv_depthwise_applies(pl.c, pl.m, pl.group, &pl.w)) {
-        em_conv_depthwise_run(ctx->pool, pl.n, pl.c, &pl.w, x, wt, bias, y, ctx->scratch);
+        em_conv_depthwise_run(ctx->pool, pl.n, pl.c, &pl.w, x, wt, bias, y, &ctx->node->act,
+                              ctx->scratch);
         ctx->kernel = "dwconv";
+        ctx->act_done = true;
         return EMBER_OK;
     }
     if (ctx->packed && em_conv_winograd_applies(pl.c, pl.m, pl.group, &pl.w)) {

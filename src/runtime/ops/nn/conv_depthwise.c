@@ -2,6 +2,8 @@
 #include "conv_depthwise.h"
 
 #include "f32_dwconv.h"
+#include "format.h"
+#include "internal.h"
 #include "threadpool.h"
 
 static ember_dwconv_geom geom(const ember_window* w) {
@@ -46,6 +48,7 @@ typedef struct dw_job {
     const float *x, *wt, *bias;
     float* y;
     char* scratch;
+    const em_activation* act;  /* applied to each channel while it is in cache, or NULL */
     size_t n, c, tasks, plane;
 } dw_job;
 
@@ -56,19 +59,22 @@ static void dw_task(void* arg, size_t t, size_t thread) {
     const size_t q1 = total * (t + 1) / j->tasks;
     while (q < q1) { /* a run of channels within one image */
         const size_t img = q / j->c, ch = q % j->c;
-        const size_t len = (q1 - q < j->c - ch) ? q1 - q : j->c - ch;
+        size_t len = (q1 - q < j->c - ch) ? q1 - q : j->c - ch;
+        if (j->act) len = 1; /* a channel at a time, its activation right after */
+        float* y = j->y + (img * j->c + ch) * out_vol;
         j->kern->f32_dwconv.run(len, &j->g, j->x + (img * j->c + ch) * in_vol, j->wt + ch * j->g.kh * j->g.kw,
-                                j->bias ? j->bias + ch : NULL, j->y + (img * j->c + ch) * out_vol,
-                                j->scratch + thread * j->plane);
+                                j->bias ? j->bias + ch : NULL, y, j->scratch + thread * j->plane);
+        if (j->act) em_apply_activation(j->act, y, out_vol);
         q += len;
     }
 }
 
 void em_conv_depthwise_run(struct em_pool* pool, size_t n, size_t c, const ember_window* w,
                            const float* x, const float* wt, const float* bias, float* y,
-                           void* scratch) {
+                           const em_activation* act, void* scratch) {
     dw_job j = {.kern = ember_kernels_default(), .g = geom(w), .x = x, .wt = wt, .bias = bias,
-                .y = y, .scratch = scratch, .n = n, .c = c};
+                .y = y, .scratch = scratch, .act = act && act->kind != EMF_ACT_NONE ? act : NULL,
+                .n = n, .c = c};
     j.plane = plane_bytes(j.kern, &j.g);
     const size_t threads = em_pool_threads(pool), total = n * c;
     const size_t work = total * j.g.oh * j.g.ow * j.g.kh * j.g.kw;

@@ -20,11 +20,13 @@ bool em_conv_depthwise_applies(size_t c, size_t m, size_t group, const ember_win
 size_t em_conv_depthwise_scratch(const ember_window* w, size_t threads);
 
 struct em_pool;
+struct em_activation;
 /* n images of c channels: x (n x c x image), wt (c x 1 x kh x kw), bias (c or
  * NULL), y (n x c x out), channels shared out on pool's threads (NULL: the
- * caller's only; at most as many threads as the scratch was sized for). */
+ * caller's only; at most as many threads as the scratch was sized for); act
+ * (NULL or none: no activation) applied to each channel as it is done. */
 void em_conv_depthwise_run(struct em_pool* pool, size_t n, size_t c, const ember_window* w,
                            const float* x, const float* wt, const float* bias, float* y,
-                           void* scratch);
+                           const struct em_activation* act, void* scratch);
 
 #endif
