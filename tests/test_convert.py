@@ -204,6 +204,57 @@ class TestSiluFusion(Base):
         self.assertIsNone(next((n for n in r["nodes"] if n["activation"] == "silu"), None))
 
 
+class TestGeluFusion(Base):
+    """0.5 * x * (1 + erf(x / sqrt(2))) as exporters spell it becomes one Gelu
+    node; the runtime (when built) matches the formula."""
+
+    def graph(self, variant):
+        c = lambda name, v: const_node(name, np.array(v, np.float32))  # noqa: E731
+        nodes = [helper.make_node("MatMul", ["x", "w"], ["h"])]
+        if variant == "torch":      # (h * (1 + erf(h / sqrt2))) * 0.5
+            nodes += [c("s2", 2 ** 0.5), helper.make_node("Div", ["h", "s2"], ["d"]),
+                      helper.make_node("Erf", ["d"], ["e"]), c("one", 1.0),
+                      helper.make_node("Add", ["e", "one"], ["a"]),
+                      helper.make_node("Mul", ["h", "a"], ["m"]), c("half", 0.5),
+                      helper.make_node("Mul", ["m", "half"], ["y"])]
+        else:                       # (0.5 * h) * (1 + erf(h * (1 / sqrt2)))
+            nodes += [c("r2", 0.5 ** 0.5), helper.make_node("Mul", ["r2", "h"], ["d"]),
+                      helper.make_node("Erf", ["d"], ["e"]), c("one", 1.0),
+                      helper.make_node("Add", ["one", "e"], ["a"]), c("half", 0.5),
+                      helper.make_node("Mul", ["half", "h"], ["hh"]),
+                      helper.make_node("Mul", ["hh", "a"], ["y"])]
+        outs = [vi("y", [3, 5])]
+        if variant == "shared":     # an intermediate is also a graph output: no rewrite
+            outs.append(vi("e", [3, 5]))
+        w = self.w(4, 5)
+        return make_model(nodes, [vi("x", [3, 4])], outs, [("w", w)]), w
+
+    def test_fused(self):
+        for variant in ("torch", "half_first"):
+            m, w = self.graph(variant)
+            r, s = self.convert(m)
+            self.assertEqual(ops(r), ["MatMul", "Gelu"], variant)
+            self.assertEqual(s["gelus_fused"], 1)
+            try:
+                import ember
+                model = ember.Model(self.path("out.ember"))
+            except Exception as e:  # the library is not built: structure only
+                self.skipTest("runtime not available: %s" % e)
+            x = self.rng.standard_normal((3, 4)).astype(np.float32)
+            y = model.session().run({"x": x})["y"]
+            h = x.astype(np.float64) @ w.astype(np.float64)
+            from math import erf
+            want = np.vectorize(lambda v: 0.5 * v * (1 + erf(v / 2 ** 0.5)))(h)
+            np.testing.assert_allclose(y, want, rtol=1e-5, atol=1e-6)
+
+    def test_not_fused_when_an_intermediate_is_used(self):
+        m, _ = self.graph("shared")
+        r, s = self.convert(m)
+        self.assertIn("Erf", ops(r))
+        self.assertNotIn("Gelu", ops(r))
+        self.assertEqual(s["gelus_fused"], 0)
+
+
 class TestOldOpsets(Base):
     def test_opset9_attribute_forms_and_constant_weights(self):
         w = self.w(4, 3, 3, 3)

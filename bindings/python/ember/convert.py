@@ -1246,6 +1246,89 @@ class _Converter:
         return count
 
     # -- 7. activation fusion
+    def _scalar_const(self, name, value, tol):
+        """True when name is a constant holding one number close to value."""
+        a = self.consts.get(name)
+        if a is None or a.size != 1 or a.dtype.kind != "f":
+            return False
+        return abs(float(a.reshape(-1)[0]) - value) <= tol
+
+    def fuse_gelu(self):
+        """The exact GELU as exporters spell it, 0.5 * x * (1 + erf(x / sqrt(2)))
+        (x / sqrt(2) also as x * (1 / sqrt(2)); the 0.5 applied last or to x
+        first), becomes one Gelu node (ONNX opset 20, approximate "none"): one
+        pass over the tensor instead of five. Every intermediate must feed only
+        the next step of the pattern."""
+        count = 0
+        changed = True
+        while changed:
+            changed = False
+            cons = self._consumers()
+            prod = self._producers()
+
+            def only_user(t):
+                users = cons.get(t, [])
+                if len(users) != 1 or t in self.outputs:
+                    return None
+                return users[0]
+
+            def other(n, t):
+                """The input of binary n that is not t (None if t is not one)."""
+                if len(n.inputs) != 2 or t not in n.inputs:
+                    return None
+                return n.inputs[1] if n.inputs[0] == t else n.inputs[0]
+
+            for e in self.nodes:
+                if e.op != "Erf" or e.domain not in ("", "ai.onnx"):
+                    continue
+                d = prod.get(e.inputs[0])
+                if d is None or only_user(d.outputs[0]) is not e:
+                    continue
+                if d.op == "Div" and self._scalar_const(d.input(1), 2 ** 0.5, 1e-4):
+                    x = d.inputs[0]
+                elif d.op == "Mul":
+                    x = next((t for t in d.inputs
+                              if self._scalar_const(other(d, t) or "", 0.5 ** 0.5, 1e-4)), None)
+                    if x is None:
+                        continue
+                else:
+                    continue
+                if self._elem_type(x) not in (0, 1):
+                    continue
+                a = only_user(e.outputs[0])
+                if a is None or a.op != "Add" or not self._scalar_const(other(a, e.outputs[0]) or "", 1.0, 1e-6):
+                    continue
+                m1 = only_user(a.outputs[0])
+                if m1 is None or m1.op != "Mul":
+                    continue
+                h = other(m1, a.outputs[0])
+                remove = [d, e, a, m1]
+                if h == x:  # (x * (1 + erf)) * 0.5
+                    m2 = only_user(m1.outputs[0])
+                    if m2 is None or m2.op != "Mul" or not self._scalar_const(
+                            other(m2, m1.outputs[0]) or "", 0.5, 1e-6):
+                        continue
+                    y = m2.outputs[0]
+                    remove.append(m2)
+                else:  # (0.5 * x) * (1 + erf)
+                    hn = prod.get(h)
+                    if hn is None or hn.op != "Mul" or only_user(h) is not m1 or \
+                            not self._scalar_const(other(hn, x) or "", 0.5, 1e-6):
+                        continue
+                    y = m1.outputs[0]
+                    remove.append(hn)
+                if any(n.domain not in ("", "ai.onnx") for n in remove):
+                    continue
+                at = min(self.nodes.index(n) for n in remove)  # x is ready there
+                for n in remove:
+                    self.nodes.remove(n)
+                self.nodes.insert(at, Node("Gelu", [x], [y], e.name or (y + "_gelu"),
+                                           {"approximate": "none"}))
+                count += 1
+                changed = True
+                break
+        return count
+
     def fuse_silu(self):
         """x * Sigmoid(x) (SiLU / Swish, as torch exports nn.SiLU) right after a
         fusable operator becomes its fused "silu" activation: x must feed only
@@ -1495,7 +1578,7 @@ def convert(model, out_path, name=None, version=None, labels=None, description=N
     at out_path. labels: a list of strings. freeze_inputs: {input name: array}
     turns those graph inputs into constants. Returns a summary dict:
     nodes_before, nodes_after, parameters, file_size, batchnorms_folded,
-    activations_fused, opset, path. Raises ConversionError (UnsupportedError
+    activations_fused, gelus_fused, opset, path. Raises ConversionError (UnsupportedError
     for unsupported operators) and then writes nothing."""
     m, _ = _load(model)
     notes = []
@@ -1507,6 +1590,7 @@ def convert(model, out_path, name=None, version=None, labels=None, description=N
     c.fold_loop()
     c.drop_identities()
     n_bn = c.fold_batchnorm()
+    n_gelu = c.fuse_gelu()
     n_act = c.fuse_activations()
     c.dce()
     c.check_supported()
@@ -1555,18 +1639,18 @@ def convert(model, out_path, name=None, version=None, labels=None, description=N
     params = int(sum(v.size for k, v in c.consts.items()))
     summary = {"path": out_path, "opset": c.opset, "nodes_before": c.nodes_before,
                "nodes_after": len(c.nodes), "parameters": params, "file_size": len(data),
-               "batchnorms_folded": n_bn, "activations_fused": n_act, "notes": notes}
+               "batchnorms_folded": n_bn, "activations_fused": n_act, "gelus_fused": n_gelu,
+               "notes": notes}
     if not quiet:
         print(format_summary(summary))
     return summary
 
 
 def format_summary(s):
-    return ("%s: opset %d, nodes %d -> %d (%d BatchNormalization folded, %d activations fused), "
-            "%d parameters, %d bytes" % (s["path"], s["opset"], s["nodes_before"],
-                                         s["nodes_after"], s["batchnorms_folded"],
-                                         s["activations_fused"], s["parameters"],
-                                         s["file_size"]))
+    return ("%s: opset %d, nodes %d -> %d (%d BatchNormalization folded, %d activations fused, "
+            "%d GELU patterns fused), %d parameters, %d bytes"
+            % (s["path"], s["opset"], s["nodes_before"], s["nodes_after"], s["batchnorms_folded"],
+               s["activations_fused"], s.get("gelus_fused", 0), s["parameters"], s["file_size"]))
 
 
 # --------------------------------------------------------------------------- CLI
