@@ -25,6 +25,13 @@ echo "== build (-Werror) and test"
 ninja -C build-test
 meson test -C build-test --print-errorlogs --num-processes 2
 
+echo "== the whole-model zoo (written by models_vs_ort) at 1, 2 and 3 threads: bit-identical"
+if ls build-test/tests/zoo/*.ember >/dev/null 2>&1; then
+  EMBER_TEST_MODELS=tests/models EMBER_THREADS_ZOO=build-test/tests/zoo build-test/tests/test_session_threads
+else
+  echo "warning: no zoo models in build-test/tests/zoo; threads checked on tests/models only"
+fi
+
 echo "== valgrind (memory errors and leaks) on the C tests"
 vg="valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect -q"
 meson test -C build-test --print-errorlogs --wrap="$vg" session verifier threads
