@@ -31,6 +31,16 @@ static ember_status read_options(const ember_load_options* o, ember_load_options
     return EMBER_OK;
 }
 
+void em_model_drop_pages(const ember_model* m, const void* p, size_t n) {
+    if (!m->mapped || n == 0) return;
+    const long ps = sysconf(_SC_PAGESIZE);
+    const uintptr_t page = ps > 0 ? (uintptr_t)ps : 4096u;
+    const uintptr_t lo = ((uintptr_t)p + page - 1) & ~(page - 1);
+    const uintptr_t hi = ((uintptr_t)p + n) & ~(page - 1);
+    /* Failure only means the pages stay resident. */
+    if (hi > lo) (void)madvise((void*)lo, hi - lo, MADV_DONTNEED);
+}
+
 static void model_release(ember_model* m) {
     if (!m) return;
     if (m->storage) {

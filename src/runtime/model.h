@@ -12,6 +12,12 @@
  * on failure too). */
 ember_status em_model_verify_and_build(const uint8_t* base, size_t size, ember_model* m);
 
+/* Gives back the resident pages wholly inside [p, p + n) when the model was
+ * mapped from its file (ember_model_load_file); does nothing for a model loaded
+ * from memory. The mapping is private and read-only, so a page read again is
+ * read again from the file: this only trades memory for a later page fault. */
+void em_model_drop_pages(const ember_model* m, const void* p, size_t n);
+
 /* Shapes, buffers and offsets of one session, computed without allocating the arena. */
 typedef struct em_plan {
     em_value* values;           /* per tensor: dtype, resolved shape; data for constants */

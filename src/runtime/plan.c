@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "model.h"
 #include "threadpool.h"
@@ -253,11 +254,64 @@ done:
 /* One lock for every model: taken only while a session is created. */
 static pthread_mutex_t g_pack_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* The weights a packed copy replaces: every operator that packs (Conv,
+ * ConvTranspose, Gemm, MatMul) packs its input 1 and runs from the copy. For
+ * each constant tensor read only as input 1 of nodes that pack, drop[t] is the
+ * last such node (else EM_NONE): once it has packed, the tensor's pages in a
+ * mapped file are given back (em_model_drop_pages), so the weights are not held
+ * twice. A run that reads them after all only faults them back in. NULL when
+ * there is nothing to drop (a model from memory) or no memory for the table. */
+static uint32_t* weights_to_drop(const ember_model* m, const em_plan* p) {
+    if (!m->mapped || !p->packed_total) return NULL;
+    uint32_t* drop = malloc((m->n_tensors ? m->n_tensors : 1) * sizeof *drop);
+    if (!drop) return NULL;
+    for (uint32_t t = 0; t < m->n_tensors; t++) drop[t] = EM_NONE;
+    bool* keep = calloc(m->n_tensors ? m->n_tensors : 1, sizeof *keep);
+    if (!keep) {
+        free(drop);
+        return NULL;
+    }
+    for (uint32_t i = 0; i < m->n_nodes; i++) {
+        const em_node* nd = &m->nodes[i];
+        for (uint32_t k = 0; k < nd->n_inputs; k++) {
+            const uint32_t t = nd->inputs[k];
+            if (t == EM_NONE || !m->tensors[t].data) continue;
+            if (k == 1 && p->packed_bytes[i])
+                drop[t] = i;
+            else
+                keep[t] = true;
+        }
+    }
+    for (uint32_t t = 0; t < m->n_tensors; t++)
+        if (keep[t] || m->tensors[t].is_output) drop[t] = EM_NONE;
+    free(keep);
+    return drop;
+}
+
+/* The packed block is written once, whole, as soon as it is allocated: on
+ * Linux, asking for transparent huge pages over it (where the system leaves
+ * that to madvise) takes one page fault per 2 MiB instead of one per 4 KiB,
+ * which is most of the cost of a large block's first touch. The block's
+ * unaligned ends keep small pages. Failure changes nothing but speed. */
+static void advise_huge_pages(void* block, size_t bytes) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    const uintptr_t huge = (uintptr_t)2 << 20;
+    const uintptr_t lo = ((uintptr_t)block + huge - 1) & ~(huge - 1);
+    const uintptr_t hi = ((uintptr_t)block + bytes) & ~(huge - 1);
+    if (hi > lo) (void)madvise((void*)lo, hi - lo, MADV_HUGEPAGE);
+#else
+    (void)block;
+    (void)bytes;
+#endif
+}
+
 static ember_status pack_all(ember_model* m, const em_plan* p) {
     uint8_t* block = NULL;
     if (p->packed_total && !(block = em_aligned_alloc((size_t)p->packed_total)))
         return em_error(EMBER_ERROR_OUT_OF_MEMORY, "out of memory allocating %llu bytes of packed weights",
                         (unsigned long long)p->packed_total);
+    if (block) advise_huge_pages(block, (size_t)p->packed_total);
+    uint32_t* drop = weights_to_drop(m, p);
     em_value* in[256];
     em_value* out[256];
     uint64_t off = 0;
@@ -275,11 +329,16 @@ static ember_status pack_all(ember_model* m, const em_plan* p) {
         if (st != EMBER_OK) {
             for (uint32_t j = 0; j < m->n_nodes; j++) m->nodes[j].packed = NULL;
             em_aligned_free(block);
+            free(drop);
             return em_error(st, "node '%s' (%s): packing the weights: %s", nd->name, nd->op_type, msg);
         }
         nd->packed = block + off;
         off += em_align_up(p->packed_bytes[i], EM_ALIGN);
+        const uint32_t w = nd->n_inputs > 1 ? nd->inputs[1] : EM_NONE;
+        if (drop && w != EM_NONE && drop[w] == i)
+            em_model_drop_pages(m, m->tensors[w].data, m->tensors[w].data_size);
     }
+    free(drop);
     for (uint32_t i = 0; i < m->n_nodes; i++) m->nodes[i].packed_bytes = p->packed_bytes[i];
     m->packed_block = block;
     return EMBER_OK;

@@ -1,0 +1,113 @@
+/* The portable panel packing (ember_f32_gemm_pack_a__scalar / _b__scalar, used
+ * by every dispatch path) against the layout written out element by element:
+ * panel after panel of mr (nr) rows, kc steps of mr (nr) floats, alpha * A,
+ * zeros past the last row; exact (the same one multiplication per element).
+ * Every mr / nr of the dispatch tables and more, m and kc around the blocking
+ * (4 rows x 8 columns), rows-contiguous, columns-contiguous and strided
+ * sources, a guard after the output. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "f32_gemm.h"
+
+#define GUARD 16
+
+static float value(size_t i) { return (float)((i * 2654435761u) % 1000) / 37.0f - 13.0f; }
+
+static void check_a(size_t mr, size_t m, size_t kc, float alpha, int layout) {
+    /* layout 0: rows contiguous (rs = kc + 3); 1: columns contiguous (A^T);
+     * 2: both strided (rs = 3, cs = 3 * m + 1) */
+    const size_t rs = layout == 0 ? kc + 3 : layout == 1 ? 1 : 3;
+    const size_t cs = layout == 0 ? 1 : layout == 1 ? m + 2 : 3 * m + 1;
+    const size_t src_n = (m ? m - 1 : 0) * rs + (kc ? kc - 1 : 0) * cs + 1;
+    const size_t panels = (m + mr - 1) / mr, out_n = panels * kc * mr;
+    float* a = malloc(src_n * sizeof *a);
+    float* got = malloc((out_n + GUARD) * sizeof *got);
+    float* want = malloc((out_n + 1) * sizeof *want);
+    assert_true(a && got && want);
+    for (size_t i = 0; i < src_n; i++) a[i] = value(i);
+    for (size_t i = 0; i < out_n + GUARD; i++) got[i] = -777.0f;
+    for (size_t pn = 0; pn < panels; pn++)
+        for (size_t p = 0; p < kc; p++)
+            for (size_t i = 0; i < mr; i++) {
+                const size_t row = pn * mr + i;
+                want[pn * kc * mr + p * mr + i] = row < m ? alpha * a[row * rs + p * cs] : 0.0f;
+            }
+    ember_f32_gemm_pack_a__scalar(mr, m, kc, alpha, a, rs, cs, got);
+    if (memcmp(got, want, out_n * sizeof *got) != 0) {
+        size_t at = 0;
+        while (memcmp(&got[at], &want[at], sizeof *got) == 0) at++;
+        fail_msg("pack_a mr %zu m %zu kc %zu layout %d: element %zu is %g, want %g", mr, m, kc, layout,
+                 at, (double)got[at], (double)want[at]);
+    }
+    for (size_t i = out_n; i < out_n + GUARD; i++)
+        if (got[i] != -777.0f) fail_msg("pack_a mr %zu m %zu kc %zu: wrote past the end", mr, m, kc);
+    free(a);
+    free(got);
+    free(want);
+}
+
+static void check_b(size_t nr, size_t n, size_t kc, int layout) {
+    const size_t rs = layout == 0 ? n + 3 : 1, cs = layout == 0 ? 1 : kc + 2;
+    const size_t src_n = (kc ? kc - 1 : 0) * rs + (n ? n - 1 : 0) * cs + 1;
+    const size_t panels = (n + nr - 1) / nr, out_n = panels * kc * nr;
+    float* b = malloc(src_n * sizeof *b);
+    float* got = malloc((out_n + GUARD) * sizeof *got);
+    float* want = malloc((out_n + 1) * sizeof *want);
+    assert_true(b && got && want);
+    for (size_t i = 0; i < src_n; i++) b[i] = value(i + 5);
+    for (size_t i = 0; i < out_n + GUARD; i++) got[i] = -777.0f;
+    for (size_t pn = 0; pn < panels; pn++)
+        for (size_t p = 0; p < kc; p++)
+            for (size_t j = 0; j < nr; j++) {
+                const size_t col = pn * nr + j;
+                want[pn * kc * nr + p * nr + j] = col < n ? b[p * rs + col * cs] : 0.0f;
+            }
+    ember_f32_gemm_pack_b__scalar(nr, n, kc, b, rs, cs, got);
+    assert_memory_equal(got, want, out_n * sizeof *got);
+    for (size_t i = out_n; i < out_n + GUARD; i++) assert_true(got[i] == -777.0f);
+    free(b);
+    free(got);
+    free(want);
+}
+
+static void test_pack_a(void **state) {
+    (void)state;
+    const size_t mrs[] = {1, 4, 6, 8, 12, 16};
+    const size_t ms[] = {1, 2, 3, 4, 5, 7, 8, 11, 12, 13, 17, 24, 25, 47};
+    const size_t kcs[] = {1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 64, 100};
+    for (size_t a = 0; a < sizeof mrs / sizeof mrs[0]; a++)
+        for (size_t b = 0; b < sizeof ms / sizeof ms[0]; b++)
+            for (size_t c = 0; c < sizeof kcs / sizeof kcs[0]; c++)
+                for (int layout = 0; layout < 3; layout++) {
+                    check_a(mrs[a], ms[b], kcs[c], 1.0f, layout);
+                    check_a(mrs[a], ms[b], kcs[c], -0.375f, layout);
+                }
+    check_a(12, 512, 512, 0.5f, 0); /* a weight matrix's panel at a session's creation */
+}
+
+static void test_pack_b(void **state) {
+    (void)state;
+    const size_t nrs[] = {4, 12, 16, 32};
+    const size_t ns[] = {1, 3, 4, 5, 16, 17, 33, 70};
+    const size_t kcs[] = {1, 2, 9, 17, 64};
+    for (size_t a = 0; a < sizeof nrs / sizeof nrs[0]; a++)
+        for (size_t b = 0; b < sizeof ns / sizeof ns[0]; b++)
+            for (size_t c = 0; c < sizeof kcs / sizeof kcs[0]; c++)
+                for (int layout = 0; layout < 2; layout++) check_b(nrs[a], ns[b], kcs[c], layout);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pack_a),
+        cmocka_unit_test(test_pack_b),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
