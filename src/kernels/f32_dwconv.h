@@ -31,9 +31,11 @@ typedef struct ember_dwconv_packed {
 } ember_dwconv_packed;
 ember_dwconv_packed ember_f32_dwconv_layout(size_t lanes, const ember_dwconv_geom* g);
 
-/* Packs one channel plane x (ih x iw) into buf with layout l (see above). */
+/* Packs one channel plane x (ih x iw) into buf with layout l (see above).
+ * borders == 0 writes only the image's part: for the next channel of the same
+ * geometry in the same buffer, whose zeros are already in place. */
 void ember_f32_dwconv_pack(const ember_dwconv_geom* g, const ember_dwconv_packed* l,
-                           const float* x, float* buf);
+                           const float* x, float* buf, int borders);
 
 /* ---- kernels (see ember_f32_dwconv_fn) ---- */
 void ember_f32_dwconv__scalar(size_t channels, const ember_dwconv_geom* g, const float* x,

@@ -53,13 +53,13 @@ size_t ember_f32_dwconv_scratch_size(size_t lanes, const ember_dwconv_geom* g) {
 }
 
 void ember_f32_dwconv_pack(const ember_dwconv_geom* g, const ember_dwconv_packed* l,
-                           const float* x, float* buf) {
+                           const float* x, float* buf, int borders) {
     const size_t s = g->sw, pl = g->pad_left;
     for (size_t r = 0; r < l->rows; r++) {
         float* dst = buf + r * l->rs;
         const size_t xr = r - g->pad_top; /* wraps for rows above the image */
         if (xr >= g->ih) {
-            memset(dst, 0, l->rs * sizeof(float));
+            if (borders) memset(dst, 0, l->rs * sizeof(float));
             continue;
         }
         const float* src = x + xr * g->iw;
@@ -71,18 +71,20 @@ void ember_f32_dwconv_pack(const ember_dwconv_geom* g, const ember_dwconv_packed
             if (g->iw + pl <= p) m1 = 0;
             if (m1 > l->pw) m1 = l->pw;
             if (m0 >= m1) {
-                memset(d, 0, l->pw * sizeof(float));
+                if (borders) memset(d, 0, l->pw * sizeof(float));
                 continue;
             }
-            memset(d, 0, m0 * sizeof(float));
+            if (borders) memset(d, 0, m0 * sizeof(float));
             const float* sp = src + (m0 * s + p - pl);
-            if (s == 1)
+            if (s == 1 && m1 - m0 >= 64)
                 memcpy(d + m0, sp, (m1 - m0) * sizeof(float));
+            else if (s == 1) /* short rows: a loop beats the call */
+                for (size_t m = m0; m < m1; m++) d[m] = sp[m - m0];
             else if (s == 2)
                 for (size_t m = m0; m < m1; m++) d[m] = sp[(m - m0) * 2];
             else
                 for (size_t m = m0; m < m1; m++) d[m] = sp[(m - m0) * s];
-            memset(d + m1, 0, (l->pw - m1) * sizeof(float));
+            if (borders) memset(d + m1, 0, (l->pw - m1) * sizeof(float));
         }
     }
 }

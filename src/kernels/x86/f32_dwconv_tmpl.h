@@ -44,7 +44,7 @@ void DW_FN(size_t channels, const ember_dwconv_geom* g, const float* x, const fl
     float* buf = scratch;
     const size_t kh = g->kh, kw = g->kw, sw = g->sw;
     for (size_t c = 0; c < channels; c++) {
-        ember_f32_dwconv_pack(g, &l, x + c * g->ih * g->iw, buf);
+        ember_f32_dwconv_pack(g, &l, x + c * g->ih * g->iw, buf, c == 0);
         const float* wc = w + c * kh * kw;
         const float b = bias ? bias[c] : 0.0f;
         float* yc = y + c * g->oh * g->ow;

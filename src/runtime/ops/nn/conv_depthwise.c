@@ -60,7 +60,12 @@ static void dw_task(void* arg, size_t t, size_t thread) {
     while (q < q1) { /* a run of channels within one image */
         const size_t img = q / j->c, ch = q % j->c;
         size_t len = (q1 - q < j->c - ch) ? q1 - q : j->c - ch;
-        if (j->act) len = 1; /* a channel at a time, its activation right after */
+        /* with an activation: runs of at most ~64 KB of output, activated right
+         * after, while in cache */
+        if (j->act && len > 1) {
+            const size_t most = ((size_t)1 << 14) / out_vol;
+            len = most < 1 ? 1 : most < len ? most : len;
+        }
         float* y = j->y + (img * j->c + ch) * out_vol;
         j->kern->f32_dwconv.run(len, &j->g, j->x + (img * j->c + ch) * in_vol, j->wt + ch * j->g.kh * j->g.kw,
                                 j->bias ? j->bias + ch : NULL, y, j->scratch + thread * j->plane);
