@@ -118,6 +118,8 @@ static void run_conv_case(const conv_case* cc, uint32_t seed, uint32_t act) {
     conv_naive(cc, out3, pb3, x, w, cc->bias ? b : NULL, want);
     if (act == EMF_ACT_RELU)
         for (size_t i = 0; i < count_of(&ys); i++) want[i] = want[i] > 0 ? want[i] : 0;
+    if (act == EMF_ACT_CLIP) /* alpha -0.25, beta 0.5 (set below) */
+        for (size_t i = 0; i < count_of(&ys); i++) want[i] = fminf(fmaxf(want[i], -0.25f), 0.5f);
     if (act == EMF_ACT_SILU) /* x * sigmoid(x), in double */
         for (size_t i = 0; i < count_of(&ys); i++)
             want[i] = (float)((double)want[i] / (1.0 + exp(-(double)want[i])));
@@ -139,6 +141,8 @@ static void run_conv_case(const conv_case* cc, uint32_t seed, uint32_t act) {
     if (cc->auto_pad) oh_string(&n, "auto_pad", cc->auto_pad);
     else oh_ints(&n, "pads", 2u * (uint32_t)cc->nsp, pads);
     n.act.kind = act;
+    n.act.alpha = -0.25f; /* Clip's bounds; the others have no parameter */
+    n.act.beta = 0.5f;
     oh_input(&n, EMBER_DTYPE_F32, xs, x);
     oh_constant(&n, EMBER_DTYPE_F32, ws, w);
     if (cc->bias) oh_constant(&n, EMBER_DTYPE_F32, OH_SHAPE(cc->m), b);
@@ -221,6 +225,8 @@ static void test_conv_fused_relu(void** state) {
     const conv_case big = {2, 2, 3, 8, 1, {20, 20}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, NULL, 1, {0}};
     run_conv_case(&cc, 78, EMF_ACT_SILU);
     run_conv_case(&big, 79, EMF_ACT_SILU);
+    run_conv_case(&big, 80, EMF_ACT_CLIP);
+    run_conv_case(&big, 81, EMF_ACT_RELU);
 }
 
 static ember_status conv_error(em_shape xs, ember_dtype xt, em_shape ws, int64_t group,

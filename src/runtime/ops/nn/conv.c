@@ -142,9 +142,28 @@ static void conv_pack_b(const void* ctx, size_t nr, size_t p0, size_t kc, size_t
     ember_f32_im2col_pack_b(cb->w, cb->x, nr, p0, kc, j0, n, dst);
 }
 
-/* The fused activation on a finished tile of the output (ember_f32_gemm_extra.finish). */
+/* The fused activation on a finished tile of the output (ember_f32_gemm_extra.finish).
+ * Relu and Clip inline, with the reference kernels' exact formulas (which the
+ * vector kernels match bit for bit): a call per tile row would cost more than
+ * the work on short-K tiles. */
 static void conv_act_tile(const void* ctx, float* c, size_t ldc, size_t m, size_t n) {
-    for (size_t i = 0; i < m; i++) em_apply_activation(ctx, c + i * ldc, n);
+    const em_activation* act = ctx;
+    if (act->kind == EMF_ACT_RELU) {
+        for (size_t i = 0; i < m; i++, c += ldc)
+            for (size_t j = 0; j < n; j++) {
+                const float v = c[j];
+                c[j] = v > 0.0f ? v : (v != v ? v : 0.0f);
+            }
+    } else if (act->kind == EMF_ACT_CLIP) {
+        const float lo = act->alpha, hi = act->beta;
+        for (size_t i = 0; i < m; i++, c += ldc)
+            for (size_t j = 0; j < n; j++) {
+                const float v = c[j] < lo ? lo : c[j];
+                c[j] = v > hi ? hi : v;
+            }
+    } else {
+        for (size_t i = 0; i < m; i++) em_apply_activation(act, c + i * ldc, n);
+    }
 }
 
 static ember_status conv_run(em_op_ctx* ctx) {
