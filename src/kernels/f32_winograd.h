@@ -26,9 +26,9 @@
 
 #define EMBER_WINO_TILES 16
 
-/* U = G g G^T for one 3x3 filter g (row-major): u[p], p < 36, in double
- * precision then rounded once. */
-void ember_f32_wino43_filter(const float* g, float* u);
+/* U = G g G^T for n 3x3 filters (filter q row-major at g + 9 q): element
+ * p < 36 of filter q to u[p * ldu + q]. In double precision, rounded once. */
+void ember_f32_wino43_filter(size_t n, const float* g, float* u, size_t ldu);
 
 /* ---- kernels (see ember_f32_wino_input_fn / ember_f32_wino_output_fn) ---- */
 #define EMBER_WINO_DECLARE_(isa)                                                                   \

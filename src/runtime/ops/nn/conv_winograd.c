@@ -10,6 +10,7 @@
 #include "conv_winograd.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "f32_gemm.h"
 #include "f32_winograd.h"
@@ -90,10 +91,13 @@ bool em_conv_winograd_pack(const ember_kernels* kern, size_t c, size_t m, const 
     const size_t mc = m * c;
     float* u = malloc(mc * 36 * sizeof *u); /* [36][m][c]: packing reads rows */
     if (!u) return false;
-    for (size_t q = 0; q < mc; q++) {
-        float t[36];
-        ember_f32_wino43_filter(wt + 9 * q, t);
-        for (size_t p = 0; p < 36; p++) u[p * mc + q] = t[p];
+    /* 64 filters at a time through a small buffer: 36 rows of 64 floats, not
+     * 36 single floats a power of two apart (cache-set conflicts) */
+    float tmp[36 * 64];
+    for (size_t q0 = 0; q0 < mc; q0 += 64) {
+        const size_t nq = mc - q0 < 64 ? mc - q0 : 64;
+        ember_f32_wino43_filter(nq, wt + 9 * q0, tmp, 64);
+        for (size_t p = 0; p < 36; p++) memcpy(u + p * mc + q0, tmp + p * 64, nq * sizeof *u);
     }
     const size_t slot = slot_bytes(kern, c, m);
     for (size_t p = 0; p < 36; p++)
