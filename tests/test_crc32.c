@@ -157,6 +157,7 @@ static void test_speed(void **state) {
                 const double t = (now_s() - t0) / (double)reps;
                 best = t < best ? t : best;
             }
+            (void)sink;
             printf("  %-10s %6zu KiB: %6.2f GB/s\n", p.names[i], sizes[s] >> 10,
                    (double)sizes[s] / best * 1e-9);
         }
