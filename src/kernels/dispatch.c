@@ -38,6 +38,7 @@ static const ember_kernels k_generic = {
 static const ember_kernels k_avx2 = {
     .isa = "avx2",
     .f32_gemm = {.ukernel = ember_f32_gemm_ukernel_6x16__avx2,
+                 .ukernel_ep = ember_f32_gemm_ukernel_ep_6x16__avx2,
                  .pack_a = ember_f32_gemm_pack_a__scalar,
                  .pack_b = ember_f32_gemm_pack_b__scalar,
                  .mr = 6, .nr = 16, .kc = 512, .mc = 72, .nc = 2048},
@@ -52,6 +53,7 @@ static const ember_kernels k_avx2 = {
 static const ember_kernels k_avx512 = {
     .isa = "avx512",
     .f32_gemm = {.ukernel = ember_f32_gemm_ukernel_12x32__avx512,
+                 .ukernel_ep = ember_f32_gemm_ukernel_ep_12x32__avx512,
                  .pack_a = ember_f32_gemm_pack_a__scalar,
                  .pack_b = ember_f32_gemm_pack_b__scalar,
                  .mr = 12, .nr = 32, .kc = 512, .mc = 144, .nc = 2048},

@@ -20,6 +20,21 @@
 typedef void (*ember_f32_gemm_ukernel_fn)(size_t m, size_t n, size_t kc, const float* a,
                                           const float* b, float beta, float* c, size_t ldc);
 
+/* The output pass a micro-kernel can apply in registers as it stores a tile:
+ *     C[i][j] = min(hi, max(lo, C[i][j] + bias[i]))   (bias NULL: no bias)
+ * with max(l, v) = l > v ? l : v and min(h, v) = h < v ? h : v, so NaN stays
+ * (the reference Clip's formulas), then + 0.0f when zero_plus (Relu: -0 -> +0). */
+typedef struct ember_f32_gemm_epilogue {
+    const float* bias;
+    float lo, hi;
+    int zero_plus;
+} ember_f32_gemm_epilogue;
+/* A micro-kernel as ember_f32_gemm_ukernel_fn that then applies ep to the tile
+ * (bias + row i of the tile is bias[i]). */
+typedef void (*ember_f32_gemm_ukernel_ep_fn)(size_t m, size_t n, size_t kc, const float* a,
+                                             const float* b, float beta, float* c, size_t ldc,
+                                             const ember_f32_gemm_epilogue* ep);
+
 /* Packs an m x kc block of alpha * A (A[i][p] at a[i * rs + p * cs]) into
  * ceil(m / mr) panels of kc * mr floats: panel q holds rows q * mr .. q * mr + mr - 1
  * at dst[q * kc * mr + p * mr + i]; rows past m are zero. */
@@ -43,6 +58,7 @@ typedef void (*ember_f32_gemv_t_fn)(size_t m, size_t k, const float* a, size_t l
 
 typedef struct ember_f32_gemm_config {
     ember_f32_gemm_ukernel_fn ukernel;
+    ember_f32_gemm_ukernel_ep_fn ukernel_ep; /* NULL: ukernel, then the pass in C */
     ember_f32_pack_a_fn pack_a;
     ember_f32_pack_b_fn pack_b;
     uint32_t mr, nr;       /* register tile */

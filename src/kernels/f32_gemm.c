@@ -15,6 +15,7 @@
  * copy the whole matrix to use it once. */
 #include "f32_gemm.h"
 
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -87,15 +88,35 @@ static bool try_gemv(const ember_kernels* kern, size_t m, size_t n, size_t k, fl
     return false;
 }
 
+static ember_f32_gemm_epilogue epilogue_of(const ember_f32_gemm_extra* ex, size_t i0) {
+    return (ember_f32_gemm_epilogue){.bias = ex->row_bias ? ex->row_bias + i0 : NULL,
+                                     .lo = ex->clamp ? ex->lo : -INFINITY,
+                                     .hi = ex->clamp ? ex->hi : INFINITY,
+                                     .zero_plus = ex->clamp && ex->zero_plus};
+}
+
 void ember_f32_gemm_finish_tile(const ember_f32_gemm_extra* ex, size_t i0, float* c, size_t ldc,
                                 size_t m, size_t n) {
-    if (ex->row_bias)
-        for (size_t i = 0; i < m; i++) {
-            const float b = ex->row_bias[i0 + i];
-            float* ci = c + i * ldc;
-            for (size_t j = 0; j < n; j++) ci[j] += b;
-        }
+    if (ex->row_bias || ex->clamp) {
+        const ember_f32_gemm_epilogue ep = epilogue_of(ex, i0);
+        for (size_t i = 0; i < m; i++) ember_f32_gemm_epilogue_row(&ep, i, c + i * ldc, n);
+    }
     if (ex->finish) ex->finish(ex->finish_ctx, c, ldc, m, n);
+}
+
+void ember_f32_gemm_run_tile(const ember_f32_gemm_config* g, const ember_f32_gemm_extra* ex,
+                             size_t i0, size_t m, size_t n, size_t kc, const float* a,
+                             const float* b, float beta, float* c, size_t ldc) {
+    if (!ex) {
+        g->ukernel(m, n, kc, a, b, beta, c, ldc);
+    } else if (g->ukernel_ep && (ex->row_bias || ex->clamp)) {
+        const ember_f32_gemm_epilogue ep = epilogue_of(ex, i0);
+        g->ukernel_ep(m, n, kc, a, b, beta, c, ldc, &ep);
+        if (ex->finish) ex->finish(ex->finish_ctx, c, ldc, m, n);
+    } else {
+        g->ukernel(m, n, kc, a, b, beta, c, ldc);
+        ember_f32_gemm_finish_tile(ex, i0, c, ldc, m, n);
+    }
 }
 
 /* The loop nest. apk / bpk: that operand packed ahead (then a / b are unused);
@@ -136,8 +157,8 @@ static void driver(const ember_kernels* kern, size_t m, size_t n, size_t k, floa
                     for (size_t ir = 0; ir < mc; ir += mr) {
                         const size_t mt = min_sz(mc - ir, mr);
                         float* ct = c + (ic + ir) * ldc + jc + jr;
-                        g->ukernel(mt, nt, kc, ablk + ir * kc, bpanel, beta_k, ct, ldc);
-                        if (ex && last_k) ember_f32_gemm_finish_tile(ex, ic + ir, ct, ldc, mt, nt);
+                        ember_f32_gemm_run_tile(g, last_k ? ex : NULL, ic + ir, mt, nt, kc,
+                                                ablk + ir * kc, bpanel, beta_k, ct, ldc);
                     }
                 }
             }

@@ -68,9 +68,27 @@ typedef struct ember_f32_gemm_extra {
      * NULL: nothing), then finish(finish_ctx, c, ldc, m, n) on the tile (rows i0
      * .. i0 + m of C, c = &C[i0][j0]), if finish is not NULL. */
     const float* row_bias;
+    /* then, when clamp: C = min(hi, max(lo, C)), + 0.0f when zero_plus (the
+     * formulas of ember_f32_gemm_epilogue; micro-kernels with an epilogue entry
+     * do bias and clamp in registers) */
+    int clamp, zero_plus;
+    float lo, hi;
     void (*finish)(const void* ctx, float* c, size_t ldc, size_t m, size_t n);
     const void* finish_ctx;
 } ember_f32_gemm_extra;
+
+/* ep's pass on row i of a tile (c: n floats), in plain C: for kernels'
+ * partial tiles and for tables without an epilogue entry. */
+static inline void ember_f32_gemm_epilogue_row(const ember_f32_gemm_epilogue* ep, size_t i,
+                                               float* c, size_t n) {
+    const float b = ep->bias ? ep->bias[i] : 0.0f, lo = ep->lo, hi = ep->hi;
+    for (size_t j = 0; j < n; j++) {
+        float v = ep->bias ? c[j] + b : c[j];
+        v = v < lo ? lo : v;
+        v = v > hi ? hi : v;
+        c[j] = ep->zero_plus ? v + 0.0f : v;
+    }
+}
 
 /* C = A * B + beta * C with A packed ahead (ap, from ember_f32_gemm_pack_a_full)
  * or, when ap is NULL, the matrix A[i][p] = a[i * a_rs + p * a_cs]; B from
@@ -89,6 +107,11 @@ void ember_f32_gemm_ex(const ember_kernels* kern, size_t m, size_t n, size_t k, 
                        const ember_f32_gemm_extra* ex, void* workspace);
 void ember_f32_gemm_finish_tile(const ember_f32_gemm_extra* ex, size_t i0, float* c, size_t ldc,
                                 size_t m, size_t n);
+/* One tile (rows i0 .. i0 + m of C): the micro-kernel, then ex's pass (ex NULL:
+ * none; the table's epilogue entry when it has one). */
+void ember_f32_gemm_run_tile(const ember_f32_gemm_config* g, const ember_f32_gemm_extra* ex,
+                             size_t i0, size_t m, size_t n, size_t kc, const float* a,
+                             const float* b, float beta, float* c, size_t ldc);
 
 /* ---- on several threads (f32_gemm_mt.c) ----
  * The same products on the threads of pool (NULL, or a product too small to pay
@@ -114,6 +137,12 @@ void ember_f32_gemm_ukernel_4x4__scalar(size_t m, size_t n, size_t kc, const flo
 #if defined(__x86_64__)
 void ember_f32_gemm_ukernel_6x16__avx2(size_t m, size_t n, size_t kc, const float* a,
                                        const float* b, float beta, float* c, size_t ldc);
+void ember_f32_gemm_ukernel_ep_6x16__avx2(size_t m, size_t n, size_t kc, const float* a,
+                                          const float* b, float beta, float* c, size_t ldc,
+                                          const ember_f32_gemm_epilogue* ep);
+void ember_f32_gemm_ukernel_ep_12x32__avx512(size_t m, size_t n, size_t kc, const float* a,
+                                             const float* b, float beta, float* c, size_t ldc,
+                                             const ember_f32_gemm_epilogue* ep);
 void ember_f32_gemm_ukernel_12x32__avx512(size_t m, size_t n, size_t kc, const float* a,
                                           const float* b, float beta, float* c, size_t ldc);
 #endif

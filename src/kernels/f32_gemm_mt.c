@@ -128,8 +128,8 @@ static void compute_task(void* arg, size_t t, size_t thread) {
             for (size_t ir = s0 * mr; ir < min_sz(j->mc, s1 * mr); ir += mr) {
                 const size_t mt = min_sz(j->mc - ir, mr);
                 float* ct = j->c + (j->ic + ir) * j->ldc + j->jc + jr;
-                j->g->ukernel(mt, nt, kc, j->ablk + ir * kc, bpanel, j->beta_k, ct, j->ldc);
-                if (j->last_k) ember_f32_gemm_finish_tile(j->ex, j->ic + ir, ct, j->ldc, mt, nt);
+                ember_f32_gemm_run_tile(j->g, j->last_k ? j->ex : NULL, j->ic + ir, mt, nt, kc,
+                                        j->ablk + ir * kc, bpanel, j->beta_k, ct, j->ldc);
             }
         }
     }

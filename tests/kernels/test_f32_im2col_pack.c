@@ -194,24 +194,35 @@ static void test_gemm_extra(void** state) {
             ember_f32_im2col_ref(ch, &w, x, col);
             ember_f32_gemm_ref(m, n, kdim, 1.0f, a, kdim, 1, col, n, 1, 0.0f, want, n);
             for (size_t i = 0; i < m; i++)
-                for (size_t j = 0; j < n; j++) want[i * n + j] = 2.0f * (want[i * n + j] + bias[i]) - 1.0f;
+                for (size_t j = 0; j < n; j++) want[i * n + j] += bias[i];
             float* apa = (float*)(((uintptr_t)ap + 63) & ~(uintptr_t)63);
             ember_f32_gemm_pack_a_full(kern, m, kdim, 1.0f, a, kdim, 1, apa);
             const pack_ctx pc = {.w = &w, .x = x};
-            for (int packed = 0; packed < 2; packed++) {
-                const ember_f32_gemm_extra ex = {.pack_b = pack_cb, .pack_b_ctx = &pc,
-                                                 .row_bias = bias, .finish = twice_minus_one};
-                for (size_t i = 0; i < m * n; i++) got[i] = NAN; /* beta 0: C is not read */
-                ember_f32_gemm_ex_mt(NULL, kern, m, n, kdim, a, kdim, 1, packed ? apa : NULL, NULL,
-                                     0, 0, 0.0f, got, n, &ex, ws);
-                for (size_t i = 0; i < m * n; i++) {
-                    const float tol = 1e-5f * (float)(kdim + 1) * 4.0f;
-                    if (!(fabsf(got[i] - want[i]) <= tol * (1.0f + fabsf(want[i])))) {
-                        fail_msg("%s gemm extras shape %zu packed %d [%zu]: %g, want %g", isas[t], si,
-                                 packed, i, got[i], want[i]);
+            /* output passes: a finish callback; Relu as the clamp; Clip as the clamp
+             * followed by a finish */
+            for (int mode = 0; mode < 3; mode++)
+                for (int packed = 0; packed < 2; packed++) {
+                    const ember_f32_gemm_extra ex = {
+                        .pack_b = pack_cb, .pack_b_ctx = &pc, .row_bias = bias,
+                        .clamp = mode > 0, .zero_plus = mode == 1,
+                        .lo = mode == 1 ? 0.0f : -0.5f, .hi = mode == 1 ? INFINITY : 0.25f,
+                        .finish = mode != 1 ? twice_minus_one : NULL};
+                    for (size_t i = 0; i < m * n; i++) got[i] = NAN; /* beta 0: C is not read */
+                    ember_f32_gemm_ex_mt(NULL, kern, m, n, kdim, a, kdim, 1, packed ? apa : NULL,
+                                         NULL, 0, 0, 0.0f, got, n, &ex, ws);
+                    for (size_t i = 0; i < m * n; i++) {
+                        float w = want[i];
+                        if (mode == 1) w = w > 0.0f ? w : 0.0f;
+                        if (mode == 2) w = fminf(fmaxf(w, -0.5f), 0.25f);
+                        if (mode != 1) w = 2.0f * w - 1.0f;
+                        const float tol = 1e-5f * (float)(kdim + 1) * 4.0f;
+                        if (!(fabsf(got[i] - w) <= tol * (1.0f + fabsf(w))))
+                            fail_msg("%s gemm extras shape %zu mode %d packed %d [%zu]: %g, want %g",
+                                     isas[t], si, mode, packed, i, got[i], w);
+                        if (mode == 1 && signbit(got[i]) && got[i] == 0.0f)
+                            fail_msg("%s: the Relu clamp left a -0", isas[t]);
                     }
                 }
-            }
             free(x);
             free(a);
             free(bias);

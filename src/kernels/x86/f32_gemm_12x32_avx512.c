@@ -14,8 +14,11 @@
     acc[i][0] = _mm512_fmadd_ps(av, b0, acc[i][0]);   \
     acc[i][1] = _mm512_fmadd_ps(av, b1, acc[i][1]);
 
-void ember_f32_gemm_ukernel_12x32__avx512(size_t m, size_t n, size_t kc, const float* a,
-                                          const float* b, float beta, float* c, size_t ldc) {
+/* The body, shared by the plain and the epilogue entry (ep NULL: none). */
+static inline __attribute__((always_inline)) void ukernel(size_t m, size_t n, size_t kc,
+                                                          const float* a, const float* b,
+                                                          float beta, float* c, size_t ldc,
+                                                          const ember_f32_gemm_epilogue* ep) {
     __m512 acc[MR][2];
     for (size_t i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
     if (beta != 0.0f) /* C is read at the end: start fetching it now */
@@ -33,6 +36,8 @@ void ember_f32_gemm_ukernel_12x32__avx512(size_t m, size_t n, size_t kc, const f
     const __mmask16 k1 = n >= 32 ? (__mmask16)0xFFFF
                          : n <= 16 ? (__mmask16)0 : (__mmask16)((1u << (n - 16)) - 1u);
     const __m512 vb = _mm512_set1_ps(beta);
+    const __m512 lo = _mm512_set1_ps(ep ? ep->lo : 0.0f), hi = _mm512_set1_ps(ep ? ep->hi : 0.0f);
+    const __m512 zero = _mm512_setzero_ps();
     for (size_t i = 0; i < m; i++, c += ldc) {
         __m512 r0 = acc[i][0], r1 = acc[i][1];
         if (beta == 1.0f) {
@@ -42,7 +47,32 @@ void ember_f32_gemm_ukernel_12x32__avx512(size_t m, size_t n, size_t kc, const f
             r0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(k0, c), r0);
             if (k1) r1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(k1, c + 16), r1);
         }
+        if (ep) {
+            if (ep->bias) {
+                const __m512 bi = _mm512_set1_ps(ep->bias[i]);
+                r0 = _mm512_add_ps(r0, bi);
+                r1 = _mm512_add_ps(r1, bi);
+            }
+            /* max(lo, r) returns r when r is NaN, as the reference's r < lo ? lo : r */
+            r0 = _mm512_min_ps(hi, _mm512_max_ps(lo, r0));
+            r1 = _mm512_min_ps(hi, _mm512_max_ps(lo, r1));
+            if (ep->zero_plus) {
+                r0 = _mm512_add_ps(r0, zero);
+                r1 = _mm512_add_ps(r1, zero);
+            }
+        }
         _mm512_mask_storeu_ps(c, k0, r0);
         if (k1) _mm512_mask_storeu_ps(c + 16, k1, r1); /* no address past a 16-wide C */
     }
+}
+
+void ember_f32_gemm_ukernel_12x32__avx512(size_t m, size_t n, size_t kc, const float* a,
+                                          const float* b, float beta, float* c, size_t ldc) {
+    ukernel(m, n, kc, a, b, beta, c, ldc, NULL);
+}
+
+void ember_f32_gemm_ukernel_ep_12x32__avx512(size_t m, size_t n, size_t kc, const float* a,
+                                             const float* b, float beta, float* c, size_t ldc,
+                                             const ember_f32_gemm_epilogue* ep) {
+    ukernel(m, n, kc, a, b, beta, c, ldc, ep);
 }

@@ -7,8 +7,11 @@
 #define MR 6
 #define NR 16
 
-void ember_f32_gemm_ukernel_6x16__avx2(size_t m, size_t n, size_t kc, const float* a,
-                                       const float* b, float beta, float* c, size_t ldc) {
+/* The body, shared by the plain and the epilogue entry (ep NULL: none). */
+static inline __attribute__((always_inline)) void ukernel(size_t m, size_t n, size_t kc,
+                                                          const float* a, const float* b,
+                                                          float beta, float* c, size_t ldc,
+                                                          const ember_f32_gemm_epilogue* ep) {
     __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
     __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
     __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
@@ -53,6 +56,21 @@ void ember_f32_gemm_ukernel_6x16__avx2(size_t m, size_t n, size_t kc, const floa
                 r0 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(c), r0);
                 r1 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(c + 8), r1);
             }
+            if (ep) {
+                if (ep->bias) {
+                    const __m256 bi = _mm256_set1_ps(ep->bias[i]);
+                    r0 = _mm256_add_ps(r0, bi);
+                    r1 = _mm256_add_ps(r1, bi);
+                }
+                /* max(lo, r) returns r when r is NaN, as the reference's r < lo ? lo : r */
+                const __m256 lo = _mm256_set1_ps(ep->lo), hi = _mm256_set1_ps(ep->hi);
+                r0 = _mm256_min_ps(hi, _mm256_max_ps(lo, r0));
+                r1 = _mm256_min_ps(hi, _mm256_max_ps(lo, r1));
+                if (ep->zero_plus) {
+                    r0 = _mm256_add_ps(r0, _mm256_setzero_ps());
+                    r1 = _mm256_add_ps(r1, _mm256_setzero_ps());
+                }
+            }
             _mm256_storeu_ps(c, r0);
             _mm256_storeu_ps(c + 8, r1);
         }
@@ -72,5 +90,17 @@ void ember_f32_gemm_ukernel_6x16__avx2(size_t m, size_t n, size_t kc, const floa
         } else {
             for (size_t j = 0; j < n; j++) c[j] = beta * c[j] + tile[i][j];
         }
+        if (ep) ember_f32_gemm_epilogue_row(ep, i, c, n);
     }
+}
+
+void ember_f32_gemm_ukernel_6x16__avx2(size_t m, size_t n, size_t kc, const float* a,
+                                       const float* b, float beta, float* c, size_t ldc) {
+    ukernel(m, n, kc, a, b, beta, c, ldc, NULL);
+}
+
+void ember_f32_gemm_ukernel_ep_6x16__avx2(size_t m, size_t n, size_t kc, const float* a,
+                                          const float* b, float beta, float* c, size_t ldc,
+                                          const ember_f32_gemm_epilogue* ep) {
+    ukernel(m, n, kc, a, b, beta, c, ldc, ep);
 }

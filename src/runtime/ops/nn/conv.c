@@ -8,6 +8,7 @@
  * packing workspace. Depthwise convolutions go to the direct kernels
  * (conv_depthwise.h), 3x3 stride-1 ones to Winograd where it pays
  * (conv_winograd.h). */
+#include <math.h>
 #include <string.h>
 
 #include "conv_depthwise.h"
@@ -142,28 +143,11 @@ static void conv_pack_b(const void* ctx, size_t nr, size_t p0, size_t kc, size_t
     ember_f32_im2col_pack_b(cb->w, cb->x, nr, p0, kc, j0, n, dst);
 }
 
-/* The fused activation on a finished tile of the output (ember_f32_gemm_extra.finish).
- * Relu and Clip inline, with the reference kernels' exact formulas (which the
- * vector kernels match bit for bit): a call per tile row would cost more than
- * the work on short-K tiles. */
+/* A fused activation other than Relu and Clip on a finished tile of the output
+ * (ember_f32_gemm_extra.finish). Relu and Clip are the GEMM's clamp, done in
+ * registers by the micro-kernels that can, with the reference formulas. */
 static void conv_act_tile(const void* ctx, float* c, size_t ldc, size_t m, size_t n) {
-    const em_activation* act = ctx;
-    if (act->kind == EMF_ACT_RELU) {
-        for (size_t i = 0; i < m; i++, c += ldc)
-            for (size_t j = 0; j < n; j++) {
-                const float v = c[j];
-                c[j] = v > 0.0f ? v : (v != v ? v : 0.0f);
-            }
-    } else if (act->kind == EMF_ACT_CLIP) {
-        const float lo = act->alpha, hi = act->beta;
-        for (size_t i = 0; i < m; i++, c += ldc)
-            for (size_t j = 0; j < n; j++) {
-                const float v = c[j] < lo ? lo : c[j];
-                c[j] = v > hi ? hi : v;
-            }
-    } else {
-        for (size_t i = 0; i < m; i++) em_apply_activation(act, c + i * ldc, n);
-    }
+    for (size_t i = 0; i < m; i++) em_apply_activation(ctx, c + i * ldc, n);
 }
 
 static ember_status conv_run(em_op_ctx* ctx) {
@@ -220,10 +204,14 @@ static ember_status conv_run(em_op_ctx* ctx) {
             const float* xg = x + (n * pl.c + g * pl.cg) * pl.in_vol;
             float* yg = y + (n * pl.m + g * pl.mg) * pl.out_vol;
             const conv_b cb = {.w = &pl.w, .x = xg};
+            const bool relu = act->kind == EMF_ACT_RELU, clip = act->kind == EMF_ACT_CLIP;
             const ember_f32_gemm_extra ex = {
                 .pack_b = pl.direct ? NULL : conv_pack_b, .pack_b_ctx = &cb,
                 .row_bias = bias ? bias + g * pl.mg : NULL,
-                .finish = act->kind != EMF_ACT_NONE ? conv_act_tile : NULL, .finish_ctx = act};
+                .clamp = relu || clip, .zero_plus = relu,
+                .lo = relu ? 0.0f : act->alpha, .hi = relu ? INFINITY : act->beta,
+                .finish = act->kind != EMF_ACT_NONE && !relu && !clip ? conv_act_tile : NULL,
+                .finish_ctx = act};
             const float* ap = ctx->packed ? (const float*)((const char*)ctx->packed +
                                                            g * conv_group_packed(kern, &pl))
                                           : NULL;
