@@ -227,6 +227,16 @@ static void test_conv_fused_relu(void** state) {
     run_conv_case(&big, 79, EMF_ACT_SILU);
     run_conv_case(&big, 80, EMF_ACT_CLIP);
     run_conv_case(&big, 81, EMF_ACT_RELU);
+    /* depthwise (the direct kernels), whose activation runs over runs of
+     * channels: 2 images x 24 channels of 6 x 5 (one run of 24) and of 40 x 40
+     * (a run of 10, then 10, then 4) */
+    const conv_case dw = {2, 2, 24, 24, 24, {6, 5}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, NULL, 1, {0}};
+    const conv_case dw_big = {2, 2, 24, 24, 24, {40, 40}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, NULL, 1, {0}};
+    for (uint32_t act = EMF_ACT_RELU; act <= EMF_ACT_MAX; act++) {
+        if (act != EMF_ACT_RELU && act != EMF_ACT_CLIP && act != EMF_ACT_SILU) continue;
+        run_conv_case(&dw, 90 + act, act);
+        run_conv_case(&dw_big, 100 + act, act);
+    }
 }
 
 static ember_status conv_error(em_shape xs, ember_dtype xt, em_shape ws, int64_t group,

@@ -69,7 +69,7 @@ static void dw_task(void* arg, size_t t, size_t thread) {
         float* y = j->y + (img * j->c + ch) * out_vol;
         j->kern->f32_dwconv.run(len, &j->g, j->x + (img * j->c + ch) * in_vol, j->wt + ch * j->g.kh * j->g.kw,
                                 j->bias ? j->bias + ch : NULL, y, j->scratch + thread * j->plane);
-        if (j->act) em_apply_activation(j->act, y, out_vol);
+        if (j->act) em_apply_activation(j->act, y, len * out_vol);
         q += len;
     }
 }
