@@ -100,7 +100,8 @@ typedef enum ember_f32_vop {
     EMBER_VOP_GELU = 8,
     EMBER_VOP_GELU_TANH = 9,
     EMBER_VOP_LEAKY_RELU = 10,
-    EMBER_VOP_COUNT = 11
+    EMBER_VOP_SILU = 11,        /* x * sigmoid(x), one pass */
+    EMBER_VOP_COUNT = 12
 } ember_f32_vop;
 typedef void (*ember_f32_vunary_fn)(size_t n, const float* x, float* y, float alpha, float beta);
 /* y[i] = a[i] op b[i] (shape 0), a[i] op b[0] (1), a[0] op b[i] (2), i < n; y may be

@@ -5,7 +5,7 @@
  * Semantics are those of the references (generic/elementwise_ref.h): NaN in,
  * NaN out (except hard_sigmoid, which like fminf gives 1); relu, clamp,
  * hard_sigmoid, hard_swish, leaky_relu and the binary ops are bit-exact with
- * the reference. exp, sigmoid, tanh, erf, gelu and gelu_tanh are polynomial
+ * the reference. exp, sigmoid, tanh, erf, gelu, gelu_tanh and silu are polynomial
  * approximations; tests/kernels/test_f32_vunary.c checks their bound against
  * double precision (see there and docs/PERFORMANCE.md). */
 #ifndef EMBER_KERNELS_F32_VUNARY_H
@@ -20,7 +20,7 @@
     X(relu, EMBER_VOP_RELU) X(clamp, EMBER_VOP_CLAMP) X(sigmoid, EMBER_VOP_SIGMOID)             \
     X(tanh, EMBER_VOP_TANH) X(hsigmoid, EMBER_VOP_HARD_SIGMOID) X(hswish, EMBER_VOP_HARD_SWISH) \
     X(exp, EMBER_VOP_EXP) X(erf, EMBER_VOP_ERF) X(gelu, EMBER_VOP_GELU)                         \
-    X(gelu_tanh, EMBER_VOP_GELU_TANH) X(lrelu, EMBER_VOP_LEAKY_RELU)
+    X(gelu_tanh, EMBER_VOP_GELU_TANH) X(lrelu, EMBER_VOP_LEAKY_RELU) X(silu, EMBER_VOP_SILU)
 
 /* X(name, op index, shape index): add, sub, mul, div x vv, vs, sv */
 #define EMBER_F32_VBINARY_LIST(X)                                                    \
@@ -66,7 +66,8 @@ EMBER_F32_VBINARY_LIST(EMBER_F32_DECL_NEON_B_)
     M(isa, sigmoid, EMBER_VOP_SIGMOID) M(isa, tanh, EMBER_VOP_TANH)                           \
     M(isa, hsigmoid, EMBER_VOP_HARD_SIGMOID) M(isa, hswish, EMBER_VOP_HARD_SWISH)             \
     M(isa, exp, EMBER_VOP_EXP) M(isa, erf, EMBER_VOP_ERF) M(isa, gelu, EMBER_VOP_GELU)        \
-    M(isa, gelu_tanh, EMBER_VOP_GELU_TANH) M(isa, lrelu, EMBER_VOP_LEAKY_RELU)
+    M(isa, gelu_tanh, EMBER_VOP_GELU_TANH) M(isa, lrelu, EMBER_VOP_LEAKY_RELU)                \
+    M(isa, silu, EMBER_VOP_SILU)
 #define EMBER_F32_VBINARY_LIST_ISA_(M, isa)                                            \
     M(isa, add_vv, 0, 0) M(isa, add_vs, 0, 1) M(isa, add_sv, 0, 2) M(isa, sub_vv, 1, 0) \
     M(isa, sub_vs, 1, 1) M(isa, sub_sv, 1, 2) M(isa, mul_vv, 2, 0) M(isa, mul_vs, 2, 1) \

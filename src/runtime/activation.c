@@ -18,16 +18,7 @@ void em_apply_activation(const em_activation* act, float* y, size_t n) {
     case EMF_ACT_HARD_SWISH: ew->unary[EMBER_VOP_HARD_SWISH](n, y, y, 0.0f, 0.0f); return;
     case EMF_ACT_LEAKY_RELU: ew->unary[EMBER_VOP_LEAKY_RELU](n, y, y, act->alpha, 0.0f); return;
     case EMF_ACT_TANH: ew->unary[EMBER_VOP_TANH](n, y, y, 0.0f, 0.0f); return;
-    case EMF_ACT_SILU: { /* x * sigmoid(x) by chunks that stay in L1: the same kernels
-                            as the Sigmoid and Mul operators it replaces */
-        float s[512];
-        for (size_t i = 0; i < n; i += 512) {
-            const size_t c = n - i < 512 ? n - i : 512;
-            ew->unary[EMBER_VOP_SIGMOID](c, y + i, s, 0.0f, 0.0f);
-            ew->binary[2][0](c, y + i, s, y + i);
-        }
-        return;
-    }
+    case EMF_ACT_SILU: ew->unary[EMBER_VOP_SILU](n, y, y, 0.0f, 0.0f); return;
     }
 }
 

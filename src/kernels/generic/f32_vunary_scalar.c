@@ -19,6 +19,17 @@ UNARY(gelu, EMBER_UNARY_GELU)
 UNARY(gelu_tanh, EMBER_UNARY_GELU_TANH)
 UNARY(lrelu, EMBER_UNARY_LEAKY_RELU)
 
+/* x * sigmoid(x) with the reference sigmoid: the same values as the Sigmoid
+ * and Mul operators in sequence. */
+void ember_f32_vsilu__scalar(size_t n, const float* x, float* y, float alpha, float beta) {
+    float s[256];
+    for (size_t i = 0; i < n; i += 256) {
+        const size_t c = n - i < 256 ? n - i : 256;
+        ember_f32_unary_ref(EMBER_UNARY_SIGMOID, alpha, beta, c, x + i, s);
+        for (size_t k = 0; k < c; k++) y[i + k] = x[i + k] * s[k];
+    }
+}
+
 void ember_f32_vclamp__scalar(size_t n, const float* x, float* y, float alpha, float beta) {
     ember_f32_clip_ref(n, x, alpha, beta, y);
 }

@@ -92,6 +92,7 @@ static inline V v_erf(V x) {
                 v_tanh(V_MUL(V_SET1(0.7978845608028654f),                                     \
                              V_ADD(x, V_MUL(V_MUL(V_MUL(V_SET1(0.044715f), x), x), x))))))
 #define OP_lrelu(x) V_BLEND(V_GE(x, V_SET1(0.0f)), V_MUL(va, x), x)
+#define OP_silu(x) V_MUL(x, v_sigmoid(x))
 
 #define UNARY(name)                                                                        \
     void FN(name)(size_t n, const float* x, float* y, float alpha, float beta) {           \
@@ -123,6 +124,7 @@ UNARY(erf)
 UNARY(gelu)
 UNARY(gelu_tanh)
 UNARY(lrelu)
+UNARY(silu)
 
 /* Binary: LA / LB load operand a / b at i (a vector, or the broadcast scalar). */
 #define BINARY(name, OPV, AVEC, BVEC)                                                \
