@@ -288,29 +288,16 @@ static uint32_t* weights_to_drop(const ember_model* m, const em_plan* p) {
     return drop;
 }
 
-/* The packed block is written once, whole, as soon as it is allocated: on
- * Linux, asking for transparent huge pages over it (where the system leaves
- * that to madvise) takes one page fault per 2 MiB instead of one per 4 KiB,
- * which is most of the cost of a large block's first touch. The block's
- * unaligned ends keep small pages. Failure changes nothing but speed. */
-static void advise_huge_pages(void* block, size_t bytes) {
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-    const uintptr_t huge = (uintptr_t)2 << 20;
-    const uintptr_t lo = ((uintptr_t)block + huge - 1) & ~(huge - 1);
-    const uintptr_t hi = ((uintptr_t)block + bytes) & ~(huge - 1);
-    if (hi > lo) (void)madvise((void*)lo, hi - lo, MADV_HUGEPAGE);
-#else
-    (void)block;
-    (void)bytes;
-#endif
-}
-
+/* Transparent huge pages over the packed block (madvise MADV_HUGEPAGE) were
+ * measured and left out: with the common defrag setting "madvise" the first
+ * touch may compact memory synchronously, and resnet18's load swung from 39 to
+ * 133 ms between runs (60-63 ms without, every run); smaller models gained
+ * 1-3 ms at best. A library should not stall its host unpredictably. */
 static ember_status pack_all(ember_model* m, const em_plan* p) {
     uint8_t* block = NULL;
     if (p->packed_total && !(block = em_aligned_alloc((size_t)p->packed_total)))
         return em_error(EMBER_ERROR_OUT_OF_MEMORY, "out of memory allocating %llu bytes of packed weights",
                         (unsigned long long)p->packed_total);
-    if (block) advise_huge_pages(block, (size_t)p->packed_total);
     uint32_t* drop = weights_to_drop(m, p);
     em_value* in[256];
     em_value* out[256];
