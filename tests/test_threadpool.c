@@ -204,6 +204,40 @@ static void gemm_case(const ember_kernels* kern, em_pool* pool, size_t m, size_t
     free(ws);
 }
 
+/* em_pool_run_chunks covers [0, n) exactly once, in chunks that are multiples
+ * of 64 long (but the last) and at least min_chunk, with and without a pool. */
+typedef struct chunk_seen {
+    _Atomic unsigned char* hit;
+    size_t min_chunk, n;
+    atomic_int bad;
+} chunk_seen;
+
+static void record_chunk(void* arg, size_t i0, size_t len) {
+    chunk_seen* c = arg;
+    if (len == 0 || i0 + len > c->n || (i0 + len < c->n && (len % 64 != 0 || len < c->min_chunk)))
+        atomic_fetch_add(&c->bad, 1);
+    for (size_t i = i0; i < i0 + len && i < c->n; i++) atomic_fetch_add(&c->hit[i], 1);
+}
+
+static void test_run_chunks(void** state) {
+    (void)state;
+    static const size_t sizes[] = {0, 1, 63, 64, 1000, 16384, 32768, 100000, 1 << 20};
+    for (size_t threads = 1; threads <= 3; threads++) {
+        em_pool* pool = em_pool_create(threads);
+        assert_true(threads == 1 || pool != NULL);
+        for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+            chunk_seen c = {.min_chunk = 1 << 14, .n = sizes[s]};
+            c.hit = calloc(sizes[s] + 1, 1);
+            atomic_init(&c.bad, 0);
+            em_pool_run_chunks(pool, c.n, c.min_chunk, record_chunk, &c);
+            assert_int_equal(atomic_load(&c.bad), 0);
+            for (size_t i = 0; i < c.n; i++) assert_int_equal(c.hit[i], 1);
+            free((void*)c.hit);
+        }
+        em_pool_destroy(pool);
+    }
+}
+
 static void test_parallel_gemm_identical(void** state) {
     (void)state;
     static const char* isas[] = {"generic", "avx2", "avx512", "neon"};
@@ -234,6 +268,7 @@ int main(void) {
         cmocka_unit_test(test_one_thread_starts_none),
         cmocka_unit_test(test_idle_pool_sleeps),
         cmocka_unit_test(test_effective_threads),
+        cmocka_unit_test(test_run_chunks),
         cmocka_unit_test(test_parallel_gemm_identical),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

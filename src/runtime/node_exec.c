@@ -69,31 +69,21 @@ ember_status em_node_infer(const em_node* node, em_value* const* in, em_value* c
     return EMBER_OK;
 }
 
-/* The fused activation on the session's threads: elementwise, so any split
- * gives the same values (chunks are multiples of 64 floats, so a vector kernel
- * sees the same vector / tail split as on one thread); none under 16K floats. */
+/* The fused activation on the session's threads (elementwise: any split gives
+ * the same values); none under 16K floats a chunk. */
 typedef struct act_job {
     const em_activation* act;
     float* y;
-    size_t n, chunk;
 } act_job;
 
-static void act_task(void* arg, size_t t, size_t thread) {
-    (void)thread;
+static void act_chunk(void* arg, size_t i0, size_t len) {
     const act_job* j = arg;
-    const size_t i0 = t * j->chunk;
-    if (i0 < j->n) em_apply_activation(j->act, j->y + i0, j->n - i0 < j->chunk ? j->n - i0 : j->chunk);
+    em_apply_activation(j->act, j->y + i0, len);
 }
 
 static void apply_activation(struct em_pool* pool, const em_activation* act, float* y, size_t n) {
-    const size_t min_chunk = (size_t)1 << 14, threads = em_pool_threads(pool);
-    size_t tasks = n / min_chunk < 2 * threads ? n / min_chunk : 2 * threads;
-    if (tasks < 2) {
-        em_apply_activation(act, y, n);
-        return;
-    }
-    act_job j = {.act = act, .y = y, .n = n, .chunk = ((n + tasks - 1) / tasks + 63) / 64 * 64};
-    em_pool_run(pool, (n + j.chunk - 1) / j.chunk, act_task, &j);
+    act_job j = {.act = act, .y = y};
+    em_pool_run_chunks(pool, n, (size_t)1 << 14, act_chunk, &j);
 }
 
 ember_status em_node_run(const em_node* node, em_value* const* in, em_value* const* out,

@@ -243,3 +243,28 @@ size_t em_pool_effective_threads(int requested, int allow_oversubscribe) {
 #endif
     return n < cores ? n : cores;
 }
+
+typedef struct chunk_job {
+    em_chunk_fn fn;
+    void* arg;
+    size_t n, chunk;
+} chunk_job;
+
+static void chunk_task(void* arg, size_t t, size_t thread) {
+    (void)thread;
+    const chunk_job* j = arg;
+    const size_t i0 = t * j->chunk;
+    if (i0 < j->n) j->fn(j->arg, i0, j->n - i0 < j->chunk ? j->n - i0 : j->chunk);
+}
+
+void em_pool_run_chunks(em_pool* pool, size_t n, size_t min_chunk, em_chunk_fn fn, void* arg) {
+    const size_t threads = em_pool_threads(pool);
+    const size_t most = min_chunk ? n / min_chunk : n;
+    const size_t tasks = most < 2 * threads ? most : 2 * threads;
+    if (tasks < 2) {
+        if (n) fn(arg, 0, n);
+        return;
+    }
+    chunk_job j = {.fn = fn, .arg = arg, .n = n, .chunk = ((n + tasks - 1) / tasks + 63) / 64 * 64};
+    em_pool_run(pool, (n + j.chunk - 1) / j.chunk, chunk_task, &j);
+}

@@ -41,6 +41,14 @@ size_t em_pool_threads(const em_pool* pool);
  * order). n_tasks must be below 2^32 - 1. */
 void em_pool_run(em_pool* pool, size_t n_tasks, em_task_fn fn, void* arg);
 
+/* fn(arg, i0, len) over [0, n) in chunks, on the pool's threads: about two
+ * chunks a thread, each a multiple of 64 elements (so a vector kernel sees the
+ * same vectors and tail as on one thread) and at least min_chunk long; one call
+ * on the caller's thread when n is under 2 * min_chunk or pool is NULL. For
+ * elementwise work, whose results then do not depend on the thread count. */
+typedef void (*em_chunk_fn)(void* arg, size_t i0, size_t len);
+void em_pool_run_chunks(em_pool* pool, size_t n, size_t min_chunk, em_chunk_fn fn, void* arg);
+
 /* Number of threads a session should use when asked for `requested` (0 = the
  * default, 1): at most the online CPUs unless allow_oversubscribe. */
 size_t em_pool_effective_threads(int requested, int allow_oversubscribe);

@@ -54,53 +54,49 @@ static ember_status binary_infer(em_op_ctx* ctx) {
 }
 
 /* The f32 vector path on the session's threads: whole rows a task, or, for one
- * long row, chunks of it (multiples of 64 floats, so that a vector kernel sees
- * the same vectors and tail as on one thread; each element is computed alone
- * anyway). Under 32K outputs it stays on the caller's thread. */
+ * long row, chunks of it (em_pool_run_chunks); each element is computed alone,
+ * so the split does not change the results. Under 32K outputs it stays on the
+ * caller's thread. */
 typedef struct vbin_job {
     ember_f32_vbinary_fn fn;
     const em_shape* shapes[2];
     const em_shape* out;
     const float *a, *b;
     float* y;
-    size_t rows, inner, tasks, chunk; /* chunk: floats a task of one row (0: rows) */
+    size_t rows, tasks;
+    size_t inc[2];             /* one row: 1 where the operand is a vector */
 } vbin_job;
 
-static void vbin_task(void* arg, size_t t, size_t thread) {
+static void vbin_rows(void* arg, size_t t, size_t thread) {
     (void)thread;
     const vbin_job* j = arg;
     ew_rows r;
     ew_rows_init(&r, 2, j->shapes, j->out);
-    if (j->chunk) { /* one row */
-        const size_t i0 = t * j->chunk;
-        if (i0 >= r.inner) return;
-        const size_t len = r.inner - i0 < j->chunk ? r.inner - i0 : j->chunk;
-        j->fn(len, j->a + r.off[0] + (r.inc[0] ? i0 : 0), j->b + r.off[1] + (r.inc[1] ? i0 : 0),
-              j->y + i0);
-        return;
-    }
     const size_t r0 = j->rows * t / j->tasks, r1 = j->rows * (t + 1) / j->tasks;
     for (size_t row = 0; row < r0; row++) ew_rows_next(&r);
     for (size_t row = r0; row < r1; row++, ew_rows_next(&r))
         j->fn(r.inner, j->a + r.off[0], j->b + r.off[1], j->y + row * r.inner);
 }
 
+static void vbin_chunk(void* arg, size_t i0, size_t len) {
+    const vbin_job* j = arg;
+    j->fn(len, j->a + (j->inc[0] ? i0 : 0), j->b + (j->inc[1] ? i0 : 0), j->y + i0);
+}
+
 static void vbinary_run(em_op_ctx* ctx, const ew_rows* r, ember_f32_vbinary_fn fn,
                         const em_shape* const* shapes) {
     vbin_job j = {.fn = fn, .shapes = {shapes[0], shapes[1]}, .out = &ctx->outputs[0]->shape,
                   .a = ctx->inputs[0]->data, .b = ctx->inputs[1]->data,
-                  .y = ctx->outputs[0]->data, .rows = r->rows, .inner = r->inner, .tasks = 1};
-    const size_t total = r->rows * r->inner, threads = em_pool_threads(ctx->pool);
-    if (threads > 1 && total >= ((size_t)1 << 15)) {
-        if (r->rows >= 2 * threads) {
-            j.tasks = 2 * threads;
-        } else if (r->rows == 1) {
-            j.chunk = ((r->inner + 2 * threads - 1) / (2 * threads) + 63) / 64 * 64;
-            j.tasks = (r->inner + j.chunk - 1) / j.chunk;
-        }
+                  .y = ctx->outputs[0]->data, .rows = r->rows, .tasks = 1,
+                  .inc = {r->inc[0], r->inc[1]}};
+    const size_t threads = em_pool_threads(ctx->pool), min_work = (size_t)1 << 15;
+    if (r->rows == 1) { /* the operands' row offsets are 0 */
+        em_pool_run_chunks(ctx->pool, r->inner, min_work / 2, vbin_chunk, &j);
+        return;
     }
-    if (j.tasks > 1) {
-        em_pool_run(ctx->pool, j.tasks, vbin_task, &j);
+    if (threads > 1 && r->rows >= 2 * threads && r->rows * r->inner >= min_work) {
+        j.tasks = 2 * threads;
+        em_pool_run(ctx->pool, j.tasks, vbin_rows, &j);
         return;
     }
     ew_rows w = *r;

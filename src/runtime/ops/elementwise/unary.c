@@ -106,35 +106,24 @@ static int vop_of(ember_unary_op op) {
     }
 }
 
-/* The f32 vector path on the session's threads, in chunks of a multiple of 64
- * floats (the same vectors and tail as on one thread); under 32K elements on
- * the caller's thread. */
+/* The f32 vector path on the session's threads, in chunks (em_pool_run_chunks);
+ * under 32K elements on the caller's thread. */
 typedef struct vun_job {
     ember_f32_vunary_fn fn;
     const float* x;
     float* y;
     float alpha, beta;
-    size_t n, chunk;
 } vun_job;
 
-static void vun_task(void* arg, size_t t, size_t thread) {
-    (void)thread;
+static void vun_chunk(void* arg, size_t i0, size_t len) {
     const vun_job* j = arg;
-    const size_t i0 = t * j->chunk;
-    if (i0 < j->n)
-        j->fn(j->n - i0 < j->chunk ? j->n - i0 : j->chunk, j->x + i0, j->y + i0, j->alpha, j->beta);
+    j->fn(len, j->x + i0, j->y + i0, j->alpha, j->beta);
 }
 
 static void vunary_run(em_op_ctx* ctx, ember_f32_vunary_fn fn, size_t n, const float* x, float* y,
                        float alpha, float beta) {
-    const size_t threads = em_pool_threads(ctx->pool);
-    if (threads < 2 || n < ((size_t)1 << 15)) {
-        fn(n, x, y, alpha, beta);
-        return;
-    }
-    vun_job j = {.fn = fn, .x = x, .y = y, .alpha = alpha, .beta = beta, .n = n,
-                 .chunk = ((n + 2 * threads - 1) / (2 * threads) + 63) / 64 * 64};
-    em_pool_run(ctx->pool, (n + j.chunk - 1) / j.chunk, vun_task, &j);
+    vun_job j = {.fn = fn, .x = x, .y = y, .alpha = alpha, .beta = beta};
+    em_pool_run_chunks(ctx->pool, n, (size_t)1 << 14, vun_chunk, &j);
 }
 
 static ember_status unary_run(em_op_ctx* ctx) {
