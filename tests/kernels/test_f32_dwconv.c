@@ -16,26 +16,14 @@
 
 #include <cmocka.h>
 
+#include "kernel_test.h"
+
 #include "dispatch.h"
 #include "f32_dwconv.h"
 
 #define GUARD 64
-static const uint32_t GUARD_BITS = 0x7fa5a5a5u; /* a NaN no kernel computes */
-
 static uint32_t g_rng = 4242;
-static float frand(void) {
-    g_rng = g_rng * 1664525u + 1013904223u;
-    return (float)((g_rng >> 8) & 0xFFFF) / 32768.0f - 1.0f;
-}
-
-static void set_guard(float* p, size_t n) {
-    for (size_t i = 0; i < n; i++) memcpy(p + i, &GUARD_BITS, 4);
-}
-static int guard_ok(const float* p, size_t n) {
-    for (size_t i = 0; i < n; i++)
-        if (memcmp(p + i, &GUARD_BITS, 4) != 0) return 0;
-    return 1;
-}
+static float frand(void) { return kt_frand(&g_rng); }
 
 static int g_failures;
 static size_t g_cases;
@@ -65,12 +53,12 @@ static void check(const ember_kernels* kern, size_t ch, size_t ih, size_t iw, si
     for (size_t i = 0; i < nx; i++) x[i] = frand();
     for (size_t i = 0; i < nw; i++) w[i] = frand();
     for (size_t i = 0; i < ch; i++) b[i] = frand();
-    set_guard(y, ny + GUARD);
-    set_guard(s, ns + GUARD);
+    kt_set_guard(y, ny + GUARD);
+    kt_set_guard(s, ns + GUARD);
     ember_f32_dwconv_ref(ch, &g, x, w, with_bias ? b : NULL, want);
     kern->f32_dwconv.run(ch, &g, x, w, with_bias ? b : NULL, y, s);
     g_cases++;
-    int bad = !guard_ok(y + ny, GUARD) || !guard_ok(s + ns, GUARD);
+    int bad = !kt_guard_ok(y + ny, GUARD) || !kt_guard_ok(s + ns, GUARD);
     if (bad)
         print_error("%s: c=%zu %zux%zu k=%zux%zu s=%zu,%zu pads=%zu,%zu,%zu,%zu: write past the "
                     "end of y or scratch\n", kern->isa, ch, ih, iw, kh, kw, sh, sw, pt, pl, pb, pr);

@@ -15,28 +15,16 @@
 
 #include <cmocka.h>
 
+#include "kernel_test.h"
+
 #include "cpu.h"
 #include "dispatch.h"
 #include "f32_gemm.h"
 #include "generic/nn_ref.h"
 
 #define GUARD 64
-static const uint32_t GUARD_BITS = 0x7fa5a5a5u; /* a NaN no kernel computes */
-
 static uint32_t g_rng = 12345;
-static float frand(void) {
-    g_rng = g_rng * 1664525u + 1013904223u;
-    return (float)((g_rng >> 8) & 0xFFFF) / 32768.0f - 1.0f;
-}
-
-static void set_guard(float* p, size_t n) {
-    for (size_t i = 0; i < n; i++) memcpy(p + i, &GUARD_BITS, 4);
-}
-static int guard_ok(const float* p, size_t n) {
-    for (size_t i = 0; i < n; i++)
-        if (memcmp(p + i, &GUARD_BITS, 4) != 0) return 0;
-    return 1;
-}
+static float frand(void) { return kt_frand(&g_rng); }
 
 typedef struct gcase {
     size_t m, n, k;
@@ -76,14 +64,14 @@ static void check_case(const ember_kernels* kern, const gcase* t) {
             for (size_t j = 0; j < n; j++) c0[i * ldc + j] = NAN;
     memcpy(want, c0, sizeof(float) * m * ldc);
     memcpy(c, c0, sizeof(float) * m * ldc);
-    set_guard(c + m * ldc, GUARD);
-    set_guard(ws, ws_floats + GUARD);
+    kt_set_guard(c + m * ldc, GUARD);
+    kt_set_guard(ws, ws_floats + GUARD);
     const size_t a_rs = t->ta ? 1 : lda, a_cs = t->ta ? lda : 1;
     const size_t b_rs = t->tb ? 1 : ldb, b_cs = t->tb ? ldb : 1;
     ember_f32_gemm_ref(m, n, k, t->alpha, a, a_rs, a_cs, b, b_rs, b_cs, t->beta, want, ldc);
     ember_f32_gemm(kern, m, n, k, t->alpha, a, a_rs, a_cs, b, b_rs, b_cs, t->beta, c, ldc, ws);
     g_cases++;
-    int bad = !guard_ok(c + m * ldc, GUARD) || !guard_ok(ws + ws_floats, GUARD);
+    int bad = !kt_guard_ok(c + m * ldc, GUARD) || !kt_guard_ok(ws + ws_floats, GUARD);
     if (bad)
         print_error("%s: m=%zu n=%zu k=%zu ta=%d tb=%d: write past the end of C or workspace\n",
                     kern->isa, m, n, k, t->ta, t->tb);

@@ -17,26 +17,15 @@
 
 #include <cmocka.h>
 
+#include "kernel_test.h"
+
 #include "dispatch.h"
 #include "f32_gemm.h"
 #include "generic/nn_ref.h"
 
 #define GUARD 64
-static const uint32_t GUARD_BITS = 0x7fa5a5a5u; /* a NaN no kernel computes */
-
 static uint32_t g_rng = 777;
-static float frand(void) {
-    g_rng = g_rng * 1664525u + 1013904223u;
-    return (float)((g_rng >> 8) & 0xFFFF) / 32768.0f - 1.0f;
-}
-static void set_guard(float* p, size_t n) {
-    for (size_t i = 0; i < n; i++) memcpy(p + i, &GUARD_BITS, 4);
-}
-static int guard_ok(const float* p, size_t n) {
-    for (size_t i = 0; i < n; i++)
-        if (memcmp(p + i, &GUARD_BITS, 4) != 0) return 0;
-    return 1;
-}
+static float frand(void) { return kt_frand(&g_rng); }
 
 static int g_failures;
 static size_t g_cases;
@@ -55,13 +44,13 @@ static void check_gemv(const ember_kernels* kern, int trans, size_t n, size_t k,
     for (size_t p = 0; p < k; p++) x[p] = frand();
     for (size_t j = 0; j < n; j++) y0[j] = beta == 0.0f ? NAN : frand();
     memcpy(y, y0, sizeof(float) * n);
-    set_guard(y + n, GUARD);
+    kt_set_guard(y + n, GUARD);
     if (trans)
         kern->f32_gemv_t(n, k, mat, ld, x, beta, y);
     else
         kern->f32_gemv_n(n, k, x, mat, ld, beta, y);
     g_cases++;
-    int bad = !guard_ok(y + n, GUARD);
+    int bad = !kt_guard_ok(y + n, GUARD);
     if (bad) print_error("%s gemv_%c n=%zu k=%zu: write past y\n", kern->isa, trans ? 't' : 'n', n, k);
     for (size_t j = 0; j < n && !bad; j++) {
         double s = 0.0, sa = 0.0;
@@ -144,9 +133,9 @@ static void check_prepacked(const ember_kernels* kern, const pcase* t, int which
     memcpy(c, c0, sizeof(float) * m * n);
     memcpy(c_plain, c0, sizeof(float) * m * n);
     memcpy(want, c0, sizeof(float) * m * n);
-    set_guard(c + m * n, GUARD);
-    set_guard(pk, pk_floats + GUARD);
-    set_guard(ws, ws_floats + GUARD);
+    kt_set_guard(c + m * n, GUARD);
+    kt_set_guard(pk, pk_floats + GUARD);
+    kt_set_guard(ws, ws_floats + GUARD);
     const size_t a_rs = t->ta ? 1 : lda, a_cs = t->ta ? lda : 1;
     const size_t b_rs = t->tb ? 1 : ldb, b_cs = t->tb ? ldb : 1;
     ember_f32_gemm_ref(m, n, k, t->alpha, a, a_rs, a_cs, b, b_rs, b_cs, t->beta, want, n);
@@ -159,8 +148,8 @@ static void check_prepacked(const ember_kernels* kern, const pcase* t, int which
         ember_f32_gemm_prepacked_b(kern, m, n, k, t->alpha, a, a_rs, a_cs, pk, t->beta, c, n, ws);
     }
     g_cases++;
-    int bad = !guard_ok(c + m * n, GUARD) || !guard_ok(pk + pk_floats, GUARD) ||
-              !guard_ok(ws + ws_floats, GUARD);
+    int bad = !kt_guard_ok(c + m * n, GUARD) || !kt_guard_ok(pk + pk_floats, GUARD) ||
+              !kt_guard_ok(ws + ws_floats, GUARD);
     if (bad)
         print_error("%s prepacked %c m=%zu n=%zu k=%zu: write past C, the packed buffer or workspace\n",
                     kern->isa, which ? 'A' : 'B', m, n, k);

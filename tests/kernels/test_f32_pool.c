@@ -19,25 +19,13 @@
 
 #include <cmocka.h>
 
+#include "kernel_test.h"
+
 #include "f32_pool2d.h"
 
 #define GUARD 16
-static const uint32_t GUARD_BITS = 0x7fa5a5a5u; /* a NaN no kernel computes */
-
 static uint32_t g_rng = 777;
-static float frand(void) {
-    g_rng = g_rng * 1664525u + 1013904223u;
-    return (float)((g_rng >> 8) & 0xFFFF) / 32768.0f - 1.0f;
-}
-
-static void set_guard(float* p, size_t n) {
-    for (size_t i = 0; i < n; i++) memcpy(p + i, &GUARD_BITS, 4);
-}
-static int guard_ok(const float* p, size_t n) {
-    for (size_t i = 0; i < n; i++)
-        if (memcmp(p + i, &GUARD_BITS, 4) != 0) return 0;
-    return 1;
-}
+static float frand(void) { return kt_frand(&g_rng); }
 
 static int g_failures;
 static size_t g_cases;
@@ -85,7 +73,7 @@ static void check_window(size_t planes, size_t ih, size_t iw, size_t kh, size_t 
     for (size_t i = 0; i < nx; i++) absx[i] = fabsf(x[i]);
 
     ember_f32_maxpool_ref(planes, &w, x, want);
-    set_guard(got, ny + GUARD);
+    kt_set_guard(got, ny + GUARD);
     ember_f32_maxpool2d(planes, &w, x, got);
     g_cases++;
     for (size_t i = 0; i < ny; i++)
@@ -95,12 +83,12 @@ static void check_window(size_t planes, size_t ih, size_t iw, size_t kh, size_t 
                             ih, iw, kh, kw, s, d, pt, pl, pb, pr, extra, i, got[i], want[i]);
             break;
         }
-    if (!guard_ok(got + ny, GUARD) && g_failures++ < 10) print_error("max wrote past its output\n");
+    if (!kt_guard_ok(got + ny, GUARD) && g_failures++ < 10) print_error("max wrote past its output\n");
 
     for (int cip = 0; cip < 2; cip++) {
         ember_f32_avgpool_ref(planes, &w, cip, x, want);
         ember_f32_avgpool_ref(planes, &w, cip, absx, abs_sum);
-        set_guard(got, ny + GUARD);
+        kt_set_guard(got, ny + GUARD);
         ember_f32_avgpool2d(planes, &w, cip, x, got);
         g_cases++;
         for (size_t i = 0; i < ny; i++) {
@@ -116,7 +104,7 @@ static void check_window(size_t planes, size_t ih, size_t iw, size_t kh, size_t 
                 break;
             }
         }
-        if (!guard_ok(got + ny, GUARD) && g_failures++ < 10) print_error("avg wrote past its output\n");
+        if (!kt_guard_ok(got + ny, GUARD) && g_failures++ < 10) print_error("avg wrote past its output\n");
     }
     free(x);
     free(want);
@@ -180,14 +168,14 @@ static void test_global_pools(void** state) {
         for (int special = 0; special < 2; special++) {
             fill(x, planes * size, special);
             ember_f32_global_maxpool_ref(planes, size, x, want);
-            set_guard(got, 3 + GUARD);
+            kt_set_guard(got, 3 + GUARD);
             ember_f32_global_maxpool(planes, size, x, got);
             for (size_t p = 0; p < planes; p++)
                 if (!same_bits_or_both_nan(got[p], want[p]))
                     fail_msg("global max size %zu plane %zu: %g, want %g", size, p, got[p], want[p]);
-            assert_true(guard_ok(got + 3, GUARD));
+            assert_true(kt_guard_ok(got + 3, GUARD));
             ember_f32_global_avgpool_ref(planes, size, x, want);
-            set_guard(got, 3 + GUARD);
+            kt_set_guard(got, 3 + GUARD);
             ember_f32_global_avgpool(planes, size, x, got);
             for (size_t p = 0; p < planes; p++) {
                 double mabs = 0;
@@ -199,7 +187,7 @@ static void test_global_pools(void** state) {
                 else if (fabs((double)got[p] - (double)want[p]) > tol)
                     fail_msg("global mean size %zu plane %zu: %.9g, want %.9g", size, p, got[p], want[p]);
             }
-            assert_true(guard_ok(got + 3, GUARD));
+            assert_true(kt_guard_ok(got + 3, GUARD));
         }
         free(x);
     }

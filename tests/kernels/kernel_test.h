@@ -1,0 +1,30 @@
+/* What the kernel tests share: a seeded generator of floats in [-1, 1), and
+ * guard values (a NaN no kernel computes) written after an output to catch a
+ * kernel writing past it. Header-only: each test seeds its own generator. */
+#ifndef EMBER_TESTS_KERNEL_TEST_H
+#define EMBER_TESTS_KERNEL_TEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+static const uint32_t KT_GUARD_BITS = 0x7fa5a5a5u;
+
+/* Next value in [-1, 1) of the linear congruential generator in *state. */
+static inline float kt_frand(uint32_t* state) {
+    *state = *state * 1664525u + 1013904223u;
+    return (float)((*state >> 8) & 0xFFFF) / 32768.0f - 1.0f;
+}
+
+static inline void kt_set_guard(float* p, size_t n) {
+    for (size_t i = 0; i < n; i++) memcpy(p + i, &KT_GUARD_BITS, 4);
+}
+
+/* 1 when the n floats at p still hold the guard value. */
+static inline int kt_guard_ok(const float* p, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (memcmp(p + i, &KT_GUARD_BITS, 4) != 0) return 0;
+    return 1;
+}
+
+#endif
