@@ -230,6 +230,18 @@ void ember_f32_gemm_pack_a_full(const ember_kernels* kern, size_t m, size_t k, f
         g->pack_a(g->mr, m, min_sz(k - pc, kc_max), alpha, a + pc * cs, rs, cs, dst + pc * mpad);
 }
 
+void ember_f32_gemm_pack_a_rows(const ember_kernels* kern, size_t m, size_t k, size_t i0,
+                                size_t rows, float alpha, const float* a, size_t rs, size_t cs,
+                                float* dst) {
+    const ember_f32_gemm_config* g = &kern->f32_gemm;
+    if (rows == 0 || k == 0) return;
+    const size_t kc_max = kc_of(g, k), mpad = round_up(m, g->mr);
+    for (size_t pc = 0; pc < k; pc += kc_max) {
+        const size_t kc = min_sz(k - pc, kc_max);
+        g->pack_a(g->mr, rows, kc, alpha, a + pc * cs, rs, cs, dst + pc * mpad + i0 * kc);
+    }
+}
+
 void ember_f32_gemm_prepacked_a(const ember_kernels* kern, size_t m, size_t n, size_t k,
                                 const float* ap, const float* b, size_t b_rs, size_t b_cs,
                                 float beta, float* c, size_t ldc, void* workspace) {

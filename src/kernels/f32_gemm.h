@@ -47,6 +47,13 @@ size_t ember_f32_gemm_packed_a_size(const ember_kernels* kern, size_t m, size_t 
 /* Packs alpha * A[i][p], A[i][p] = a[i * rs + p * cs], into dst (64-byte aligned). */
 void ember_f32_gemm_pack_a_full(const ember_kernels* kern, size_t m, size_t k, float alpha,
                                 const float* a, size_t rs, size_t cs, float* dst);
+/* Packs rows [i0, i0 + rows) of an m x k matrix into their place in dst, the
+ * layout of ember_f32_gemm_pack_a_full: a[r * rs + p * cs] is A[i0 + r][p];
+ * i0 a multiple of the table's mr, rows up to m - i0. Packing every row block
+ * of a matrix this way gives exactly ember_f32_gemm_pack_a_full's bytes. */
+void ember_f32_gemm_pack_a_rows(const ember_kernels* kern, size_t m, size_t k, size_t i0,
+                                size_t rows, float alpha, const float* a, size_t rs, size_t cs,
+                                float* dst);
 /* C = (packed alpha * A) * B + beta * C, A given as ap from ember_f32_gemm_pack_a_full
  * (same kern, m, k). N == 1 with ldc == 1 streams the panels once. */
 void ember_f32_gemm_prepacked_a(const ember_kernels* kern, size_t m, size_t n, size_t k,

@@ -93,6 +93,38 @@ static void test_pack_a(void **state) {
     check_a(12, 512, 512, 0.5f, 0); /* a weight matrix's panel at a session's creation */
 }
 
+/* ember_f32_gemm_pack_a_rows, one register tile of rows at a time, gives
+ * ember_f32_gemm_pack_a_full's bytes, on every path (its mr and kc blocks). */
+static void test_pack_a_rows(void **state) {
+    (void)state;
+    static const char* const isas[] = {"generic", "avx2", "avx512", "neon"};
+    static const size_t shapes[][2] = {{1, 1}, {5, 3}, {12, 7}, {13, 600}, {40, 1030}, {100, 33}};
+    for (size_t t = 0; t < 4; t++) {
+        const ember_kernels* kern = ember_kernels_for(isas[t]);
+        if (!kern) continue;
+        const size_t mr = kern->f32_gemm.mr;
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+            const size_t m = shapes[s][0], k = shapes[s][1];
+            const size_t bytes = ember_f32_gemm_packed_a_size(kern, m, k);
+            float* a = malloc(m * k * sizeof *a);
+            float* full = malloc(bytes);
+            float* rows = malloc(bytes);
+            for (size_t i = 0; i < m * k; i++) a[i] = (float)i * 0.25f - 3.0f;
+            memset(full, 0x5a, bytes);
+            memset(rows, 0x5a, bytes);
+            ember_f32_gemm_pack_a_full(kern, m, k, 1.0f, a, k, 1, full);
+            for (size_t i0 = 0; i0 < m; i0 += mr)
+                ember_f32_gemm_pack_a_rows(kern, m, k, i0, m - i0 < mr ? m - i0 : mr, 1.0f,
+                                           a + i0 * k, k, 1, rows);
+            if (memcmp(full, rows, bytes) != 0)
+                fail_msg("%s: pack_a_rows differs from pack_a_full for %zu x %zu", isas[t], m, k);
+            free(a);
+            free(full);
+            free(rows);
+        }
+    }
+}
+
 static void test_pack_b(void **state) {
     (void)state;
     const size_t nrs[] = {4, 12, 16, 32};
@@ -107,6 +139,7 @@ static void test_pack_b(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pack_a),
+        cmocka_unit_test(test_pack_a_rows),
         cmocka_unit_test(test_pack_b),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

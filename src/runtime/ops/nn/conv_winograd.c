@@ -88,21 +88,28 @@ size_t em_conv_winograd_packed_bytes(const ember_kernels* kern, size_t c, size_t
 
 bool em_conv_winograd_pack(const ember_kernels* kern, size_t c, size_t m, const float* wt,
                            void* dst) {
-    const size_t mc = m * c;
-    float* u = malloc(mc * 36 * sizeof *u); /* [36][m][c]: packing reads rows */
+    /* One register tile of output channels (mr rows) at a time: transform its
+     * filters into u ([36][rows][c]) and pack each position's rows into place,
+     * so the temporary is 36 * mr * c floats, not 36 * m * c (9 MB for a
+     * 256-channel layer, on top of the packed block, at the load's peak). */
+    const size_t mr = kern->f32_gemm.mr, slot = slot_bytes(kern, c, m);
+    float* u = malloc(mr * c * 36 * sizeof *u);
     if (!u) return false;
     /* 64 filters at a time through a small buffer: 36 rows of 64 floats, not
      * 36 single floats a power of two apart (cache-set conflicts) */
     float tmp[36 * 64];
-    for (size_t q0 = 0; q0 < mc; q0 += 64) {
-        const size_t nq = mc - q0 < 64 ? mc - q0 : 64;
-        ember_f32_wino43_filter(nq, wt + 9 * q0, tmp, 64);
-        for (size_t p = 0; p < 36; p++) memcpy(u + p * mc + q0, tmp + p * 64, nq * sizeof *u);
+    for (size_t i0 = 0; i0 < m; i0 += mr) {
+        const size_t rows = m - i0 < mr ? m - i0 : mr, rc = rows * c;
+        const float* w0 = wt + 9 * i0 * c;
+        for (size_t q0 = 0; q0 < rc; q0 += 64) {
+            const size_t nq = rc - q0 < 64 ? rc - q0 : 64;
+            ember_f32_wino43_filter(nq, w0 + 9 * q0, tmp, 64);
+            for (size_t p = 0; p < 36; p++) memcpy(u + p * rc + q0, tmp + p * 64, nq * sizeof *u);
+        }
+        for (size_t p = 0; p < 36; p++)
+            ember_f32_gemm_pack_a_rows(kern, m, c, i0, rows, 1.0f, u + p * rc, c, 1,
+                                       (float*)((char*)dst + p * slot));
     }
-    const size_t slot = slot_bytes(kern, c, m);
-    for (size_t p = 0; p < 36; p++)
-        ember_f32_gemm_pack_a_full(kern, m, c, 1.0f, u + p * mc, c, 1,
-                                   (float*)((char*)dst + p * slot));
     free(u);
     return true;
 }
