@@ -100,6 +100,7 @@ struct ember_model {
     char** labels;
     char* labels_text;
     void* params_block;      /* all nodes' params, one allocation */
+    void* run_consts;        /* mapped models: the constants runs read, copied out (loader.c) */
     uint64_t n_params;
     uint64_t weight_bytes;
     ember_load_options limits;

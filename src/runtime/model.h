@@ -35,6 +35,11 @@ typedef struct em_plan {
  * on failure. */
 ember_status em_plan_build(const ember_model* m, const ember_session_options* options, em_plan* plan);
 void em_plan_free(em_plan* plan);
+/* Per tensor of a mapped model: the last node that packs it, for a constant read
+ * only as the packed input 1 of such nodes (its file pages can go once that node
+ * has packed), else EM_NONE. NULL: nothing is packed, not mapped, or no memory.
+ * The caller frees it. */
+uint32_t* em_plan_weights_to_drop(const ember_model* m, const em_plan* p);
 
 /* Packs the model's weights once, from a session's plan (the first call
  * allocates and fills the model's packed block; later calls check that plan

@@ -260,8 +260,10 @@ static pthread_mutex_t g_pack_lock = PTHREAD_MUTEX_INITIALIZER;
  * last such node (else EM_NONE): once it has packed, the tensor's pages in a
  * mapped file are given back (em_model_drop_pages), so the weights are not held
  * twice. A run that reads them after all only faults them back in. NULL when
- * there is nothing to drop (a model from memory) or no memory for the table. */
-static uint32_t* weights_to_drop(const ember_model* m, const em_plan* p) {
+ * there is nothing to drop (a model from memory) or no memory for the table.
+ * The loader uses the same table to copy every other constant out of the file
+ * (loader.c, copy_run_constants). */
+uint32_t* em_plan_weights_to_drop(const ember_model* m, const em_plan* p) {
     if (!m->mapped || !p->packed_total) return NULL;
     uint32_t* drop = malloc((m->n_tensors ? m->n_tensors : 1) * sizeof *drop);
     if (!drop) return NULL;
@@ -298,7 +300,7 @@ static ember_status pack_all(ember_model* m, const em_plan* p) {
     if (p->packed_total && !(block = em_aligned_alloc((size_t)p->packed_total)))
         return em_error(EMBER_ERROR_OUT_OF_MEMORY, "out of memory allocating %llu bytes of packed weights",
                         (unsigned long long)p->packed_total);
-    uint32_t* drop = weights_to_drop(m, p);
+    uint32_t* drop = em_plan_weights_to_drop(m, p);
     em_value* in[256];
     em_value* out[256];
     uint64_t off = 0;
