@@ -244,7 +244,7 @@ static void test_parallel_gemm_identical(void** state) {
     static const size_t shapes[][3] = {
         {1, 1, 1},      {5, 7, 3},       {64, 3136, 576}, {512, 49, 4608}, {1, 1000, 512},
         {300, 1, 700},  {37, 2100, 33},  {150, 150, 150}, {1000, 40, 64},  {13, 4099, 260},
-        {289, 97, 1031}, {2, 5000, 100},
+        {289, 97, 1031}, {2, 5000, 100}, {1, 4099, 300}, {1000, 1, 513},
     };
     em_pool* pools[] = {em_pool_create(2), em_pool_create(3)};
     for (size_t i = 0; i < sizeof isas / sizeof *isas; i++) {

@@ -229,10 +229,59 @@ void ember_f32_gemm_mt(em_pool* pool, const ember_kernels* kern, size_t m, size_
               NULL, workspace);
 }
 
+/* The matrix-vector products over a packed operand (M == 1 with B packed ahead,
+ * N == 1 with A packed ahead) on several threads: each task streams a range of
+ * the panels, the same gemv_n calls on the same panels as one thread, so the
+ * results do not change. Worth it from 64K matrix entries: the product is
+ * memory-bound and a second core adds bandwidth. */
+#define MIN_PAR_GEMV ((size_t)1 << 16)
+
+typedef struct gemv_job {
+    const ember_kernels* kern;
+    const float* x;            /* the vector, k floats */
+    const float* panels;       /* packed operand */
+    float* y;
+    float beta;
+    size_t len, k, r, pad, tasks; /* outputs, K, panel width, outputs padded to r */
+} gemv_job;
+
+static void gemv_task(void* arg, size_t t, size_t thread) {
+    (void)thread;
+    const gemv_job* j = arg;
+    const ember_f32_gemm_config* g = &j->kern->f32_gemm;
+    const size_t panels = div_up(j->len, j->r), kc_max = kc_of(g, j->k);
+    size_t q0, q1;
+    split(panels, j->tasks, t, &q0, &q1);
+    for (size_t pc = 0; pc < j->k; pc += kc_max) {
+        const size_t kc = min_sz(j->k - pc, kc_max);
+        const float beta_k = pc == 0 ? j->beta : 1.0f;
+        for (size_t q = q0; q < q1; q++) {
+            const size_t i0 = q * j->r;
+            j->kern->f32_gemv_n(min_sz(j->len - i0, j->r), kc, j->x + pc,
+                                j->panels + pc * j->pad + i0 * kc, j->r, beta_k, j->y + i0);
+        }
+    }
+}
+
+/* True when it ran the product on the pool's threads. */
+static bool gemv_mt(em_pool* pool, const ember_kernels* kern, size_t len, size_t k, size_t r,
+                    const float* x, const float* panels, float beta, float* y) {
+    const size_t threads = em_pool_threads(pool), panels_n = div_up(len, r);
+    if (threads < 2 || k == 0 || len * k < MIN_PAR_GEMV || panels_n < 2) return false;
+    gemv_job j = {.kern = kern, .x = x, .panels = panels, .y = y, .beta = beta, .len = len,
+                  .k = k, .r = r, .pad = round_up(len, r),
+                  .tasks = min_sz(panels_n, 2 * threads)};
+    em_pool_run(pool, j.tasks, gemv_task, &j);
+    return true;
+}
+
 void ember_f32_gemm_prepacked_b_mt(em_pool* pool, const ember_kernels* kern, size_t m, size_t n,
                                    size_t k, float alpha, const float* a, size_t a_rs, size_t a_cs,
                                    const float* bp, float beta, float* c, size_t ldc,
                                    void* workspace) {
+    if (m == 1 && n > 0 && (a_cs == 1 && alpha == 1.0f) &&
+        gemv_mt(pool, kern, n, k, kern->f32_gemm.nr, a, bp, beta, c))
+        return;
     if (!use_threads(pool, m, n, k)) {
         ember_f32_gemm_prepacked_b(kern, m, n, k, alpha, a, a_rs, a_cs, bp, beta, c, ldc,
                                    workspace);
@@ -246,6 +295,9 @@ void ember_f32_gemm_prepacked_a_mt(em_pool* pool, const ember_kernels* kern, siz
                                    size_t k, const float* ap, const float* b, size_t b_rs,
                                    size_t b_cs, float beta, float* c, size_t ldc,
                                    void* workspace) {
+    if (n == 1 && m > 0 && (ldc == 1 || m == 1) && (b_rs == 1 || k == 1) &&
+        gemv_mt(pool, kern, m, k, kern->f32_gemm.mr, b, ap, beta, c))
+        return;
     if (!use_threads(pool, m, n, k)) {
         ember_f32_gemm_prepacked_a(kern, m, n, k, ap, b, b_rs, b_cs, beta, c, ldc, workspace);
         return;
