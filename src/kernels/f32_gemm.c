@@ -24,18 +24,14 @@
 static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
 static size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
 
-/* K block: at most g->kc, the blocks of K made about equal (no thin last block). */
-static size_t kc_of(const ember_f32_gemm_config* g, size_t k) {
-    const size_t blocks = (k + g->kc - 1) / g->kc;
-    return (k + blocks - 1) / blocks;
-}
+static size_t kc_of(const ember_f32_gemm_config* g, size_t k) { return ember_f32_gemm_kc(g, k); }
 
 size_t ember_f32_gemm_workspace_size(const ember_kernels* kern, size_t m, size_t n, size_t k) {
     const ember_f32_gemm_config* g = &kern->f32_gemm;
     if (m == 0 || n == 0 || k == 0) return 0;
     const size_t kc = kc_of(g, k);
     const size_t a_floats = round_up(min_sz(m, g->mc), g->mr) * kc;
-    const size_t b_floats = round_up(min_sz(n, g->nc), g->nr) * kc;
+    const size_t b_floats = round_up(min_sz(n, ember_f32_gemm_nc(g, kc)), g->nr) * kc;
     const size_t gemm = (a_floats + b_floats) * sizeof(float) + 2 * WS_ALIGN;
     const size_t gemv = k * sizeof(float) + WS_ALIGN; /* a contiguous copy of the vector */
     return gemm > gemv ? gemm : gemv;
@@ -130,9 +126,10 @@ static void driver(const ember_kernels* kern, size_t m, size_t n, size_t k, floa
     const size_t kc_max = kc_of(g, k);
     const size_t mpad = round_up(m, mr), npad = round_up(n, nr);
     float* bp = align_up(workspace);
-    float* ap = bpk ? bp : align_up(bp + round_up(min_sz(n, g->nc), nr) * kc_max);
-    for (size_t jc = 0; jc < n; jc += g->nc) {
-        const size_t nc = min_sz(n - jc, g->nc);
+    const size_t nc_max = ember_f32_gemm_nc(g, kc_max);
+    float* ap = bpk ? bp : align_up(bp + round_up(min_sz(n, nc_max), nr) * kc_max);
+    for (size_t jc = 0; jc < n; jc += nc_max) {
+        const size_t nc = min_sz(n - jc, nc_max);
         for (size_t pc = 0; pc < k; pc += kc_max) {
             const size_t kc = min_sz(k - pc, kc_max);
             const float beta_k = pc == 0 ? beta : 1.0f;

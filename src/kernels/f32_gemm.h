@@ -9,6 +9,20 @@
 
 struct em_pool;
 
+/* The driver's blocks (f32_gemm.c, f32_gemm_mt.c and the pre-packed layouts):
+ * K blocks of at most g->kc, made about equal (no thin last block); N blocks of
+ * g->nc columns, more when K is short, so that a B block holds about
+ * g->nc * g->kc floats either way (a product with K = 27 is then one block, big
+ * enough to share out, instead of six too small to). */
+static inline size_t ember_f32_gemm_kc(const ember_f32_gemm_config* g, size_t k) {
+    const size_t blocks = (k + g->kc - 1) / g->kc;
+    return (k + blocks - 1) / blocks;
+}
+static inline size_t ember_f32_gemm_nc(const ember_f32_gemm_config* g, size_t kc) {
+    if (kc == 0 || kc >= g->kc) return g->nc;
+    return g->nc * g->kc / kc / g->nr * g->nr;
+}
+
 /* Bytes of workspace ember_f32_gemm needs for these sizes with kernels kern
  * (0 when no packing is needed). The workspace need not be aligned. It also
  * covers ember_f32_gemm_prepacked_a / _b with the same sizes. */

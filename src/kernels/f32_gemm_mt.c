@@ -41,10 +41,7 @@ static size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
 static size_t div_up(size_t x, size_t m) { return (x + m - 1) / m; }
 
 /* The same K blocks as f32_gemm.c (and the pre-packed layouts). */
-static size_t kc_of(const ember_f32_gemm_config* g, size_t k) {
-    const size_t blocks = (k + g->kc - 1) / g->kc;
-    return (k + blocks - 1) / blocks;
-}
+static size_t kc_of(const ember_f32_gemm_config* g, size_t k) { return ember_f32_gemm_kc(g, k); }
 
 static float* align_up(void* p) {
     return (float*)(((uintptr_t)p + WS_ALIGN - 1) & ~(uintptr_t)(WS_ALIGN - 1));
@@ -170,9 +167,10 @@ static void driver_mt(em_pool* pool, const ember_kernels* kern, size_t m, size_t
     const size_t mpad = round_up(m, j.mr), npad = round_up(n, j.nr);
     /* The same places in the workspace as f32_gemm.c. */
     j.bp = align_up(workspace);
-    j.ap = bpk ? j.bp : align_up(j.bp + round_up(min_sz(n, g->nc), j.nr) * kc_max);
-    for (j.jc = 0; j.jc < n; j.jc += g->nc) {
-        j.nc = min_sz(n - j.jc, g->nc);
+    const size_t nc_max = ember_f32_gemm_nc(g, kc_max);
+    j.ap = bpk ? j.bp : align_up(j.bp + round_up(min_sz(n, nc_max), j.nr) * kc_max);
+    for (j.jc = 0; j.jc < n; j.jc += nc_max) {
+        j.nc = min_sz(n - j.jc, nc_max);
         j.pn = div_up(j.nc, j.nr);
         for (j.pc = 0; j.pc < k; j.pc += kc_max) {
             j.kc = min_sz(k - j.pc, kc_max);
