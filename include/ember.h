@@ -203,6 +203,18 @@ EMBER_API const char* ember_model_label(const ember_model* model, size_t index);
 /* Let threads exceed the number of CPUs this process may run on (by default
  * the session clamps it there). */
 #define EMBER_SESSION_ALLOW_OVERSUBSCRIBE 2u
+/* Force this session's kernel path, for tests and comparisons: one of the
+ * EMBER_SESSION_ISA_* values in the EMBER_SESSION_ISA_MASK bits of flags (0:
+ * the process default, the best path this CPU runs or what the EMBER_ISA
+ * environment variable forces). A path this build or CPU cannot run fails the
+ * session with EMBER_ERROR_UNSUPPORTED. A session on another path than the
+ * default does not use the model's pre-packed weights (laid out for the
+ * default path): it runs from the weights as stored, more slowly. */
+#define EMBER_SESSION_ISA_MASK 0xF00u
+#define EMBER_SESSION_ISA_GENERIC 0x100u
+#define EMBER_SESSION_ISA_AVX2 0x200u
+#define EMBER_SESSION_ISA_AVX512 0x300u
+#define EMBER_SESSION_ISA_NEON 0x400u
 
 typedef struct ember_session_options {
     size_t struct_size;     /* sizeof(ember_session_options) */

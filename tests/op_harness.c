@@ -87,7 +87,7 @@ ember_status oh_run(oh_node* n) {
     }
     for (uint32_t i = 0; i < n->n_outputs; i++) out_ptrs[i] = &n->out[i];
     size_t scratch_bytes = 0;
-    st = em_node_infer(&n->node, in_ptrs, out_ptrs, 1, &scratch_bytes, n->msg);
+    st = em_node_infer(&n->node, in_ptrs, out_ptrs, NULL, 1, &scratch_bytes, n->msg);
     if (st != EMBER_OK) return st;
 
     for (uint32_t i = 0; i < n->n_outputs; i++) {
@@ -101,7 +101,7 @@ ember_status oh_run(oh_node* n) {
     n->scratch = em_aligned_alloc(scratch_bytes);
     assert_non_null(n->scratch);
     for (uint32_t i = 0; i < n->n_inputs; i++) in_ptrs[i] = n->in_present[i] ? &n->in[i] : NULL;
-    st = em_node_run(&n->node, in_ptrs, out_ptrs, n->scratch, scratch_bytes, NULL, n->msg, NULL);
+    st = em_node_run(&n->node, in_ptrs, out_ptrs, NULL, n->scratch, scratch_bytes, NULL, n->msg, NULL);
     for (uint32_t i = 0; i < n->n_outputs; i++) {
         size_t bytes = em_shape_count(&n->out[i].shape) * ember_dtype_size(n->out[i].dtype);
         const unsigned char* p = n->out_alloc[i];

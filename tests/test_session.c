@@ -11,6 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "dispatch.h"
 #include "ember.h"
 #include "support/records.h"
 
@@ -407,6 +408,67 @@ static void test_input_errors(void** state) {
     ember_model_free(m);
 }
 
+/* EMBER_SESSION_ISA_*: every path this CPU runs gives the expected outputs of
+ * cnn, deep and mlp (the forced path runs without the model's packed weights,
+ * next to a default session that uses them), and the profile names that path;
+ * a path it cannot run, or bits that name none, fail with a clear error. */
+static void test_forced_isa(void** state) {
+    (void)state;
+    static const struct { const char* name; uint32_t flag; } paths[] = {
+        {"generic", EMBER_SESSION_ISA_GENERIC}, {"avx2", EMBER_SESSION_ISA_AVX2},
+        {"avx512", EMBER_SESSION_ISA_AVX512}, {"neon", EMBER_SESSION_ISA_NEON}};
+    static const char* const models[] = {"cnn", "deep", "mlp"};
+    for (size_t mi = 0; mi < 3; mi++) {
+        char f_in[64], f_want[64], f_model[64];
+        snprintf(f_in, sizeof f_in, "%s.input.bin", models[mi]);
+        snprintf(f_want, sizeof f_want, "%s.expected.bin", models[mi]);
+        snprintf(f_model, sizeof f_model, "%s.ember", models[mi]);
+        rec_tensor *in, *want;
+        const size_t n_in = records(f_in, &in), n_want = records(f_want, &want);
+        ember_model* m = load(f_model);
+        ember_session* def;
+        assert_int_equal(ember_session_create(m, NULL, &def), EMBER_OK); /* packs the weights */
+        for (size_t p = 0; p < 4; p++) {
+            ember_session_options o;
+            ember_session_options_init(&o);
+            o.flags = EMBER_SESSION_PROFILE | paths[p].flag;
+            ember_session* s = NULL;
+            const ember_status st = ember_session_create(m, &o, &s);
+            if (!ember_kernels_for(paths[p].name)) {
+                assert_int_equal(st, EMBER_ERROR_UNSUPPORTED);
+                assert_non_null(strstr(ember_last_error(), paths[p].name));
+                continue;
+            }
+            assert_int_equal(st, EMBER_OK);
+            set_inputs(s, in, n_in);
+            assert_int_equal(ember_session_run(s), EMBER_OK);
+            check_outputs(s, want, n_want);
+            for (size_t i = 0; i < ember_model_node_count(m); i++) {
+                ember_node_profile np = {.struct_size = sizeof np};
+                assert_int_equal(ember_session_node_profile(s, i, &np), EMBER_OK);
+                if (strncmp(np.kernel, "reference", 9) != 0 && strncmp(np.kernel, "portable", 8) != 0 &&
+                    strncmp(np.kernel, paths[p].name, strlen(paths[p].name)) != 0)
+                    fail_msg("%s forced to %s: node %zu reports kernel '%s'", models[mi],
+                             paths[p].name, i, np.kernel);
+            }
+            ember_session_free(s);
+        }
+        ember_session_free(def);
+        ember_model_free(m);
+        rec_free(in, n_in);
+        rec_free(want, n_want);
+    }
+    ember_model* m = load("mlp.ember");
+    ember_session_options o;
+    ember_session_options_init(&o);
+    o.flags = 0x500u; /* no such path */
+    ember_session* s = NULL;
+    assert_int_equal(ember_session_create(m, &o, &s), EMBER_ERROR_INVALID_ARGUMENT);
+    assert_non_null(strstr(ember_last_error(), "EMBER_SESSION_ISA_MASK"));
+    assert_null(s);
+    ember_model_free(m);
+}
+
 static void test_zero_copy_and_profile(void** state) {
     (void)state;
     rec_tensor *in, *want;
@@ -486,6 +548,7 @@ int main(void) {
         cmocka_unit_test(test_memory_plan),
         cmocka_unit_test(test_input_errors),
         cmocka_unit_test(test_zero_copy_and_profile),
+        cmocka_unit_test(test_forced_isa),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,6 +27,10 @@ int cli_opt(int argc, char** argv, int* i, const char* name, const char** val);
 /* True if argv[i] is -h or --help. */
 bool cli_is_help(const char* arg);
 
+/* --isa NAME: the EMBER_SESSION_ISA_* flag of generic, avx2, avx512 or neon;
+ * prints a usage error and returns false for another name. */
+bool cli_isa_flag(const char* s, uint32_t* flag);
+
 /* Parses a whole decimal integer in [min, max]; prints a usage error on failure. */
 bool cli_int(const char* opt, const char* s, long long min, long long max, long long* out);
 /* "1x3x320x320" (also "1,3,320,320"); false on a malformed list. */

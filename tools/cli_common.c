@@ -58,6 +58,19 @@ int cli_opt(int argc, char** argv, int* i, const char* name, const char** val) {
     return 1;
 }
 
+bool cli_isa_flag(const char* s, uint32_t* flag) {
+    static const struct { const char* name; uint32_t flag; } isas[] = {
+        {"generic", EMBER_SESSION_ISA_GENERIC}, {"avx2", EMBER_SESSION_ISA_AVX2},
+        {"avx512", EMBER_SESSION_ISA_AVX512}, {"neon", EMBER_SESSION_ISA_NEON}};
+    for (size_t i = 0; i < sizeof isas / sizeof isas[0]; i++)
+        if (strcmp(s, isas[i].name) == 0) {
+            *flag = isas[i].flag;
+            return true;
+        }
+    cli_fail(CLI_USAGE, "--isa: '%s' is not one of generic, avx2, avx512, neon", s);
+    return false;
+}
+
 bool cli_int(const char* opt, const char* s, long long min, long long max, long long* out) {
     errno = 0;
     char* end;

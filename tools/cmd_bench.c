@@ -7,13 +7,14 @@
 
 static void help(FILE* out) {
     fprintf(out,
-            "usage: ember bench MODEL [--threads N] [--batch B] [--shape NAME=DIMS]... [--runs R]\n"
+            "usage: ember bench MODEL [--threads N] [--isa NAME] [--batch B] [--shape NAME=DIMS]... [--runs R]\n"
             "                   [--warmup W] [--json]\n"
             "\n"
             "Times ember_session_run on seeded random inputs (floats uniform in [-1, 1),\n"
             "integers and bools 0) after W warm-up runs.\n"
             "\n"
             "  --threads N        threads per run (default 1)\n"
+            "  --isa NAME         force the kernel path: generic, avx2, avx512 or neon\n"
             "  --batch B          value of a symbolic first dimension (default 1)\n"
             "  --shape NAME=DIMS  input shape (x=1x3x320x320) or symbol value (batch=8)\n"
             "  --runs R           timed runs (default 50)\n"
@@ -43,6 +44,7 @@ int cmd_bench(int argc, char** argv) {
     const char* shapes[64];
     size_t n_shapes = 0;
     long long threads = 1, batch = 0, runs = 50, warmup = 5;
+    uint32_t isa_flag = 0;
     bool json = false;
     for (int i = 1; i < argc; i++) {
         const char* v;
@@ -51,7 +53,9 @@ int cmd_bench(int argc, char** argv) {
             help(stdout);
             return CLI_OK;
         }
-        if ((r = cli_opt(argc, argv, &i, "--threads", &v))) {
+        if ((r = cli_opt(argc, argv, &i, "--isa", &v))) {
+            if (r < 0 || !cli_isa_flag(v, &isa_flag)) return CLI_USAGE;
+        } else if ((r = cli_opt(argc, argv, &i, "--threads", &v))) {
             if (r < 0 || !cli_int("--threads", v, 1, 1024, &threads)) return CLI_USAGE;
         } else if ((r = cli_opt(argc, argv, &i, "--batch", &v))) {
             if (r < 0 || !cli_int("--batch", v, 1, 1LL << 40, &batch)) return CLI_USAGE;
@@ -88,6 +92,7 @@ int cmd_bench(int argc, char** argv) {
     ember_session_options o;
     ember_session_options_init(&o);
     o.threads = (int32_t)threads;
+    o.flags |= isa_flag;
     o.batch_size = batch;
     cli_dims_to_options(&dims, &o);
     ember_session* s = NULL;

@@ -8,13 +8,14 @@
 
 static void help(FILE* out) {
     fprintf(out,
-            "usage: ember profile MODEL [--runs R] [--warmup W] [--threads N] [--batch B]\n"
+            "usage: ember profile MODEL [--runs R] [--warmup W] [--threads N] [--isa NAME] [--batch B]\n"
             "                     [--shape NAME=DIMS]... [--trace OUT.json]\n"
             "\n"
             "Runs the model R times (default 20, after W = 2 warm-up runs) with per-node\n"
             "profiling on random inputs, and prints a table of nodes sorted by mean time:\n"
             "node name, op type, kernel, mean time, share of the total.\n"
             "\n"
+            "  --isa NAME         force the kernel path: generic, avx2, avx512 or neon\n"
             "  --trace OUT.json   also write a Chrome trace (chrome://tracing, Perfetto):\n"
             "                     one complete event (ph \"X\") per node per run, ts/dur in\n"
             "                     microseconds, name = node name, cat = op type, args.kernel\n");
@@ -50,6 +51,7 @@ int cmd_profile(int argc, char** argv) {
     const char* shapes[64];
     size_t n_shapes = 0;
     long long runs = 20, warmup = 2, threads = 1, batch = 0;
+    uint32_t isa_flag = 0;
     for (int i = 1; i < argc; i++) {
         const char* v;
         int r;
@@ -61,6 +63,8 @@ int cmd_profile(int argc, char** argv) {
             if (r < 0 || !cli_int("--runs", v, 1, 1000000, &runs)) return CLI_USAGE;
         } else if ((r = cli_opt(argc, argv, &i, "--warmup", &v))) {
             if (r < 0 || !cli_int("--warmup", v, 0, 1000000, &warmup)) return CLI_USAGE;
+        } else if ((r = cli_opt(argc, argv, &i, "--isa", &v))) {
+            if (r < 0 || !cli_isa_flag(v, &isa_flag)) return CLI_USAGE;
         } else if ((r = cli_opt(argc, argv, &i, "--threads", &v))) {
             if (r < 0 || !cli_int("--threads", v, 1, 1024, &threads)) return CLI_USAGE;
         } else if ((r = cli_opt(argc, argv, &i, "--batch", &v))) {
@@ -96,7 +100,7 @@ int cmd_profile(int argc, char** argv) {
     ember_session_options_init(&o);
     o.threads = (int32_t)threads;
     o.batch_size = batch;
-    o.flags = EMBER_SESSION_PROFILE;
+    o.flags = EMBER_SESSION_PROFILE | isa_flag;
     cli_dims_to_options(&dims, &o);
     ember_session* s = NULL;
     FILE* tf = NULL;

@@ -5,8 +5,8 @@
 #include "format.h"
 #include "internal.h"
 
-void em_apply_activation(const em_activation* act, float* y, size_t n) {
-    const ember_f32_elementwise_config* ew = &ember_kernels_default()->f32_elementwise;
+void em_apply_activation(const ember_kernels* kern, const em_activation* act, float* y, size_t n) {
+    const ember_f32_elementwise_config* ew = &(kern ? kern : ember_kernels_default())->f32_elementwise;
     switch (act->kind) {
     case EMF_ACT_NONE: return;
     case EMF_ACT_RELU: ew->unary[EMBER_VOP_RELU](n, y, y, 0.0f, 0.0f); return;

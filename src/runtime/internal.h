@@ -139,7 +139,10 @@ void* em_aligned_alloc(size_t bytes); /* 64-aligned, NULL on failure or 0 bytes 
 void em_aligned_free(void* p);
 
 /* ---- fused activation (activation.c) ---- */
-void em_apply_activation(const em_activation* act, float* y, size_t n);
+struct ember_kernels;
+/* kern: the kernel table (NULL: the default). */
+void em_apply_activation(const struct ember_kernels* kern, const em_activation* act, float* y,
+                         size_t n);
 const char* em_activation_name(uint32_t kind);
 
 #endif

@@ -2,6 +2,7 @@
 #ifndef EMBER_MODEL_H
 #define EMBER_MODEL_H
 
+#include "dispatch.h"
 #include "op.h"
 
 /* Hard cap on graph size, whatever the caller's limits: keeps the verifier and
@@ -28,6 +29,7 @@ typedef struct em_plan {
     uint64_t packed_total;      /* their sum, each rounded up to 64 bytes */
     uint64_t arena_bytes;
     uint64_t naive_bytes;
+    const ember_kernels* kern;  /* the session's kernel table (options' isa, or the default) */
 } em_plan;
 
 /* Resolves symbolic dims from options (NULL = defaults), infers every shape,

@@ -35,10 +35,11 @@ ember_status em_node_init(em_node* node, void* params, char* msg) {
 }
 
 ember_status em_node_infer(const em_node* node, em_value* const* in, em_value* const* out,
-                           size_t threads, size_t* scratch_bytes, char* msg) {
+                           const ember_kernels* kern, size_t threads, size_t* scratch_bytes,
+                           char* msg) {
     em_op_ctx ctx = {.node = node, .params = node->params, .n_inputs = node->n_inputs,
                      .n_outputs = node->n_outputs, .inputs = in, .outputs = out, .msg = msg,
-                     .threads = threads ? threads : 1};
+                     .kern = kern, .threads = threads ? threads : 1};
     for (uint32_t i = 0; i < node->n_outputs; i++) {
         if (!out[i]) continue;
         out[i]->dtype = EMBER_DTYPE_UNDEFINED;
@@ -72,33 +73,37 @@ ember_status em_node_infer(const em_node* node, em_value* const* in, em_value* c
 /* The fused activation on the session's threads (elementwise: any split gives
  * the same values); none under 16K floats a chunk. */
 typedef struct act_job {
+    const ember_kernels* kern;
     const em_activation* act;
     float* y;
 } act_job;
 
 static void act_chunk(void* arg, size_t i0, size_t len) {
     const act_job* j = arg;
-    em_apply_activation(j->act, j->y + i0, len);
+    em_apply_activation(j->kern, j->act, j->y + i0, len);
 }
 
-static void apply_activation(struct em_pool* pool, const em_activation* act, float* y, size_t n) {
-    act_job j = {.act = act, .y = y};
+static void apply_activation(struct em_pool* pool, const ember_kernels* kern,
+                             const em_activation* act, float* y, size_t n) {
+    act_job j = {.kern = kern, .act = act, .y = y};
     em_pool_run_chunks(pool, n, (size_t)1 << 14, act_chunk, &j);
 }
 
 ember_status em_node_run(const em_node* node, em_value* const* in, em_value* const* out,
-                         void* scratch, size_t scratch_bytes, struct em_pool* pool, char* msg,
-                         const char** kernel) {
+                         const ember_kernels* kern, void* scratch, size_t scratch_bytes,
+                         struct em_pool* pool, char* msg, const char** kernel) {
     em_op_ctx ctx = {.node = node, .params = node->params, .n_inputs = node->n_inputs,
                      .n_outputs = node->n_outputs, .inputs = in, .outputs = out,
                      .scratch = scratch, .scratch_bytes = scratch_bytes, .pool = pool, .msg = msg,
-                     .threads = em_pool_threads(pool)};
-    ctx.packed = node->packed;
+                     .kern = kern, .threads = em_pool_threads(pool)};
+    /* the packed weights are laid out for the default table */
+    ctx.packed = !kern || kern == ember_kernels_default() ? node->packed : NULL;
     ember_status st = node->op->run(&ctx);
     if (kernel) *kernel = ctx.kernel;
     if (st != EMBER_OK) return st;
     /* Operators marked fusable leave the activation to this single place. */
     if (node->act.kind != EMF_ACT_NONE && !ctx.act_done)
-        apply_activation(pool, &node->act, (float*)out[0]->data, em_shape_count(&out[0]->shape));
+        apply_activation(pool, em_kern(&ctx), &node->act, (float*)out[0]->data,
+                         em_shape_count(&out[0]->shape));
     return EMBER_OK;
 }

@@ -23,6 +23,7 @@
 #ifndef EMBER_OP_H
 #define EMBER_OP_H
 
+#include "dispatch.h"
 #include "internal.h"
 
 typedef struct em_value {
@@ -43,6 +44,8 @@ typedef struct em_op_ctx {
     void* scratch;
     const void* packed;       /* run: this node's pre-packed weights, or NULL */
     struct em_pool* pool;     /* run: the session's threads (NULL: one thread) */
+    const struct ember_kernels* kern; /* infer and run: the session's kernel table (NULL: the
+                                 default); use em_kern(ctx) */
     size_t threads;           /* infer and run: how many threads run may use (>= 1); scratch
                                  may be sized per thread (em_pool_run's thread index) */
     char* msg;                /* EM_MSG_CAP bytes */
@@ -64,6 +67,13 @@ typedef struct em_op_def {
     size_t (*packed_bytes)(em_op_ctx* ctx);            /* optional, see above */
     ember_status (*pack)(em_op_ctx* ctx, void* dst);   /* optional, see above */
 } em_op_def;
+
+/* The kernel table infer and run use: the session's (a forced ISA path) or the
+ * default. packed_bytes / pack always see the default: the model's packed
+ * weights are laid out for it. */
+static inline const ember_kernels* em_kern(const em_op_ctx* ctx) {
+    return ctx->kern ? ctx->kern : ember_kernels_default();
+}
 
 /* Looks an operator up by its ONNX name; NULL if unsupported. */
 const em_op_def* em_op_find(const char* name);
@@ -99,12 +109,16 @@ ember_status em_expect_dtype(em_op_ctx* ctx, uint32_t input, ember_dtype dtype);
 
 /* ---- node execution (node_exec.c): shared by the executor and op tests ---- */
 ember_status em_node_init(em_node* node, void* params, char* msg);
-/* threads: how many threads the runs will have (>= 1; sizes per-thread scratch). */
+/* threads: how many threads the runs will have (>= 1; sizes per-thread scratch);
+ * kern: the session's kernel table (NULL: the default). */
 ember_status em_node_infer(const em_node* node, em_value* const* in, em_value* const* out,
-                           size_t threads, size_t* scratch_bytes, char* msg);
+                           const ember_kernels* kern, size_t threads, size_t* scratch_bytes,
+                           char* msg);
 /* pool: the threads run may use (NULL: the caller's only). */
+/* kern: the session's kernel table (NULL: the default); on another table than
+ * the default, the node's pre-packed weights are not used. */
 ember_status em_node_run(const em_node* node, em_value* const* in, em_value* const* out,
-                         void* scratch, size_t scratch_bytes, struct em_pool* pool, char* msg,
-                         const char** kernel);
+                         const ember_kernels* kern, void* scratch, size_t scratch_bytes,
+                         struct em_pool* pool, char* msg, const char** kernel);
 
 #endif

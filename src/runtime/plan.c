@@ -3,6 +3,7 @@
  * are placed greedily, largest first, at the lowest arena offset that does not
  * collide with an already placed interval alive at the same time. */
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -129,6 +130,7 @@ static ember_status resolve_inputs(const ember_model* m, const ember_session_opt
 }
 
 static ember_status infer_all(const ember_model* m, size_t threads, em_plan* p) {
+    const ember_kernels* kern = p->kern == ember_kernels_default() ? NULL : p->kern;
     em_value* in[256];
     em_value* out[256];
     for (uint32_t i = 0; i < m->n_nodes; i++) {
@@ -141,7 +143,7 @@ static ember_status infer_all(const ember_model* m, size_t threads, em_plan* p) 
         for (uint32_t k = 0; k < nd->n_outputs; k++) out[k] = &p->values[nd->outputs[k]];
         char msg[EM_MSG_CAP];
         msg[0] = '\0';
-        ember_status st = em_node_infer(nd, in, out, threads, &p->scratch_bytes[i], msg);
+        ember_status st = em_node_infer(nd, in, out, kern, threads, &p->scratch_bytes[i], msg);
         if (st != EMBER_OK)
             return em_error(st, "node '%s' (%s): %s", nd->name, nd->op_type, msg);
         if (nd->op->packed_bytes && nd->op->pack) {
@@ -165,8 +167,30 @@ static ember_status infer_all(const ember_model* m, size_t threads, em_plan* p) 
     return EMBER_OK;
 }
 
+/* The kernel table the options' EMBER_SESSION_ISA_* bits force, or the default. */
+static ember_status session_kernels(const ember_session_options* o, const ember_kernels** out) {
+    *out = ember_kernels_default();
+    const uint32_t isa = o ? o->flags & EMBER_SESSION_ISA_MASK : 0;
+    if (!isa) return EMBER_OK;
+    static const char* const names[] = {"generic", "avx2", "avx512", "neon"};
+    const uint32_t i = (isa >> 8) - 1;
+    if (i >= sizeof names / sizeof names[0])
+        return em_error(EMBER_ERROR_INVALID_ARGUMENT,
+                        "flags 0x%x: the EMBER_SESSION_ISA_MASK bits hold %u, which names no kernel "
+                        "path (1 generic, 2 avx2, 3 avx512, 4 neon)", o->flags, isa >> 8);
+    if (!(*out = ember_kernels_for(names[i])))
+        return em_error(EMBER_ERROR_UNSUPPORTED,
+                        "kernel path '%s' (EMBER_SESSION_ISA_*) cannot run on this CPU or build; "
+                        "the default here is %s", names[i], ember_kernels_default()->isa);
+    return EMBER_OK;
+}
+
 ember_status em_plan_build(const ember_model* m, const ember_session_options* o, em_plan* p) {
     memset(p, 0, sizeof *p);
+    const ember_kernels* kern;
+    ember_status kst = session_kernels(o, &kern);
+    if (kst != EMBER_OK) return kst;
+    p->kern = kern;
     uint32_t nt = m->n_tensors, nn = m->n_nodes;
     p->values = calloc(nt, sizeof *p->values);
     p->offsets = malloc(nt * sizeof *p->offsets);

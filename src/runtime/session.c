@@ -1,6 +1,7 @@
 /* Sessions: the working memory of one run, inputs and outputs, and the executor. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <time.h>
 
@@ -26,6 +27,7 @@ struct ember_session {
     bool own_arena;
     uint32_t flags;
     bool ran;
+    const ember_kernels* kern; /* the session's kernel path */
 };
 
 EMBER_API void ember_session_options_init(ember_session_options* o) {
@@ -47,7 +49,7 @@ static ember_status check_options(const ember_session_options* o) {
     if (o->batch_size < 0)
         return em_error(EMBER_ERROR_INVALID_ARGUMENT, "batch_size is %lld; it must be >= 0",
                         (long long)o->batch_size);
-    if (o->flags & ~(EMBER_SESSION_PROFILE | EMBER_SESSION_ALLOW_OVERSUBSCRIBE))
+    if (o->flags & ~(EMBER_SESSION_PROFILE | EMBER_SESSION_ALLOW_OVERSUBSCRIBE | EMBER_SESSION_ISA_MASK))
         return em_error(EMBER_ERROR_INVALID_ARGUMENT, "unknown session flags 0x%x", o->flags);
     if (o->dim_count && (!o->dim_names || !o->dim_values))
         return em_error(EMBER_ERROR_INVALID_ARGUMENT, "dim_count is %zu but dim_names or dim_values is NULL",
@@ -103,7 +105,9 @@ EMBER_API ember_status ember_session_create(const ember_model* m, const ember_se
     if (st != EMBER_OK) return st;
     em_plan plan;
     if ((st = em_plan_build(m, o, &plan)) != EMBER_OK) return st;
-    if ((st = em_model_pack(m, &plan)) != EMBER_OK) {
+    /* the model's packed weights are for the default table; a session forced
+     * onto another path runs from the weights as stored */
+    if (plan.kern == ember_kernels_default() && (st = em_model_pack(m, &plan)) != EMBER_OK) {
         em_plan_free(&plan);
         return st;
     }
@@ -124,6 +128,7 @@ EMBER_API ember_status ember_session_create(const ember_model* m, const ember_se
         return em_error(EMBER_ERROR_OUT_OF_MEMORY, "out of memory creating a session");
     }
     s->model = m;
+    s->kern = plan.kern;
     s->values = plan.values;
     plan.values = NULL;
     s->arena_data = calloc(nt, sizeof *s->arena_data);
@@ -324,7 +329,7 @@ EMBER_API ember_status ember_session_run(ember_session* s) {
         msg[0] = '\0';
         uint64_t t0 = profile ? now_ns() : 0;
         const char* kernel = NULL;
-        ember_status st = em_node_run(nd, in, in + nd->n_inputs, s->scratch[i], s->scratch_bytes[i], s->pool,
+        ember_status st = em_node_run(nd, in, in + nd->n_inputs, s->kern, s->scratch[i], s->scratch_bytes[i], s->pool,
                                       msg, &kernel);
         if (profile) {
             s->times_ns[i] = now_ns() - t0;
@@ -402,7 +407,7 @@ EMBER_API ember_status ember_session_node_profile(const ember_session* s, size_t
         snprintf(s->kernel_labels[index], sizeof s->kernel_labels[index], "%s", k);
     else if (k)
         snprintf(s->kernel_labels[index], sizeof s->kernel_labels[index], "%s %s",
-                 ember_kernels_default()->isa, k);
+                 s->kern->isa, k);
     out->kernel = k ? s->kernel_labels[index] : "reference";
     out->time_ns = s->times_ns[index];
     em_clear_error();

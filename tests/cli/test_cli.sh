@@ -240,6 +240,11 @@ assert {e["cat"] for e in ev} >= {"Conv", "MaxPool", "Gemm"}
 PYEOF
 expect 0 "profile mlp batch" -- "$EMBER" profile "$M/mlp.ember" --runs 2 --batch 3
 expect 2 "profile bad runs" -- "$EMBER" profile "$M/mlp.ember" --runs x
+expect 0 "profile forced generic path" -- "$EMBER" profile "$M/cnn.ember" --runs 1 --isa generic
+contains out.txt "generic implicit gemm" "profile names the forced path"
+expect 2 "profile unknown isa" -- "$EMBER" profile "$M/cnn.ember" --isa sse9
+contains err.txt "not one of generic, avx2, avx512, neon" "unknown isa message"
+expect 0 "bench forced generic path" -- "$EMBER" bench "$M/cnn.ember" --runs 2 --warmup 0 --isa generic
 expect 1 "profile unwritable trace" -- "$EMBER" profile "$M/mlp.ember" --runs 1 --trace /nonexistent-dir/t.json
 expect 1 "profile missing model" -- "$EMBER" profile missing.ember
 

@@ -392,6 +392,26 @@ def test_threads():
     assert close(s.run({"x": x3})["probs"], want3)
 
 
+def test_forced_isa():
+    m = ember.Model(model_path("cnn"))
+    want = m.session().run(records("cnn", "input"))
+    ran = 0
+    for isa in ("generic", "avx2", "avx512", "neon"):
+        try:
+            s = m.session(profile=True, isa=isa)
+        except ember.Unsupported as e:
+            assert isa in str(e), e
+            continue
+        got = s.run(records("cnn", "input"))
+        for k in want:
+            np.testing.assert_allclose(got[k], want[k], rtol=1e-4, atol=1e-5)
+        kernels = [p["kernel"] for p in s.profile()]
+        assert any(k.startswith(isa + " ") for k in kernels), (isa, kernels)
+        ran += 1
+    assert ran >= 1
+    raises(ember.InvalidArgument, lambda: m.session(isa="sse9"), "isa must be one of")
+
+
 def test_profile_and_plan():
     m = ember.Model(model_path("cnn"))
     s = m.session(profile=True)

@@ -33,6 +33,8 @@ OK = 0
 # ember_dtype
 DTYPE_F32, DTYPE_F16, DTYPE_I8, DTYPE_U8, DTYPE_I32, DTYPE_I64, DTYPE_BOOL = range(1, 8)
 SESSION_PROFILE = 1
+# EMBER_SESSION_ISA_*: the kernel path a session is forced onto
+SESSION_ISA = {"generic": 0x100, "avx2": 0x200, "avx512": 0x300, "neon": 0x400}
 
 c_size_t = ctypes.c_size_t
 c_int = ctypes.c_int

@@ -281,7 +281,7 @@ class _Handle:
             pass
 
 
-def _session_options(threads=1, batch=None, dims=None, profile=False):
+def _session_options(threads=1, batch=None, dims=None, profile=False, isa=None):
     """An ember_session_options and the ctypes objects it points into (keep both alive)."""
     lib = _lib()
     o = L.SessionOptions()
@@ -299,6 +299,10 @@ def _session_options(threads=1, batch=None, dims=None, profile=False):
         o.batch_size = batch
     if profile:
         o.flags |= L.SESSION_PROFILE
+    if isa:
+        if isa not in L.SESSION_ISA:
+            raise InvalidArgument("isa must be one of %s, not %r" % (", ".join(L.SESSION_ISA), isa))
+        o.flags |= L.SESSION_ISA[isa]
     keep = []
     if dims:
         names = list(dims)
@@ -452,11 +456,13 @@ class Model:
         return h.ptr
 
     # -- sessions
-    def session(self, threads=1, batch=None, dims=None, profile=False):
+    def session(self, threads=1, batch=None, dims=None, profile=False, isa=None):
         """A new Session. batch: value of the symbolic first dimension of the inputs
         (default 1); dims: {symbol name: value} for other symbolic dimensions;
-        profile: record per-node times (Session.profile())."""
-        return Session(self, threads=threads, batch=batch, dims=dims, profile=profile)
+        profile: record per-node times (Session.profile()); isa: force a kernel
+        path ("generic", "avx2", "avx512", "neon"; None: the default), for tests
+        and comparisons (ember.Unsupported where this CPU cannot run it)."""
+        return Session(self, threads=threads, batch=batch, dims=dims, profile=profile, isa=isa)
 
     def plan_memory(self, batch=None, dims=None, threads=1):
         """What a session with these options needs, without creating it: dict of
@@ -601,10 +607,10 @@ class Session:
     SessionBusy); create one session per thread, they share the model's weights.
     """
 
-    def __init__(self, model, threads=1, batch=None, dims=None, profile=False):
+    def __init__(self, model, threads=1, batch=None, dims=None, profile=False, isa=None):
         if not isinstance(model, Model):
             raise InvalidArgument("Session() takes an ember.Model")
-        self._init(model._h(), model, threads, batch, dims, profile)
+        self._init(model._h(), model, threads, batch, dims, profile, isa)
 
     @classmethod
     def _create(cls, handle, model, **kw):
@@ -612,13 +618,13 @@ class Session:
         s._init(handle, model, **kw)
         return s
 
-    def _init(self, handle, model, threads=1, batch=None, dims=None, profile=False):
+    def _init(self, handle, model, threads=1, batch=None, dims=None, profile=False, isa=None):
         self._ptr = None
         self._handle = None
         self.model = model   # keeps the Model (and so its C handle) alive
         self._guard = threading.Lock()
         lib = _lib()
-        opts, keep = _session_options(threads, batch, dims, profile)
+        opts, keep = _session_options(threads, batch, dims, profile, isa)
         mptr = handle.acquire()
         ptr = ctypes.c_void_p()
         try:

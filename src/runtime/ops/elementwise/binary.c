@@ -127,7 +127,7 @@ static ember_status binary_run(em_op_ctx* ctx) {
     if (a->dtype == EMBER_DTYPE_F32 && b->dtype == EMBER_DTYPE_F32 && p->op != EMBER_BINARY_POW &&
         (r.inc[0] || r.inc[1])) { /* the dispatched kernel: vv, vs or sv */
         vbinary_run(ctx, &r,
-                    ember_kernels_default()
+                    em_kern(ctx)
                         ->f32_elementwise.binary[p->op][r.inc[0] ? (r.inc[1] ? 0 : 1) : 2],
                     shapes);
         ctx->kernel = "vbinary";
@@ -152,7 +152,7 @@ static ember_status binary_run(em_op_ctx* ctx) {
                 if (p->op == EMBER_BINARY_POW || (!r.inc[0] && !r.inc[1]))
                     ember_f32_binary_ref(p->op, r.inner, pa, r.inc[0], pb, r.inc[1], py);
                 else { /* the dispatched kernel: vv, vs or sv */
-                    ember_kernels_default()
+                    em_kern(ctx)
                         ->f32_elementwise.binary[p->op][r.inc[0] ? (r.inc[1] ? 0 : 1) : 2](
                             r.inner, pa, pb, py);
                     ctx->kernel = "vbinary";

@@ -68,7 +68,7 @@ static ember_status clip_run(em_op_ctx* ctx) {
     switch (x->dtype) {
     case EMBER_DTYPE_F32:
         ctx->kernel = "vunary";
-        ember_kernels_default()->f32_elementwise.unary[EMBER_VOP_CLAMP](
+        em_kern(ctx)->f32_elementwise.unary[EMBER_VOP_CLAMP](
             n, x->data, y, lo ? *(const float*)lo->data : p->min,
             hi ? *(const float*)hi->data : p->max);
         break;

@@ -135,7 +135,7 @@ static ember_status unary_run(em_op_ctx* ctx) {
     case EMBER_DTYPE_F32: {
         const int v = vop_of(p->op);
         if (v >= 0) {
-            vunary_run(ctx, ember_kernels_default()->f32_elementwise.unary[v], n, x->data, y,
+            vunary_run(ctx, em_kern(ctx)->f32_elementwise.unary[v], n, x->data, y,
                        p->alpha, p->beta);
             ctx->kernel = "vunary";
         } else

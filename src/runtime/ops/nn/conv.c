@@ -109,17 +109,17 @@ static ember_status conv_infer(em_op_ctx* ctx) {
     ctx->outputs[0]->dtype = EMBER_DTYPE_F32;
     ctx->outputs[0]->shape = pl.out;
     if (em_conv_depthwise_applies(pl.c, pl.m, pl.group, &pl.w)) { /* direct kernels */
-        ctx->scratch_bytes = em_conv_depthwise_scratch(&pl.w, ctx->threads);
+        ctx->scratch_bytes = em_conv_depthwise_scratch(em_kern(ctx), &pl.w, ctx->threads);
         return EMBER_OK;
     }
     /* implicit GEMM: B is packed from the image a block at a time, so the
      * workspace of the GEMM is all the scratch there is */
-    ctx->scratch_bytes = ember_f32_gemm_workspace_size(ember_kernels_default(), pl.mg, pl.out_vol,
+    ctx->scratch_bytes = ember_f32_gemm_workspace_size(em_kern(ctx), pl.mg, pl.out_vol,
                                                        pl.cg * pl.kvol);
     if (em_conv_winograd_applies(pl.c, pl.m, pl.group, &pl.w)) { /* packed: Winograd */
         em_wino_geom g = em_conv_winograd_geom(pl.n, pl.c, pl.m, &pl.w);
         g.threads = ctx->threads;
-        const size_t wb = em_conv_winograd_scratch(ember_kernels_default(), &g);
+        const size_t wb = em_conv_winograd_scratch(em_kern(ctx), &g);
         if (wb > ctx->scratch_bytes) ctx->scratch_bytes = wb;
     }
     return EMBER_OK;
@@ -146,8 +146,14 @@ static void conv_pack_b(const void* ctx, size_t nr, size_t p0, size_t kc, size_t
 /* A fused activation other than Relu and Clip on a finished tile of the output
  * (ember_f32_gemm_extra.finish). Relu and Clip are the GEMM's clamp, done in
  * registers by the micro-kernels that can, with the reference formulas. */
+typedef struct conv_act {
+    const ember_kernels* kern;
+    const em_activation* act;
+} conv_act;
+
 static void conv_act_tile(const void* ctx, float* c, size_t ldc, size_t m, size_t n) {
-    for (size_t i = 0; i < m; i++) em_apply_activation(ctx, c + i * ldc, n);
+    const conv_act* a = ctx;
+    for (size_t i = 0; i < m; i++) em_apply_activation(a->kern, a->act, c + i * ldc, n);
 }
 
 static ember_status conv_run(em_op_ctx* ctx) {
@@ -159,8 +165,8 @@ static ember_status conv_run(em_op_ctx* ctx) {
     const float* bias = ctx->n_inputs > 2 && ctx->inputs[2] ? ctx->inputs[2]->data : NULL;
     float* y = ctx->outputs[0]->data;
     if (em_conv_depthwise_applies(pl.c, pl.m, pl.group, &pl.w)) {
-        em_conv_depthwise_run(ctx->pool, pl.n, pl.c, &pl.w, x, wt, bias, y, &ctx->node->act,
-                              ctx->scratch);
+        em_conv_depthwise_run(ctx->pool, em_kern(ctx), pl.n, pl.c, &pl.w, x, wt, bias, y,
+                              &ctx->node->act, ctx->scratch);
         ctx->kernel = "dwconv";
         ctx->act_done = true;
         return EMBER_OK;
@@ -168,13 +174,13 @@ static ember_status conv_run(em_op_ctx* ctx) {
     if (ctx->packed && em_conv_winograd_applies(pl.c, pl.m, pl.group, &pl.w)) {
         em_wino_geom g = em_conv_winograd_geom(pl.n, pl.c, pl.m, &pl.w);
         g.threads = ctx->threads;
-        em_conv_winograd_run(ctx->pool, ember_kernels_default(), &g, x, ctx->packed, bias, y,
+        em_conv_winograd_run(ctx->pool, em_kern(ctx), &g, x, ctx->packed, bias, y,
                              ctx->scratch);
         ctx->kernel = "winograd+gemm";
         return EMBER_OK;
     }
     const size_t kdim = pl.cg * pl.kvol;
-    const ember_kernels* kern = ember_kernels_default();
+    const ember_kernels* kern = em_kern(ctx);
     const em_activation* act = &ctx->node->act;
     if (pl.direct && pl.out_vol == 1) { /* a matrix-vector product (1x1 image): gemv */
         ctx->kernel = "gemv";
@@ -199,6 +205,7 @@ static ember_status conv_run(em_op_ctx* ctx) {
      * image), with the bias and the activation applied to each tile of the
      * output while it is in L1. */
     ctx->kernel = pl.direct ? "gemm" : "implicit gemm";
+    const conv_act act_ctx = {.kern = kern, .act = act};
     for (size_t n = 0; n < pl.n; n++)
         for (size_t g = 0; g < pl.group; g++) {
             const float* xg = x + (n * pl.c + g * pl.cg) * pl.in_vol;
@@ -211,7 +218,7 @@ static ember_status conv_run(em_op_ctx* ctx) {
                 .clamp = relu || clip, .zero_plus = relu,
                 .lo = relu ? 0.0f : act->alpha, .hi = relu ? INFINITY : act->beta,
                 .finish = act->kind != EMF_ACT_NONE && !relu && !clip ? conv_act_tile : NULL,
-                .finish_ctx = act};
+                .finish_ctx = &act_ctx};
             const float* ap = ctx->packed ? (const float*)((const char*)ctx->packed +
                                                            g * conv_group_packed(kern, &pl))
                                           : NULL;
@@ -227,7 +234,7 @@ static ember_status conv_run(em_op_ctx* ctx) {
  * a group has fewer output channels than the register tile (mostly padding). */
 static size_t conv_packed_bytes(em_op_ctx* ctx) {
     conv_plan pl;
-    const ember_kernels* kern = ember_kernels_default();
+    const ember_kernels* kern = em_kern(ctx);
     if (conv_plan_make(ctx, &pl) != EMBER_OK || !ctx->inputs[1]->data ||
         em_conv_depthwise_applies(pl.c, pl.m, pl.group, &pl.w) ||
         (pl.group > 1 && pl.mg < kern->f32_gemm.mr))
@@ -241,7 +248,7 @@ static ember_status conv_pack(em_op_ctx* ctx, void* dst) {
     conv_plan pl;
     ember_status st = conv_plan_make(ctx, &pl);
     if (st != EMBER_OK) return st;
-    const ember_kernels* kern = ember_kernels_default();
+    const ember_kernels* kern = em_kern(ctx);
     const size_t kdim = pl.cg * pl.kvol;
     const float* wt = ctx->inputs[1]->data;
     if (em_conv_winograd_applies(pl.c, pl.m, pl.group, &pl.w)) {

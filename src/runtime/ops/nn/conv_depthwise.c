@@ -34,9 +34,9 @@ static size_t plane_bytes(const ember_kernels* kern, const ember_dwconv_geom* g)
     return (ember_f32_dwconv_scratch_size(kern->f32_dwconv.lanes, g) + 63) / 64 * 64;
 }
 
-size_t em_conv_depthwise_scratch(const ember_window* w, size_t threads) {
+size_t em_conv_depthwise_scratch(const ember_kernels* kern, const ember_window* w, size_t threads) {
     const ember_dwconv_geom g = geom(w);
-    return plane_bytes(ember_kernels_default(), &g) * (threads ? threads : 1);
+    return plane_bytes(kern, &g) * (threads ? threads : 1);
 }
 
 /* Channels of all images shared out in contiguous runs: each channel is
@@ -69,15 +69,15 @@ static void dw_task(void* arg, size_t t, size_t thread) {
         float* y = j->y + (img * j->c + ch) * out_vol;
         j->kern->f32_dwconv.run(len, &j->g, j->x + (img * j->c + ch) * in_vol, j->wt + ch * j->g.kh * j->g.kw,
                                 j->bias ? j->bias + ch : NULL, y, j->scratch + thread * j->plane);
-        if (j->act) em_apply_activation(j->act, y, len * out_vol);
+        if (j->act) em_apply_activation(j->kern, j->act, y, len * out_vol);
         q += len;
     }
 }
 
-void em_conv_depthwise_run(struct em_pool* pool, size_t n, size_t c, const ember_window* w,
-                           const float* x, const float* wt, const float* bias, float* y,
-                           const em_activation* act, void* scratch) {
-    dw_job j = {.kern = ember_kernels_default(), .g = geom(w), .x = x, .wt = wt, .bias = bias,
+void em_conv_depthwise_run(struct em_pool* pool, const ember_kernels* kern, size_t n, size_t c,
+                           const ember_window* w, const float* x, const float* wt,
+                           const float* bias, float* y, const em_activation* act, void* scratch) {
+    dw_job j = {.kern = kern, .g = geom(w), .x = x, .wt = wt, .bias = bias,
                 .y = y, .scratch = scratch, .act = act && act->kind != EMF_ACT_NONE ? act : NULL,
                 .n = n, .c = c};
     j.plane = plane_bytes(j.kern, &j.g);

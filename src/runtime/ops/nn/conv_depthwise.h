@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "dispatch.h"
 #include "generic/nn_ref.h"
 
 /* c input channels, m output channels, group, the window (2-D convolutions
@@ -17,7 +18,7 @@ bool em_conv_depthwise_applies(size_t c, size_t m, size_t group, const ember_win
 
 /* Scratch bytes em_conv_depthwise_run needs on a pool of `threads` threads
  * (one packed plane a thread). */
-size_t em_conv_depthwise_scratch(const ember_window* w, size_t threads);
+size_t em_conv_depthwise_scratch(const ember_kernels* kern, const ember_window* w, size_t threads);
 
 struct em_pool;
 struct em_activation;
@@ -25,8 +26,9 @@ struct em_activation;
  * NULL), y (n x c x out), channels shared out on pool's threads (NULL: the
  * caller's only; at most as many threads as the scratch was sized for); act
  * (NULL or none: no activation) applied to each channel as it is done. */
-void em_conv_depthwise_run(struct em_pool* pool, size_t n, size_t c, const ember_window* w,
-                           const float* x, const float* wt, const float* bias, float* y,
-                           const struct em_activation* act, void* scratch);
+void em_conv_depthwise_run(struct em_pool* pool, const ember_kernels* kern, size_t n, size_t c,
+                           const ember_window* w, const float* x, const float* wt,
+                           const float* bias, float* y, const struct em_activation* act,
+                           void* scratch);
 
 #endif

@@ -182,7 +182,7 @@ static ember_status ct_infer(em_op_ctx* ctx) {
         bytes > (uint64_t)SIZE_MAX / 4)
         return em_op_fail(ctx, EMBER_ERROR_LIMIT_EXCEEDED, "the column buffer is too large");
     bytes = (bytes + EM_ALIGN - 1) / EM_ALIGN * EM_ALIGN;
-    ctx->scratch_bytes = (size_t)bytes + ember_f32_gemm_workspace_size(ember_kernels_default(),
+    ctx->scratch_bytes = (size_t)bytes + ember_f32_gemm_workspace_size(em_kern(ctx),
                                                                        pl.mg * pl.kvol, pl.in_vol,
                                                                        pl.cg);
     return EMBER_OK;
@@ -205,7 +205,7 @@ static ember_status ct_run(em_op_ctx* ctx) {
     float* y = ctx->outputs[0]->data;
     float* col = ctx->scratch;
     const size_t rows = pl.mg * pl.kvol; /* columns matrix: rows x in_vol */
-    const ember_kernels* kern = ember_kernels_default();
+    const ember_kernels* kern = em_kern(ctx);
     void* work = (char*)ctx->scratch +
                  (rows * pl.in_vol * sizeof(float) + EM_ALIGN - 1) / EM_ALIGN * EM_ALIGN;
     for (size_t n = 0; n < pl.n; n++)
@@ -234,14 +234,14 @@ static ember_status ct_run(em_op_ctx* ctx) {
 static size_t ct_packed_bytes(em_op_ctx* ctx) {
     ct_plan pl;
     if (ct_plan_make(ctx, &pl) != EMBER_OK || !ctx->inputs[1]->data) return 0;
-    return pl.group * ct_group_packed(ember_kernels_default(), &pl);
+    return pl.group * ct_group_packed(em_kern(ctx), &pl);
 }
 
 static ember_status ct_pack(em_op_ctx* ctx, void* dst) {
     ct_plan pl;
     ember_status st = ct_plan_make(ctx, &pl);
     if (st != EMBER_OK) return st;
-    const ember_kernels* kern = ember_kernels_default();
+    const ember_kernels* kern = em_kern(ctx);
     const size_t rows = pl.mg * pl.kvol;
     const float* wt = ctx->inputs[1]->data;
     for (size_t g = 0; g < pl.group; g++) /* W_g is cg x rows (row-major); A = W_g^T */

@@ -82,7 +82,7 @@ static ember_status gemm_infer(em_op_ctx* ctx) {
     if (st != EMBER_OK) return st;
     ctx->outputs[0]->dtype = EMBER_DTYPE_F32;
     ctx->outputs[0]->shape = (em_shape){.rank = 2, .dims = {(int64_t)d.m, (int64_t)d.n}};
-    ctx->scratch_bytes = ember_f32_gemm_workspace_size(ember_kernels_default(), d.m, d.n, d.k);
+    ctx->scratch_bytes = ember_f32_gemm_workspace_size(em_kern(ctx), d.m, d.n, d.k);
     return EMBER_OK;
 }
 
@@ -111,11 +111,11 @@ static ember_status gemm_run(em_op_ctx* ctx) {
     const size_t a_rs = p->trans_a ? 1 : d.k, a_cs = p->trans_a ? d.m : 1;
     const size_t b_rs = p->trans_b ? 1 : d.n, b_cs = p->trans_b ? d.k : 1;
     if (ctx->packed) { /* B packed once for the model */
-        ember_f32_gemm_prepacked_b_mt(ctx->pool, ember_kernels_default(), d.m, d.n, d.k, p->alpha,
+        ember_f32_gemm_prepacked_b_mt(ctx->pool, em_kern(ctx), d.m, d.n, d.k, p->alpha,
                                       a, a_rs, a_cs, ctx->packed, beta, y, d.n, ctx->scratch);
         return EMBER_OK;
     }
-    ember_f32_gemm_mt(ctx->pool, ember_kernels_default(), d.m, d.n, d.k, p->alpha, a, a_rs, a_cs,
+    ember_f32_gemm_mt(ctx->pool, em_kern(ctx), d.m, d.n, d.k, p->alpha, a, a_rs, a_cs,
                       b, b_rs, b_cs, beta, y, d.n, ctx->scratch);
     return EMBER_OK;
 }
@@ -124,7 +124,7 @@ static ember_status gemm_run(em_op_ctx* ctx) {
 static size_t gemm_packed_bytes(em_op_ctx* ctx) {
     gemm_dims d = {0, 0, 0};
     if (gemm_dims_of(ctx, &d) != EMBER_OK || !ctx->inputs[1]->data || d.n < 2) return 0;
-    return ember_f32_gemm_packed_b_size(ember_kernels_default(), d.n, d.k);
+    return ember_f32_gemm_packed_b_size(em_kern(ctx), d.n, d.k);
 }
 
 static ember_status gemm_pack(em_op_ctx* ctx, void* dst) {
@@ -132,7 +132,7 @@ static ember_status gemm_pack(em_op_ctx* ctx, void* dst) {
     gemm_dims d = {0, 0, 0};
     ember_status st = gemm_dims_of(ctx, &d);
     if (st != EMBER_OK) return st;
-    ember_f32_gemm_pack_b_full(ember_kernels_default(), d.n, d.k, ctx->inputs[1]->data,
+    ember_f32_gemm_pack_b_full(em_kern(ctx), d.n, d.k, ctx->inputs[1]->data,
                                p->trans_b ? 1 : d.n, p->trans_b ? d.k : 1, dst);
     return EMBER_OK;
 }
@@ -204,8 +204,8 @@ static size_t matmul_flat_m(const matmul_plan* pl) {
 
 /* Workspace of one batch entry's product, rounded to whole cache lines (one a
  * thread when the batch is shared out). */
-static size_t matmul_batch_ws(const matmul_plan* pl) {
-    const size_t b = ember_f32_gemm_workspace_size(ember_kernels_default(), pl->m, pl->n, pl->k);
+static size_t matmul_batch_ws(const em_op_ctx* ctx, const matmul_plan* pl) {
+    const size_t b = ember_f32_gemm_workspace_size(em_kern(ctx), pl->m, pl->n, pl->k);
     return (b + EM_ALIGN - 1) / EM_ALIGN * EM_ALIGN;
 }
 
@@ -218,11 +218,11 @@ static ember_status matmul_infer(em_op_ctx* ctx) {
     /* The flattened case (matmul_flat_m), which covers the per-batch one, or a
      * per-batch workspace for each thread when the batch is shared out. */
     size_t bytes =
-        ember_f32_gemm_workspace_size(ember_kernels_default(), matmul_flat_m(&pl), pl.n, pl.k);
+        ember_f32_gemm_workspace_size(em_kern(ctx), matmul_flat_m(&pl), pl.n, pl.k);
     const size_t batches = em_shape_count(&pl.batch);
     if (matmul_flat_m(&pl) == pl.m && batches > 1 && ctx->threads > 1) {
         uint64_t per;
-        if (!em_mul_u64(matmul_batch_ws(&pl), ctx->threads, &per) || per > (uint64_t)SIZE_MAX / 4)
+        if (!em_mul_u64(matmul_batch_ws(ctx, &pl), ctx->threads, &per) || per > (uint64_t)SIZE_MAX / 4)
             return em_op_fail(ctx, EMBER_ERROR_LIMIT_EXCEEDED, "MatMul workspace is too large");
         if (per > bytes) bytes = (size_t)per;
     }
@@ -280,7 +280,7 @@ static ember_status matmul_run(em_op_ctx* ctx) {
     em_broadcast_strides(&pl.b_batch, &pl.batch, sb);
     const size_t batches = em_shape_count(&pl.batch);
     const size_t a_mat = pl.m * pl.k, b_mat = pl.k * pl.n, y_mat = pl.m * pl.n;
-    const ember_kernels* kern = ember_kernels_default();
+    const ember_kernels* kern = em_kern(ctx);
     const size_t flat_m = matmul_flat_m(&pl);
     ctx->kernel = flat_m == 1 || pl.n == 1 ? "gemv" : "gemm";
     if (ctx->packed && (flat_m != pl.m || batches == 1)) { /* B packed once for the model */
@@ -294,10 +294,10 @@ static ember_status matmul_run(em_op_ctx* ctx) {
         return EMBER_OK;
     }
     const size_t threads = em_pool_threads(ctx->pool);
-    if (threads > 1 && batches >= threads && ctx->scratch_bytes >= threads * matmul_batch_ws(&pl)) {
+    if (threads > 1 && batches >= threads && ctx->scratch_bytes >= threads * matmul_batch_ws(ctx, &pl)) {
         /* a whole product a thread: no fork and join per entry */
         matmul_job j = {.pl = &pl, .kern = kern, .sa = sa, .sb = sb, .a = a, .b = b, .y = y,
-                        .ws = ctx->scratch, .ws_bytes = matmul_batch_ws(&pl), .batches = batches};
+                        .ws = ctx->scratch, .ws_bytes = matmul_batch_ws(ctx, &pl), .batches = batches};
         const double flops = 2.0 * (double)pl.m * (double)pl.n * (double)pl.k * (double)batches;
         j.tasks = flops < (double)(1 << 20) ? 1 : batches < 4 * threads ? batches : 4 * threads;
         em_pool_run(j.tasks > 1 ? ctx->pool : NULL, j.tasks, matmul_task, &j);
@@ -324,14 +324,14 @@ static size_t matmul_packed_bytes(em_op_ctx* ctx) {
     matmul_plan pl;
     const em_value* b = ctx->inputs[1];
     if (matmul_plan_make(ctx, &pl) != EMBER_OK || !b->data || b->shape.rank != 2 || pl.n < 2) return 0;
-    return ember_f32_gemm_packed_b_size(ember_kernels_default(), pl.n, pl.k);
+    return ember_f32_gemm_packed_b_size(em_kern(ctx), pl.n, pl.k);
 }
 
 static ember_status matmul_pack(em_op_ctx* ctx, void* dst) {
     matmul_plan pl;
     ember_status st = matmul_plan_make(ctx, &pl);
     if (st != EMBER_OK) return st;
-    ember_f32_gemm_pack_b_full(ember_kernels_default(), pl.n, pl.k, ctx->inputs[1]->data, pl.n, 1,
+    ember_f32_gemm_pack_b_full(em_kern(ctx), pl.n, pl.k, ctx->inputs[1]->data, pl.n, 1,
                                dst);
     return EMBER_OK;
 }

@@ -253,7 +253,7 @@ static ember_status layernorm_run(em_op_ctx* ctx) {
     ember_status st = ln_plan_make(ctx, &pl);
     if (st != EMBER_OK) return st;
     float* buf = ctx->scratch;
-    ln_job j = {.fn = ember_kernels_default()->f32_layernorm, .x = ctx->inputs[0]->data,
+    ln_job j = {.fn = em_kern(ctx)->f32_layernorm, .x = ctx->inputs[0]->data,
                 .y = ctx->outputs[0]->data, .eps = p->epsilon, .rows = pl.rows, .cols = pl.cols};
     j.scale = ln_expand(ctx->inputs[1], &pl.norm, pl.cols, buf);
     if (ctx->n_inputs > 2 && ctx->inputs[2])

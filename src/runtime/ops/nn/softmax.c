@@ -64,7 +64,7 @@ static ember_status softmax_any_run(em_op_ctx* ctx, int log_form) {
     size_t outer = 0, n = 0, inner = 0;
     ember_status st = softmax_split(ctx, &outer, &n, &inner);
     if (st != EMBER_OK) return st;
-    const ember_f32_softmax_config* k = &ember_kernels_default()->f32_softmax;
+    const ember_f32_softmax_config* k = &em_kern(ctx)->f32_softmax;
     softmax_job j = {.fn = log_form ? k->log_softmax : k->softmax, .x = ctx->inputs[0]->data,
                      .y = ctx->outputs[0]->data, .outer = outer, .n = n, .inner = inner};
     const size_t threads = em_pool_threads(ctx->pool);
