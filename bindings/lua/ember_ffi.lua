@@ -15,6 +15,7 @@
 -- (t[i], #t) with fields dtype and shape and methods get(i...), numel(),
 -- totable(), argmax().
 local ffi = require "ffi"
+local bit = require "bit"
 
 ffi.cdef [[
 typedef int ember_status;
@@ -465,8 +466,8 @@ function Model:session(opts)
     if opts ~= nil then
         if type(opts) ~= "table" then fail("session: expected a table of options, got %s", type(opts)) end
         for k in pairs(opts) do
-            if k ~= "threads" and k ~= "batch" and k ~= "profile" then
-                fail("session: unknown option '%s' (options: threads, batch, profile)", tostring(k))
+            if k ~= "threads" and k ~= "batch" and k ~= "profile" and k ~= "isa" then
+                fail("session: unknown option '%s' (options: threads, batch, profile, isa)", tostring(k))
             end
         end
         if opts.threads ~= nil then opt.threads = opts.threads end
@@ -477,6 +478,12 @@ function Model:session(opts)
         if opts.profile then
             profile = true
             opt.flags = SESSION_PROFILE
+        end
+        if opts.isa ~= nil then
+            -- EMBER_SESSION_ISA_*: the session's forced kernel path
+            local isa = ({ generic = 0x100, avx2 = 0x200, avx512 = 0x300, neon = 0x400 })[opts.isa]
+            if not isa then fail("session: isa must be one of generic, avx2, avx512, neon") end
+            opt.flags = bit.bor(opt.flags, isa)
         end
     end
     local out = ffi.new("ember_session*[1]")

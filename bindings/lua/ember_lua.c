@@ -921,7 +921,7 @@ static int m_run(lua_State* L) {
     return run_session(L, m->cache, m->model, base, n_in);
 }
 
-/* m:session{threads=, batch=, profile=, dims={name=value}} */
+/* m:session{threads=, batch=, profile=, dims={name=value}, isa="generic"|"avx2"|"avx512"|"neon"} */
 static int m_session(lua_State* L) {
     lmodel* m = check_model(L, 1);
     ember_session_options opt;
@@ -935,8 +935,9 @@ static int m_session(lua_State* L) {
         lua_pushnil(L);
         while (lua_next(L, 2)) {
             const char* k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
-            if (!k || (strcmp(k, "threads") && strcmp(k, "batch") && strcmp(k, "profile") && strcmp(k, "dims")))
-                fail(L, "ember: session: unknown option '%s' (options: threads, batch, profile, dims)",
+            if (!k || (strcmp(k, "threads") && strcmp(k, "batch") && strcmp(k, "profile") &&
+                       strcmp(k, "dims") && strcmp(k, "isa")))
+                fail(L, "ember: session: unknown option '%s' (options: threads, batch, profile, dims, isa)",
                            k ? k : luaL_typename(L, -2));
             lua_pop(L, 1);
         }
@@ -957,6 +958,17 @@ static int m_session(lua_State* L) {
         lua_getfield(L, 2, "profile");
         profile = lua_toboolean(L, -1);
         if (profile) opt.flags |= EMBER_SESSION_PROFILE;
+        lua_getfield(L, 2, "isa");
+        if (!lua_isnil(L, -1)) {
+            static const char* const isas[] = {"generic", "avx2", "avx512", "neon"};
+            static const uint32_t flags[] = {EMBER_SESSION_ISA_GENERIC, EMBER_SESSION_ISA_AVX2,
+                                             EMBER_SESSION_ISA_AVX512, EMBER_SESSION_ISA_NEON};
+            const char* v = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
+            size_t i = 0;
+            while (i < 4 && strcmp(v, isas[i]) != 0) i++;
+            if (i == 4) fail(L, "ember: session: isa must be one of generic, avx2, avx512, neon");
+            opt.flags |= flags[i];
+        }
         lua_getfield(L, 2, "dims");
         if (!lua_isnil(L, -1)) {
             if (!lua_istable(L, -1)) fail(L, "ember: session: dims must be a table of name = value");

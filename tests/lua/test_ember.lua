@@ -326,6 +326,14 @@ test("profile", function()
     raises({ "profiling is off" }, s2.profile, s2)
 end)
 
+test("forced kernel path", function()
+    local m = ember.load(models .. "mlp.ember")
+    local s = m:session { profile = true, isa = "generic" }
+    s:run { x = ember.tensor("f32", { 1, 16 }) }
+    check(s:profile()[1].kernel:sub(1, 8) == "generic ", "profile names the forced path")
+    raises({ "isa must be one of" }, m.session, m, { isa = "sse9" })
+end)
+
 -- ------------------------------------------------------------------ errors
 
 test("run errors are caught before C with clear messages", function()

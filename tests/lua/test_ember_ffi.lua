@@ -123,6 +123,10 @@ test("mlp batch 1 and batch 3 match expected", function()
     assert_close(s:run { x = nest(inp.x.values, inp.x.dims) }.probs, exp.probs, 1e-5, "session")
     eq(#s:profile(), 3)
     eq(s:profile()[1].op_type, "Gemm")
+    -- a forced kernel path: the same results, and the profile names it
+    local g = m:session { batch = 3, profile = true, isa = "generic" }
+    assert_close(g:run { x = nest(inp.x.values, inp.x.dims) }.probs, exp.probs, 1e-5, "generic path")
+    eq(g:profile()[1].kernel:sub(1, 8), "generic ")
 end)
 
 test("cnn matches expected; load_buffer", function()
