@@ -80,9 +80,20 @@ typedef struct ember_dwconv_geom {
 typedef void (*ember_f32_dwconv_fn)(size_t channels, const ember_dwconv_geom* g, const float* x,
                                     const float* w, const float* bias, float* y, void* scratch);
 
+/* The same convolution on one block of `block` channels, channel-blocked:
+ * x: ih x iw x block, w: (kh * kw) x block, bias: block floats (NULL: 0),
+ * y: oh x ow x block (element [i][j][l] at (i * ow + j) * block + l). Any
+ * geometry as above; pads are bounds on the taps (no scratch). Each output is
+ * the reference's sum in its order (bias, then taps (u, t) row-major, multiply
+ * then add): bit-identical to ember_f32_dwconv_ref. */
+typedef void (*ember_f32_dwconv_blocked_fn)(const ember_dwconv_geom* g, const float* x,
+                                            const float* w, const float* bias, float* y);
+
 typedef struct ember_f32_dwconv_config {
     ember_f32_dwconv_fn run;
     uint32_t lanes;        /* floats a vector; 0: the kernel needs no scratch */
+    ember_f32_dwconv_blocked_fn blocked; /* NULL: planar only */
+    uint32_t block;        /* channels a block of `blocked`; 0 with it NULL */
 } ember_f32_dwconv_config;
 
 /* Vectorised f32 elementwise kernels (f32_vunary.h): y[i] = op(x[i]) for i < n;

@@ -45,6 +45,11 @@ void ember_f32_dwconv__avx2(size_t channels, const ember_dwconv_geom* g, const f
                             const float* w, const float* bias, float* y, void* scratch);
 void ember_f32_dwconv__avx512(size_t channels, const ember_dwconv_geom* g, const float* x,
                               const float* w, const float* bias, float* y, void* scratch);
+/* channel-blocked (see ember_f32_dwconv_blocked_fn): blocks of 8 and 16 channels */
+void ember_f32_dwconv_blocked__avx2(const ember_dwconv_geom* g, const float* x, const float* w,
+                                    const float* bias, float* y);
+void ember_f32_dwconv_blocked__avx512(const ember_dwconv_geom* g, const float* x,
+                                      const float* w, const float* bias, float* y);
 #endif
 
 #endif

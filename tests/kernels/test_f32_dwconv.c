@@ -20,6 +20,9 @@
 
 #include "dispatch.h"
 #include "f32_dwconv.h"
+#include "internal.h"
+#include "ops/nn/conv_depthwise.h"
+#include "threadpool.h"
 
 #define GUARD 64
 static uint32_t g_rng = 4242;
@@ -146,6 +149,164 @@ static void test_neon(void** state) {
     run_path("neon");
 }
 
+/* ---- the channel-blocked path ----
+ * The blocked kernel itself (one block, [ih][iw][L]) and the op that reaches
+ * it (em_conv_depthwise_run: gather, kernel, scatter, partial last block), on
+ * 1 and 3 threads, against the reference: bit-identical (the kernel adds the
+ * reference's products in its order). Channels 1..40, 7x7 / 14x14 / odd
+ * planes, 3x3 / 5x5 / 7x7 / 3x5 / 1x1, strides 1, 2, 3, asymmetric pads. */
+static int blocked_case(const ember_kernels* kern, em_pool* pool, size_t ch, size_t ih,
+                        size_t iw, size_t kh, size_t kw, size_t sh, size_t sw, size_t pt,
+                        size_t pl, size_t pb, size_t pr, int with_bias) {
+    const size_t oh = out_dim(ih, kh, sh, pt, pb), ow = out_dim(iw, kw, sw, pl, pr);
+    if (oh == 0 || ow == 0) return 0;
+    const ember_dwconv_geom g = {.ih = ih, .iw = iw, .oh = oh, .ow = ow, .kh = kh, .kw = kw,
+                                 .sh = sh, .sw = sw, .pad_top = pt, .pad_left = pl};
+    const ember_window win = {.image = {1, ih, iw}, .out = {1, oh, ow}, .kernel = {1, kh, kw},
+                              .stride = {1, sh, sw}, .dilation = {1, 1, 1},
+                              .pad = {0, (ptrdiff_t)pt, (ptrdiff_t)pl},
+                              .pad_end = {0, (ptrdiff_t)pb, (ptrdiff_t)pr}};
+    assert_true(em_conv_depthwise_applies(ch, ch, ch, &win));
+    const size_t L = kern->f32_dwconv.block, n = 2; /* two images */
+    const size_t nx = n * ch * ih * iw, nw = ch * kh * kw, ny = n * ch * oh * ow;
+    const size_t threads = em_pool_threads(pool);
+    const size_t ns = em_conv_depthwise_scratch(kern, &win, threads);
+    float* x = malloc(sizeof(float) * nx);
+    float* w = malloc(sizeof(float) * nw);
+    float* b = malloc(sizeof(float) * ch);
+    float* want = malloc(sizeof(float) * ny);
+    float* y = malloc(sizeof(float) * (ny + GUARD));
+    float* s = malloc(ns + sizeof(float) * GUARD);
+    float* xb = malloc(sizeof(float) * L * ih * iw);
+    float* wb = malloc(sizeof(float) * L * kh * kw);
+    float* yb = malloc(sizeof(float) * (L * oh * ow + GUARD));
+    assert_true(x && w && b && want && y && s && xb && wb && yb);
+    for (size_t i = 0; i < nx; i++) x[i] = frand();
+    for (size_t i = 0; i < nw; i++) w[i] = frand();
+    for (size_t i = 0; i < ch; i++) b[i] = frand();
+    const float* bp = with_bias ? b : NULL;
+    for (size_t i = 0; i < n; i++)
+        ember_f32_dwconv_ref(ch, &g, x + i * ch * ih * iw, w, bp, want + i * ch * oh * ow);
+    int bad = 0;
+    /* the kernel alone on the first block of image 0 (lanes past ch zero) */
+    if (ch <= L) {
+        for (size_t p = 0; p < ih * iw; p++)
+            for (size_t l = 0; l < L; l++) xb[p * L + l] = l < ch ? x[l * ih * iw + p] : 0.0f;
+        for (size_t k = 0; k < kh * kw; k++)
+            for (size_t l = 0; l < L; l++) wb[k * L + l] = l < ch ? w[l * kh * kw + k] : 0.0f;
+        float bb[16] = {0};
+        for (size_t l = 0; l < ch; l++) bb[l] = b[l];
+        kt_set_guard(yb, L * oh * ow + GUARD);
+        kern->f32_dwconv.blocked(&g, xb, wb, with_bias ? bb : NULL, yb);
+        bad |= !kt_guard_ok(yb + L * oh * ow, GUARD);
+        for (size_t p = 0; p < oh * ow && !bad; p++)
+            for (size_t l = 0; l < ch && !bad; l++)
+                if (memcmp(&yb[p * L + l], &want[l * oh * ow + p], sizeof(float)) != 0) {
+                    print_error("%s blocked kernel: c=%zu %zux%zu k=%zux%zu s=%zu,%zu pads=%zu,%zu,"
+                                "%zu,%zu: y[%zu][%zu] = %.9g, reference %.9g\n", kern->isa, ch,
+                                ih, iw, kh, kw, sh, sw, pt, pl, pb, pr, p, l,
+                                (double)yb[p * L + l], (double)want[l * oh * ow + p]);
+                    bad = 1;
+                }
+    }
+    /* the op */
+    kt_set_guard(y, ny + GUARD);
+    kt_set_guard(s + ns / sizeof(float), GUARD);
+    em_conv_depthwise_run(pool, kern, n, ch, &win, x, w, bp, y, NULL, s);
+    if (!kt_guard_ok(y + ny, GUARD) || !kt_guard_ok(s + ns / sizeof(float), GUARD)) {
+        print_error("%s dwconv op: c=%zu %zux%zu: write past the end of y or scratch\n",
+                    kern->isa, ch, ih, iw);
+        bad = 1;
+    }
+    /* the op takes the blocked kernel from one block of channels and output
+     * planes up to 256 positions (BLOCKED_MAX_OUT of conv_depthwise.c): then
+     * bit-identical; otherwise the planar kernels (FMA), within check()'s bound */
+    const int blocked = ch >= L && oh * ow <= 256;
+    const double tol = 2.0 * (double)(kh * kw + 2) * FLT_EPSILON * (double)(kh * kw + 1);
+    for (size_t i = 0; i < ny && !bad; i++)
+        if (blocked ? memcmp(&y[i], &want[i], sizeof(float)) != 0
+                    : !(fabs((double)y[i] - (double)want[i]) <= tol)) {
+            print_error("%s dwconv op (%zu threads): c=%zu %zux%zu k=%zux%zu s=%zu,%zu pads=%zu,"
+                        "%zu,%zu,%zu bias=%d: y[%zu] = %.9g, reference %.9g\n", kern->isa,
+                        threads, ch, ih, iw, kh, kw, sh, sw, pt, pl, pb, pr, with_bias, i,
+                        (double)y[i], (double)want[i]);
+            bad = 1;
+        }
+    free(x);
+    free(w);
+    free(b);
+    free(want);
+    free(y);
+    free(s);
+    free(xb);
+    free(wb);
+    free(yb);
+    g_cases++;
+    return bad;
+}
+
+static void run_blocked(const char* isa) {
+    const ember_kernels* kern = ember_kernels_for(isa);
+    if (!kern) {
+        print_message("[  SKIP    ] f32 dwconv blocked '%s': this CPU or build cannot run it\n", isa);
+        skip();
+    }
+    assert_non_null(kern->f32_dwconv.blocked);
+    assert_true(kern->f32_dwconv.block == 8 || kern->f32_dwconv.block == 16);
+    em_pool* pools[2] = {NULL, em_pool_create(3)}; /* NULL: the caller only */
+    assert_non_null(pools[1]);
+    g_failures = 0;
+    g_cases = 0;
+    static const size_t sides[][2] = {{7, 7}, {14, 14}, {5, 9}, {1, 1}, {2, 3}, {17, 11}};
+    static const size_t kers[][4] = {/* kh, kw, sh, sw */
+                                     {3, 3, 1, 1}, {3, 3, 2, 2}, {5, 5, 1, 1}, {5, 5, 2, 2},
+                                     {7, 7, 1, 1}, {3, 5, 1, 2}, {1, 1, 1, 1}, {3, 3, 3, 3}};
+    static const size_t pads[][4] = {{1, 1, 1, 1}, {0, 0, 0, 0}, {0, 1, 1, 0},
+                                     {2, 2, 2, 2}, {1, 0, 2, 1}, {3, 2, 0, 4}};
+    size_t v = 0;
+    for (size_t ch = 1; ch <= 40; ch++)
+        for (size_t si = 0; si < sizeof sides / sizeof sides[0]; si++)
+            for (size_t ki = 0; ki < sizeof kers / sizeof kers[0]; ki++, v++) {
+                /* all pads for a few channel counts, one otherwise */
+                const int all = ch == 1 || ch == 16 || ch == 17 || ch == 40;
+                for (size_t p = 0; p < sizeof pads / sizeof pads[0]; p++) {
+                    if (!all && p != v % (sizeof pads / sizeof pads[0])) continue;
+                    const size_t* k = kers[ki];
+                    const size_t* pd = pads[p];
+                    g_failures += blocked_case(kern, pools[v & 1], ch, sides[si][0], sides[si][1],
+                                               k[0], k[1], k[2], k[3], pd[0], pd[1], pd[2], pd[3],
+                                               (int)((v >> 1) & 1));
+                }
+            }
+    /* mobilenet-sized layers on both pools (several blocks a task), and one
+     * whose output plane keeps it planar */
+    g_failures += blocked_case(kern, pools[1], 144, 28, 28, 3, 3, 2, 2, 0, 0, 1, 1, 1);
+    g_failures += blocked_case(kern, pools[0], 96, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 0);
+    g_failures += blocked_case(kern, pools[1], 672, 7, 7, 5, 5, 1, 1, 2, 2, 2, 2, 1);
+    g_failures += blocked_case(kern, pools[1], 48, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+    em_pool_destroy(pools[0]);
+    em_pool_destroy(pools[1]);
+    print_message("[          ] f32 dwconv blocked '%s': %zu cases\n", isa, g_cases);
+    assert_int_equal(g_failures, 0);
+}
+
+static void test_blocked_avx2(void** state) {
+    (void)state;
+    run_blocked("avx2");
+}
+static void test_blocked_avx512(void** state) {
+    (void)state;
+    run_blocked("avx512");
+}
+/* The portable tables keep the planar path only. */
+static void test_blocked_none(void** state) {
+    (void)state;
+    const ember_kernels* kern = ember_kernels_for("generic");
+    assert_non_null(kern);
+    assert_null(kern->f32_dwconv.blocked);
+    assert_int_equal(kern->f32_dwconv.block, 0);
+}
+
 /* The reference on a hand-computed case: 3x3 all-ones kernel over a 3x3 image
  * of ones with pad 1 counts the image positions under the window. */
 static void test_reference(void** state) {
@@ -164,7 +325,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reference), cmocka_unit_test(test_generic),
         cmocka_unit_test(test_avx2),      cmocka_unit_test(test_avx512),
-        cmocka_unit_test(test_neon),
+        cmocka_unit_test(test_neon),      cmocka_unit_test(test_blocked_avx2),
+        cmocka_unit_test(test_blocked_avx512), cmocka_unit_test(test_blocked_none),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
