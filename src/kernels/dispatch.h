@@ -89,11 +89,24 @@ typedef void (*ember_f32_dwconv_fn)(size_t channels, const ember_dwconv_geom* g,
 typedef void (*ember_f32_dwconv_blocked_fn)(const ember_dwconv_geom* g, const float* x,
                                             const float* w, const float* bias, float* y);
 
+/* The layout changes around `blocked`, L = block: gather packs nb <= L channel
+ * planes (channel l at x + l * stride) into n positions of L channels,
+ * xb[p * L + l] = x[l * stride + p] for p < n, l < nb, and 0 for nb <= l < L;
+ * scatter writes back the first nb channels of n positions,
+ * y[l * stride + p] = yb[p * L + l] for p < n, l < nb. Any n >= 0; plain copies,
+ * so exact. */
+typedef void (*ember_f32_dwconv_gather_fn)(size_t nb, size_t n, const float* x, size_t stride,
+                                           float* xb);
+typedef void (*ember_f32_dwconv_scatter_fn)(size_t nb, size_t n, const float* yb, float* y,
+                                            size_t stride);
+
 typedef struct ember_f32_dwconv_config {
     ember_f32_dwconv_fn run;
     uint32_t lanes;        /* floats a vector; 0: the kernel needs no scratch */
     ember_f32_dwconv_blocked_fn blocked; /* NULL: planar only */
     uint32_t block;        /* channels a block of `blocked`; 0 with it NULL */
+    ember_f32_dwconv_gather_fn gather;   /* NULL: the runtime's plain-C copy */
+    ember_f32_dwconv_scatter_fn scatter; /* NULL: the runtime's plain-C copy */
 } ember_f32_dwconv_config;
 
 /* Vectorised f32 elementwise kernels (f32_vunary.h): y[i] = op(x[i]) for i < n;

@@ -50,6 +50,13 @@ void ember_f32_dwconv_blocked__avx2(const ember_dwconv_geom* g, const float* x, 
                                     const float* bias, float* y);
 void ember_f32_dwconv_blocked__avx512(const ember_dwconv_geom* g, const float* x,
                                       const float* w, const float* bias, float* y);
+/* the layout changes around them (ember_f32_dwconv_gather_fn / _scatter_fn) */
+void ember_f32_dwconv_gather__avx2(size_t nb, size_t n, const float* x, size_t stride, float* xb);
+void ember_f32_dwconv_scatter__avx2(size_t nb, size_t n, const float* yb, float* y, size_t stride);
+void ember_f32_dwconv_gather__avx512(size_t nb, size_t n, const float* x, size_t stride,
+                                     float* xb);
+void ember_f32_dwconv_scatter__avx512(size_t nb, size_t n, const float* yb, float* y,
+                                      size_t stride);
 #endif
 
 #endif

@@ -219,9 +219,9 @@ static int blocked_case(const ember_kernels* kern, em_pool* pool, size_t ch, siz
         bad = 1;
     }
     /* the op takes the blocked kernel from one block of channels and output
-     * planes up to 256 positions (BLOCKED_MAX_OUT of conv_depthwise.c): then
+     * planes up to 3136 positions, 56x56 (BLOCKED_MAX_OUT of conv_depthwise.c): then
      * bit-identical; otherwise the planar kernels (FMA), within check()'s bound */
-    const int blocked = ch >= L && oh * ow <= 256;
+    const int blocked = ch >= L && oh * ow <= 3136;
     const double tol = 2.0 * (double)(kh * kw + 2) * FLT_EPSILON * (double)(kh * kw + 1);
     for (size_t i = 0; i < ny && !bad; i++)
         if (blocked ? memcmp(&y[i], &want[i], sizeof(float)) != 0
@@ -284,10 +284,88 @@ static void run_blocked(const char* isa) {
     g_failures += blocked_case(kern, pools[0], 96, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 0);
     g_failures += blocked_case(kern, pools[1], 672, 7, 7, 5, 5, 1, 1, 2, 2, 2, 2, 1);
     g_failures += blocked_case(kern, pools[1], 48, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+    /* 28x28 and 56x56 outputs (blocked since the vectorised gather and scatter),
+     * channel tails 24..40, and a 112x112 output that stays planar */
+    for (size_t ch = 24; ch <= 40; ch++) {
+        g_failures += blocked_case(kern, pools[ch & 1], ch, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1,
+                                   (int)(ch & 1));
+        g_failures += blocked_case(kern, pools[(ch + 1) & 1], ch, 56, 56, 3, 3, 1, 1, 1, 1, 1,
+                                   1, (int)((ch >> 1) & 1));
+        g_failures += blocked_case(kern, pools[ch & 1], ch, 112, 112, 5, 5, 2, 2, 1, 2, 2, 1,
+                                   (int)((ch >> 2) & 1)); /* 55x55 out */
+    }
+    g_failures += blocked_case(kern, pools[1], 32, 112, 112, 3, 3, 1, 1, 1, 1, 1, 1, 1);
     em_pool_destroy(pools[0]);
     em_pool_destroy(pools[1]);
     print_message("[          ] f32 dwconv blocked '%s': %zu cases\n", isa, g_cases);
     assert_int_equal(g_failures, 0);
+}
+
+/* The table's gather and scatter against the plain-C copies of
+ * conv_depthwise.c (written out here): every nb in 1..L, position counts
+ * around and between tile multiples, a row stride past n; bit-identical, the
+ * zero lanes of a partial block, and nothing written outside. */
+static void run_gather_scatter(const char* isa) {
+    const ember_kernels* kern = ember_kernels_for(isa);
+    if (!kern) {
+        print_message("[  SKIP    ] f32 dwconv gather/scatter '%s': this CPU or build cannot run it\n",
+                      isa);
+        skip();
+    }
+    assert_non_null(kern->f32_dwconv.gather);
+    assert_non_null(kern->f32_dwconv.scatter);
+    const size_t L = kern->f32_dwconv.block;
+    static const size_t ns[] = {0, 1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 23, 31, 32, 33, 49, 63, 64, 65, 100, 197};
+    size_t cases = 0;
+    int bad = 0;
+    for (size_t ni = 0; ni < sizeof ns / sizeof ns[0]; ni++)
+        for (size_t nb = 1; nb <= L; nb++) {
+            const size_t n = ns[ni], stride = n + 3, nx = L * stride, nbuf = L * n;
+            float* x = malloc(sizeof(float) * (nx + 1));
+            float* xb = malloc(sizeof(float) * (nbuf + GUARD));
+            float* want = malloc(sizeof(float) * (nbuf + 1));
+            float* y = malloc(sizeof(float) * (nx + GUARD));
+            float* ywant = malloc(sizeof(float) * (nx + 1));
+            assert_true(x && xb && want && y && ywant);
+            for (size_t i = 0; i < nx; i++) x[i] = frand();
+            /* gather */
+            for (size_t p = 0; p < n; p++)
+                for (size_t l = 0; l < L; l++) want[p * L + l] = l < nb ? x[l * stride + p] : 0.0f;
+            kt_set_guard(xb, nbuf + GUARD);
+            kern->f32_dwconv.gather(nb, n, x, stride, xb);
+            if (memcmp(xb, want, sizeof(float) * nbuf) != 0 || !kt_guard_ok(xb + nbuf, GUARD)) {
+                print_error("%s gather: nb=%zu n=%zu differs or writes past the end\n", isa, nb, n);
+                bad = 1;
+            }
+            /* scatter of a buffer with every lane set: lanes >= nb must not land */
+            for (size_t i = 0; i < nbuf; i++) want[i] = frand();
+            kt_set_guard(y, nx + GUARD);
+            for (size_t i = 0; i < nx; i++) ywant[i] = y[i];
+            for (size_t l = 0; l < nb; l++)
+                for (size_t p = 0; p < n; p++) ywant[l * stride + p] = want[p * L + l];
+            kern->f32_dwconv.scatter(nb, n, want, y, stride);
+            if (memcmp(y, ywant, sizeof(float) * nx) != 0 || !kt_guard_ok(y + nx, GUARD)) {
+                print_error("%s scatter: nb=%zu n=%zu differs or writes outside\n", isa, nb, n);
+                bad = 1;
+            }
+            free(x);
+            free(xb);
+            free(want);
+            free(y);
+            free(ywant);
+            cases++;
+        }
+    print_message("[          ] f32 dwconv gather/scatter '%s': %zu cases\n", isa, cases);
+    assert_int_equal(bad, 0);
+}
+
+static void test_gather_scatter_avx2(void** state) {
+    (void)state;
+    run_gather_scatter("avx2");
+}
+static void test_gather_scatter_avx512(void** state) {
+    (void)state;
+    run_gather_scatter("avx512");
 }
 
 static void test_blocked_avx2(void** state) {
@@ -305,6 +383,8 @@ static void test_blocked_none(void** state) {
     assert_non_null(kern);
     assert_null(kern->f32_dwconv.blocked);
     assert_int_equal(kern->f32_dwconv.block, 0);
+    assert_null(kern->f32_dwconv.gather);
+    assert_null(kern->f32_dwconv.scatter);
 }
 
 /* The reference on a hand-computed case: 3x3 all-ones kernel over a 3x3 image
@@ -327,6 +407,7 @@ int main(void) {
         cmocka_unit_test(test_avx2),      cmocka_unit_test(test_avx512),
         cmocka_unit_test(test_neon),      cmocka_unit_test(test_blocked_avx2),
         cmocka_unit_test(test_blocked_avx512), cmocka_unit_test(test_blocked_none),
+        cmocka_unit_test(test_gather_scatter_avx2), cmocka_unit_test(test_gather_scatter_avx512),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

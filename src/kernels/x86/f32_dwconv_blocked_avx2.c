@@ -13,3 +13,66 @@
 #define DWB_FN ember_f32_dwconv_blocked__avx2
 
 #include "f32_dwconv_blocked_tmpl.h"
+
+/* ---- the layout changes around the kernel (ember_f32_dwconv_gather_fn and
+ * ember_f32_dwconv_scatter_fn): 8 x 8 tiles transposed in registers ---- */
+#include <string.h>
+
+/* r[i] row i of an 8 x 8 tile -> r[j] column j. */
+static inline __attribute__((always_inline)) void tr8(__m256 r[8]) {
+    __m256 t[8], u[8];
+    for (int i = 0; i < 4; i++) {
+        t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    /* u[4i + k], half h: rows 4i .. 4i + 3 of column 4h + k */
+    for (int i = 0; i < 2; i++) {
+        u[4 * i] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+        u[4 * i + 1] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
+        u[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+        u[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
+    }
+    for (int k = 0; k < 4; k++) {
+        r[k] = _mm256_permute2f128_ps(u[k], u[4 + k], 0x20);
+        r[4 + k] = _mm256_permute2f128_ps(u[k], u[4 + k], 0x31);
+    }
+}
+
+void ember_f32_dwconv_gather__avx2(size_t nb, size_t n, const float* x, size_t stride, float* xb) {
+    __m256 r[8];
+    size_t p = 0;
+    for (; p + 8 <= n; p += 8) {
+        for (size_t l = 0; l < 8; l++)
+            r[l] = l < nb ? _mm256_loadu_ps(x + l * stride + p) : _mm256_setzero_ps();
+        tr8(r);
+        for (int k = 0; k < 8; k++) _mm256_storeu_ps(xb + (p + (size_t)k) * 8, r[k]);
+    }
+    if (p < n) {
+        const size_t m = n - p;
+        float tile[8][8];
+        memset(tile, 0, sizeof tile);
+        for (size_t l = 0; l < nb; l++) memcpy(tile[l], x + l * stride + p, m * sizeof(float));
+        for (int l = 0; l < 8; l++) r[l] = _mm256_loadu_ps(tile[l]);
+        tr8(r);
+        for (size_t k = 0; k < m; k++) _mm256_storeu_ps(xb + (p + k) * 8, r[k]);
+    }
+}
+
+void ember_f32_dwconv_scatter__avx2(size_t nb, size_t n, const float* yb, float* y, size_t stride) {
+    __m256 r[8];
+    size_t p = 0;
+    for (; p + 8 <= n; p += 8) {
+        for (int k = 0; k < 8; k++) r[k] = _mm256_loadu_ps(yb + (p + (size_t)k) * 8);
+        tr8(r);
+        for (size_t l = 0; l < nb; l++) _mm256_storeu_ps(y + l * stride + p, r[l]);
+    }
+    if (p < n) {
+        const size_t m = n - p;
+        float tile[8][8];
+        for (size_t k = 0; k < 8; k++)
+            r[k] = k < m ? _mm256_loadu_ps(yb + (p + k) * 8) : _mm256_setzero_ps();
+        tr8(r);
+        for (int l = 0; l < 8; l++) _mm256_storeu_ps(tile[l], r[l]);
+        for (size_t l = 0; l < nb; l++) memcpy(y + l * stride + p, tile[l], m * sizeof(float));
+    }
+}

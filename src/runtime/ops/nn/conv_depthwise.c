@@ -39,18 +39,20 @@ static size_t plane_bytes(const ember_kernels* kern, const ember_dwconv_geom* g)
  * one block of channels, each block of L channels of an image is gathered into
  * [ih][iw][L] (a transpose; a last, partial block zero-filled), its weights
  * into [kh * kw][L], run, and scattered back from [oh][ow][L] to the NCHW
- * output, all in the thread's scratch; bit-identical to the reference. Taken
- * for small output planes only (BLOCKED_MAX_OUT, measured) and blocks of at
- * most BLOCKED_MAX bytes of scratch. */
+ * output, all in the thread's scratch (the table's gather and scatter where it
+ * has them, the plain-C copies below otherwise); bit-identical to the
+ * reference. Taken for output planes up to 56x56 only (BLOCKED_MAX_OUT,
+ * measured) and blocks of at most BLOCKED_MAX bytes of scratch. */
 #define BLOCKED_MAX ((size_t)16 << 20)
-/* Output planes of at most this many positions only. Measured (Zen 4, 1
- * thread, per layer of mobilenet_v2, planar -> blocked us): 14x14 and 7x7
- * outputs 1.2-2.3x faster (features.14 139 -> 60, features.7 28x28 -> 14x14
- * 112 -> 72); 28x28 outputs no faster (features.5 129 -> 135, features.4
- * 215 -> 216) and 56x56 / 112x112 slower (features.2 507 -> 602, features.1
- * 252 -> 470): there the plain-C transposes of the gather and scatter, not the
- * kernel, take the time, and a block's [ih][iw][L] copies outgrow L2. */
-#define BLOCKED_MAX_OUT ((size_t)256)
+/* Output planes of at most this many positions only (56x56). Measured (Zen 4,
+ * 1 thread, ember profile, planar -> blocked us, with the gather and scatter
+ * of the table's vectorised transposes): 56x56 and 28x28 outputs 1.3-2.3x
+ * faster (mobilenet_v2 features.2 452 -> 268, features.4 179 -> 78,
+ * features.5 100 -> 61; efficientnet_b0 features.2.0 510 -> 335), 14x14 and
+ * 7x7 a few % faster; 112x112 outputs slower (mobilenet_v2 features.1
+ * 209 -> 225, efficientnet_b0 features.1.0 342 -> 351): a block's [ih][iw][L]
+ * input and [oh][ow][L] output copies (0.8 MB each) outgrow L2. */
+#define BLOCKED_MAX_OUT ((size_t)3136)
 
 static size_t round64(size_t bytes) { return (bytes + 63) / 64 * 64; }
 
@@ -112,15 +114,18 @@ static void dw_block(const dw_job* j, size_t img, size_t ch, size_t nb, char* sc
     float* wb = (float*)((char*)yb + round64(L * out_vol * sizeof(float)));
     float* bb = (float*)((char*)wb + round64(L * kvol * sizeof(float)));
     const float* x = j->x + (img * j->c + ch) * in_vol;
-    for (size_t p0 = 0; p0 < in_vol; p0 += TILE) {
-        const size_t p1 = in_vol - p0 < TILE ? in_vol : p0 + TILE;
-        for (size_t l = 0; l < nb; l++) {
-            const float* xc = x + l * in_vol;
-            for (size_t p = p0; p < p1; p++) xb[p * L + l] = xc[p];
+    if (j->kern->f32_dwconv.gather)
+        j->kern->f32_dwconv.gather(nb, in_vol, x, in_vol, xb);
+    else
+        for (size_t p0 = 0; p0 < in_vol; p0 += TILE) {
+            const size_t p1 = in_vol - p0 < TILE ? in_vol : p0 + TILE;
+            for (size_t l = 0; l < nb; l++) {
+                const float* xc = x + l * in_vol;
+                for (size_t p = p0; p < p1; p++) xb[p * L + l] = xc[p];
+            }
+            for (size_t l = nb; l < L; l++)
+                for (size_t p = p0; p < p1; p++) xb[p * L + l] = 0.0f;
         }
-        for (size_t l = nb; l < L; l++)
-            for (size_t p = p0; p < p1; p++) xb[p * L + l] = 0.0f;
-    }
     const float* wt = j->wt + ch * kvol;
     for (size_t k = 0; k < kvol; k++) {
         for (size_t l = 0; l < nb; l++) wb[k * L + l] = wt[l * kvol + k];
@@ -132,13 +137,16 @@ static void dw_block(const dw_job* j, size_t img, size_t ch, size_t nb, char* sc
     }
     j->kern->f32_dwconv.blocked(g, xb, wb, j->bias ? bb : NULL, yb);
     float* y = j->y + (img * j->c + ch) * out_vol;
-    for (size_t p0 = 0; p0 < out_vol; p0 += TILE) {
-        const size_t p1 = out_vol - p0 < TILE ? out_vol : p0 + TILE;
-        for (size_t l = 0; l < nb; l++) {
-            float* yc = y + l * out_vol;
-            for (size_t p = p0; p < p1; p++) yc[p] = yb[p * L + l];
+    if (j->kern->f32_dwconv.scatter)
+        j->kern->f32_dwconv.scatter(nb, out_vol, yb, y, out_vol);
+    else
+        for (size_t p0 = 0; p0 < out_vol; p0 += TILE) {
+            const size_t p1 = out_vol - p0 < TILE ? out_vol : p0 + TILE;
+            for (size_t l = 0; l < nb; l++) {
+                float* yc = y + l * out_vol;
+                for (size_t p = p0; p < p1; p++) yc[p] = yb[p * L + l];
+            }
         }
-    }
     if (j->act) em_apply_activation(j->kern, j->act, y, nb * out_vol);
 }
 
