@@ -75,15 +75,16 @@ static const ember_kernels k_avx512 = {
 
 #if defined(__aarch64__)
 #define EMBER_HAVE_ARM_KERNELS 1
-/* Depthwise convolution has no NEON kernel yet: the portable one, on purpose.
- * Cache blocks not tuned (tested under qemu only, see docs/PERFORMANCE.md). */
+/* Depthwise convolution: the planar kernel of the x86 template, 4 columns a
+ * vector (no channel-blocked path yet). Cache blocks not tuned (tested under
+ * qemu only, see docs/PERFORMANCE.md). */
 static const ember_kernels k_neon = {
     .isa = "neon",
     .f32_gemm = {.ukernel = ember_f32_gemm_ukernel_8x12__neon,
                  .pack_a = ember_f32_gemm_pack_a__scalar,
                  .pack_b = ember_f32_gemm_pack_b__scalar,
                  .mr = 8, .nr = 12, .kc = 256, .mc = 128, .nc = 2040},
-    .f32_dwconv = {.run = ember_f32_dwconv__scalar, .lanes = 0, .blocked = NULL, .block = 0},
+    .f32_dwconv = {.run = ember_f32_dwconv__neon, .lanes = 4, .blocked = NULL, .block = 0},
     .f32_gemv_n = ember_f32_gemv_n__neon,
     .f32_gemv_t = ember_f32_gemv_t__neon,
     .f32_elementwise = EMBER_F32_ELEMENTWISE_TABLE(neon),

@@ -58,5 +58,9 @@ void ember_f32_dwconv_gather__avx512(size_t nb, size_t n, const float* x, size_t
 void ember_f32_dwconv_scatter__avx512(size_t nb, size_t n, const float* yb, float* y,
                                       size_t stride);
 #endif
+#if defined(__aarch64__)
+void ember_f32_dwconv__neon(size_t channels, const ember_dwconv_geom* g, const float* x,
+                            const float* w, const float* bias, float* y, void* scratch);
+#endif
 
 #endif
