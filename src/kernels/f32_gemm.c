@@ -177,6 +177,21 @@ void ember_f32_gemm(const ember_kernels* kern, size_t m, size_t n, size_t k, flo
 
 /* ---- pre-packed operands ---- */
 
+void ember_f32_gemm_gemv_panels(const ember_kernels* kern, size_t len, size_t k, size_t r,
+                                const float* x, const float* panels, float beta, float* y,
+                                size_t q0, size_t q1) {
+    const size_t kc_max = kc_of(&kern->f32_gemm, k), pad = round_up(len, r);
+    for (size_t pc = 0; pc < k; pc += kc_max) {
+        const size_t kc = min_sz(k - pc, kc_max);
+        const float beta_k = pc == 0 ? beta : 1.0f;
+        for (size_t q = q0; q < q1; q++) {
+            const size_t i0 = q * r;
+            kern->f32_gemv_n(min_sz(len - i0, r), kc, x + pc, panels + pc * pad + i0 * kc, r,
+                             beta_k, y + i0);
+        }
+    }
+}
+
 size_t ember_f32_gemm_packed_b_size(const ember_kernels* kern, size_t n, size_t k) {
     return round_up(n, kern->f32_gemm.nr) * k * sizeof(float);
 }
@@ -199,16 +214,9 @@ void ember_f32_gemm_prepacked_b(const ember_kernels* kern, size_t m, size_t n, s
         return;
     }
     if (m == 1) { /* stream the panels once: each is a kc x nr row-major matrix */
-        const ember_f32_gemm_config* g = &kern->f32_gemm;
-        const size_t nr = g->nr, kc_max = kc_of(g, k), npad = round_up(n, nr);
-        const float* x = vector_of(k, alpha, a, a_cs, workspace);
-        for (size_t pc = 0; pc < k; pc += kc_max) {
-            const size_t kc = min_sz(k - pc, kc_max);
-            const float beta_k = pc == 0 ? beta : 1.0f;
-            for (size_t j0 = 0; j0 < n; j0 += nr)
-                kern->f32_gemv_n(min_sz(n - j0, nr), kc, x + pc, bp + pc * npad + j0 * kc, nr,
-                                 beta_k, c + j0);
-        }
+        const size_t nr = kern->f32_gemm.nr;
+        ember_f32_gemm_gemv_panels(kern, n, k, nr, vector_of(k, alpha, a, a_cs, workspace), bp,
+                                   beta, c, 0, (n + nr - 1) / nr);
         return;
     }
     driver(kern, m, n, k, alpha, a, a_rs, a_cs, NULL, NULL, 0, 0, bp, beta, c, ldc, NULL, workspace);
@@ -248,16 +256,9 @@ void ember_f32_gemm_prepacked_a(const ember_kernels* kern, size_t m, size_t n, s
         return;
     }
     if (n == 1 && (ldc == 1 || m == 1)) { /* stream the panels once: each is kc x mr row-major */
-        const ember_f32_gemm_config* g = &kern->f32_gemm;
-        const size_t mr = g->mr, kc_max = kc_of(g, k), mpad = round_up(m, mr);
-        const float* x = vector_of(k, 1.0f, b, b_rs, workspace);
-        for (size_t pc = 0; pc < k; pc += kc_max) {
-            const size_t kc = min_sz(k - pc, kc_max);
-            const float beta_k = pc == 0 ? beta : 1.0f;
-            for (size_t i0 = 0; i0 < m; i0 += mr)
-                kern->f32_gemv_n(min_sz(m - i0, mr), kc, x + pc, ap + pc * mpad + i0 * kc, mr,
-                                 beta_k, c + i0);
-        }
+        const size_t mr = kern->f32_gemm.mr;
+        ember_f32_gemm_gemv_panels(kern, m, k, mr, vector_of(k, 1.0f, b, b_rs, workspace), ap,
+                                   beta, c, 0, (m + mr - 1) / mr);
         return;
     }
     driver(kern, m, n, k, 1.0f, NULL, 0, 0, ap, b, b_rs, b_cs, NULL, beta, c, ldc, NULL, workspace);

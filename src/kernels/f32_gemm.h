@@ -56,6 +56,16 @@ void ember_f32_gemm_prepacked_b(const ember_kernels* kern, size_t m, size_t n, s
                                 float alpha, const float* a, size_t a_rs, size_t a_cs,
                                 const float* bp, float beta, float* c, size_t ldc, void* workspace);
 
+/* The matrix-vector product over an operand packed ahead, streaming panels
+ * [q0, q1) only: y[i] = beta * y[i] + sum_p x[p] * P[p][i] for the rows i of
+ * those panels, where P is len wide, packed in panels r wide (pack_b_full's
+ * layout with r = nr and len = n, or pack_a_full's with r = mr and len = m).
+ * All panels (q1 = ceil(len / r)) is the whole product; disjoint ranges give
+ * the same values as one call, so threads may share the panels out. */
+void ember_f32_gemm_gemv_panels(const ember_kernels* kern, size_t len, size_t k, size_t r,
+                                const float* x, const float* panels, float beta, float* y,
+                                size_t q0, size_t q1);
+
 /* Bytes of alpha * A (m x k) packed by ember_f32_gemm_pack_a_full (0 if m or k is 0). */
 size_t ember_f32_gemm_packed_a_size(const ember_kernels* kern, size_t m, size_t k);
 /* Packs alpha * A[i][p], A[i][p] = a[i * rs + p * cs], into dst (64-byte aligned). */

@@ -240,25 +240,15 @@ typedef struct gemv_job {
     const float* panels;       /* packed operand */
     float* y;
     float beta;
-    size_t len, k, r, pad, tasks; /* outputs, K, panel width, outputs padded to r */
+    size_t len, k, r, tasks;   /* outputs, K, panel width */
 } gemv_job;
 
 static void gemv_task(void* arg, size_t t, size_t thread) {
     (void)thread;
     const gemv_job* j = arg;
-    const ember_f32_gemm_config* g = &j->kern->f32_gemm;
-    const size_t panels = div_up(j->len, j->r), kc_max = kc_of(g, j->k);
     size_t q0, q1;
-    split(panels, j->tasks, t, &q0, &q1);
-    for (size_t pc = 0; pc < j->k; pc += kc_max) {
-        const size_t kc = min_sz(j->k - pc, kc_max);
-        const float beta_k = pc == 0 ? j->beta : 1.0f;
-        for (size_t q = q0; q < q1; q++) {
-            const size_t i0 = q * j->r;
-            j->kern->f32_gemv_n(min_sz(j->len - i0, j->r), kc, j->x + pc,
-                                j->panels + pc * j->pad + i0 * kc, j->r, beta_k, j->y + i0);
-        }
-    }
+    split(div_up(j->len, j->r), j->tasks, t, &q0, &q1);
+    ember_f32_gemm_gemv_panels(j->kern, j->len, j->k, j->r, j->x, j->panels, j->beta, j->y, q0, q1);
 }
 
 /* True when it ran the product on the pool's threads. */
@@ -267,7 +257,7 @@ static bool gemv_mt(em_pool* pool, const ember_kernels* kern, size_t len, size_t
     const size_t threads = em_pool_threads(pool), panels_n = div_up(len, r);
     if (threads < 2 || k == 0 || len * k < MIN_PAR_GEMV || panels_n < 2) return false;
     gemv_job j = {.kern = kern, .x = x, .panels = panels, .y = y, .beta = beta, .len = len,
-                  .k = k, .r = r, .pad = round_up(len, r),
+                  .k = k, .r = r,
                   .tasks = min_sz(panels_n, 2 * threads)};
     em_pool_run(pool, j.tasks, gemv_task, &j);
     return true;
