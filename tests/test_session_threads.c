@@ -11,6 +11,7 @@
 
 #include "ember.h"
 #include "support/records.h"
+#include "support/tasks.h"
 
 static int failures;
 
@@ -24,16 +25,6 @@ static int failures;
         }                                                         \
     } while (0)
 
-static int task_count(void) {
-    DIR* d = opendir("/proc/self/task");
-    if (!d) return -1;
-    int n = 0;
-    struct dirent* e;
-    while ((e = readdir(d)))
-        if (e->d_name[0] != '.') n++;
-    closedir(d);
-    return n;
-}
 
 static ember_session* make_session(const ember_model* m, int threads, uint32_t flags) {
     ember_session_options o;
@@ -181,13 +172,7 @@ static void check_thread_counts(const char* dir) {
               "threads %d flags %u: %d threads started, expected %d", cases[i].threads,
               cases[i].flags, task_count() - base, cases[i].started);
         ember_session_free(s);
-        /* the workers are joined; the kernel drops a joined thread from
-         * /proc/self/task a moment after the join returns: allow it 2 s */
-        int left = task_count() - base;
-        for (int w = 0; left != 0 && w < 2000; w++) {
-            usleep(1000);
-            left = task_count() - base;
-        }
+        const int left = task_count_settled(base) - base;
         CHECK(left == 0, "threads %d: %d threads left after free", cases[i].threads, left);
     }
     /* unknown flags are still refused */
