@@ -27,4 +27,25 @@ static inline int kt_guard_ok(const float* p, size_t n) {
     return 1;
 }
 
+/* The cmocka tests test_generic, test_avx2, test_avx512 and test_neon, each
+ * calling run(name) for its dispatch path (run skips a path this CPU cannot
+ * run, saying so). */
+#define KT_PATH_TESTS(run)                       \
+    static void test_generic(void** state) {     \
+        (void)state;                             \
+        run("generic");                          \
+    }                                            \
+    static void test_avx2(void** state) {        \
+        (void)state;                             \
+        run("avx2");                             \
+    }                                            \
+    static void test_avx512(void** state) {      \
+        (void)state;                             \
+        run("avx512");                           \
+    }                                            \
+    static void test_neon(void** state) {        \
+        (void)state;                             \
+        run("neon");                             \
+    }
+
 #endif

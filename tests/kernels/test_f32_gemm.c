@@ -170,22 +170,7 @@ static void run_path(const char* isa) {
     assert_int_equal(g_failures, 0);
 }
 
-static void test_generic(void** state) {
-    (void)state;
-    run_path("generic");
-}
-static void test_avx2(void** state) {
-    (void)state;
-    run_path("avx2");
-}
-static void test_avx512(void** state) {
-    (void)state;
-    run_path("avx512");
-}
-static void test_neon(void** state) {
-    (void)state;
-    run_path("neon");
-}
+KT_PATH_TESTS(run_path)
 
 /* k == 0 scales C by beta (0: clears it, NaNs included); m or n == 0 writes nothing. */
 static void test_degenerate(void** state) {

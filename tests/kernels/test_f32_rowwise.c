@@ -31,6 +31,8 @@
 
 #include <cmocka.h>
 
+#include "kernel_test.h"
+
 #include "dispatch.h"
 #include "f32_rowwise.h"
 #include "generic/nn_ref.h"
@@ -315,22 +317,7 @@ static void run_path(const char* isa) {
     assert_int_equal(g_failures, 0);
 }
 
-static void test_generic(void** state) {
-    (void)state;
-    run_path("generic");
-}
-static void test_avx2(void** state) {
-    (void)state;
-    run_path("avx2");
-}
-static void test_avx512(void** state) {
-    (void)state;
-    run_path("avx512");
-}
-static void test_neon(void** state) {
-    (void)state;
-    run_path("neon");
-}
+KT_PATH_TESTS(run_path)
 
 int main(void) {
     const struct CMUnitTest tests[] = {
