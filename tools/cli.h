@@ -48,6 +48,8 @@ int cli_dims_set(cli_dims* d, const char* name, int64_t value, const char* why);
 /* Applies "--shape NAME=DIMS": NAME is an input (its symbolic dims take the values
  * at their positions, its fixed dims must match) or a symbol (DIMS is one value). */
 int cli_dims_apply_shape(cli_dims* d, const ember_model* model, const char* spec);
+/* Applies n --shape specs in order; stops at the first failure and returns it. */
+int cli_dims_apply_shapes(cli_dims* d, const ember_model* model, const char* const* specs, size_t n);
 /* Takes the symbolic dims of input index from a concrete shape. */
 int cli_dims_from_input(cli_dims* d, const ember_model* model, size_t index, const int64_t* dims, int32_t rank);
 void cli_dims_to_options(const cli_dims* d, ember_session_options* o);

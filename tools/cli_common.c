@@ -183,6 +183,12 @@ void cli_dims_to_options(const cli_dims* d, ember_session_options* o) {
     o->dim_count = d->count;
 }
 
+int cli_dims_apply_shapes(cli_dims* d, const ember_model* model, const char* const* specs, size_t n) {
+    int rc = CLI_OK;
+    for (size_t i = 0; i < n && !rc; i++) rc = cli_dims_apply_shape(d, model, specs[i]);
+    return rc;
+}
+
 int cli_load_model(const char* path, ember_model** out) {
     if (ember_model_load_file(path, NULL, out) != EMBER_OK) return cli_fail_ember("cannot load '%s'", path);
     return CLI_OK;

@@ -197,8 +197,7 @@ int cmd_predict(int argc, char** argv) {
         rc = cli_fail_ember("--output-name");
         goto done;
     }
-    for (size_t i = 0; i < n_shapes; i++)
-        if ((rc = cli_dims_apply_shape(&p.dims, m, shapes[i]))) goto done;
+    if ((rc = cli_dims_apply_shapes(&p.dims, m, shapes, n_shapes))) goto done;
 
     /* Open the input; for .npy, its item shape gives the other symbolic dims. */
     uint64_t total_rows = 0;

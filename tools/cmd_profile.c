@@ -91,8 +91,7 @@ int cmd_profile(int argc, char** argv) {
     int rc = cli_load_model(path, &m);
     if (rc) return rc;
     cli_dims dims = {0};
-    for (size_t i = 0; i < n_shapes && !rc; i++) rc = cli_dims_apply_shape(&dims, m, shapes[i]);
-    if (rc) {
+    if ((rc = cli_dims_apply_shapes(&dims, m, shapes, n_shapes))) {
         ember_model_free(m);
         return rc;
     }

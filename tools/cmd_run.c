@@ -225,8 +225,7 @@ int cmd_run(int argc, char** argv) {
             goto done;
         }
     }
-    for (size_t i = 0; i < n_shapes; i++)
-        if ((rc = cli_dims_apply_shape(&dims, m, shapes[i]))) goto done;
+    if ((rc = cli_dims_apply_shapes(&dims, m, shapes, n_shapes))) goto done;
 
     ember_session_options o;
     ember_session_options_init(&o);
