@@ -147,17 +147,10 @@ static ember_status binary_run(em_op_ctx* ctx) {
                 ember_f32_pow_i64_ref(r.inner, pa, r.inc[0], (const int64_t*)b->data + r.off[1],
                                       r.inc[1], py);
                 break;
-            default: {
-                const float* pb = (const float*)b->data + r.off[1];
-                if (p->op == EMBER_BINARY_POW || (!r.inc[0] && !r.inc[1]))
-                    ember_f32_binary_ref(p->op, r.inner, pa, r.inc[0], pb, r.inc[1], py);
-                else { /* the dispatched kernel: vv, vs or sv */
-                    em_kern(ctx)
-                        ->f32_elementwise.binary[p->op][r.inc[0] ? (r.inc[1] ? 0 : 1) : 2](
-                            r.inner, pa, pb, py);
-                    ctx->kernel = "vbinary";
-                }
-            }
+            default: /* Pow, or both operands scalar along the row (the vector
+                      * cases went to vbinary_run above) */
+                ember_f32_binary_ref(p->op, r.inner, pa, r.inc[0], (const float*)b->data + r.off[1],
+                                     r.inc[1], py);
             }
         } else if (a->dtype == EMBER_DTYPE_I32) {
             ember_i32_binary_ref(p->op, r.inner, (const int32_t*)a->data + r.off[0], r.inc[0],
