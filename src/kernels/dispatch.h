@@ -105,8 +105,8 @@ typedef struct ember_f32_dwconv_config {
     uint32_t lanes;        /* floats a vector; 0: the kernel needs no scratch */
     ember_f32_dwconv_blocked_fn blocked; /* NULL: planar only */
     uint32_t block;        /* channels a block of `blocked`; 0 with it NULL */
-    ember_f32_dwconv_gather_fn gather;   /* NULL: the runtime's plain-C copy */
-    ember_f32_dwconv_scatter_fn scatter; /* NULL: the runtime's plain-C copy */
+    ember_f32_dwconv_gather_fn gather;   /* with blocked: its layout change in */
+    ember_f32_dwconv_scatter_fn scatter; /* and out (the blocked path needs all three) */
 } ember_f32_dwconv_config;
 
 /* Vectorised f32 elementwise kernels (f32_vunary.h): y[i] = op(x[i]) for i < n;

@@ -286,8 +286,8 @@ static void run_blocked(const char* isa) {
     assert_int_equal(g_failures, 0);
 }
 
-/* The table's gather and scatter against the plain-C copies of
- * conv_depthwise.c (written out here): every nb in 1..L, position counts
+/* The table's gather and scatter against plain-C copies written out here
+ * (the contract of dispatch.h): every nb in 1..L, position counts
  * around and between tile multiples, a row stride past n; bit-identical, the
  * zero lanes of a partial block, and nothing written outside. */
 static void run_gather_scatter(const char* isa) {

@@ -39,8 +39,8 @@ static size_t plane_bytes(const ember_kernels* kern, const ember_dwconv_geom* g)
  * one block of channels, each block of L channels of an image is gathered into
  * [ih][iw][L] (a transpose; a last, partial block zero-filled), its weights
  * into [kh * kw][L], run, and scattered back from [oh][ow][L] to the NCHW
- * output, all in the thread's scratch (the table's gather and scatter where it
- * has them, the plain-C copies below otherwise); bit-identical to the
+ * output, all in the thread's scratch (the table's gather and scatter, which a
+ * table with a blocked kernel has); bit-identical to the
  * reference. Taken for output planes up to 56x56 only (BLOCKED_MAX_OUT,
  * measured) and blocks of at most BLOCKED_MAX bytes of scratch. */
 #define BLOCKED_MAX ((size_t)16 << 20)
@@ -68,7 +68,8 @@ static bool blocked_geom(const ember_kernels* kern, const ember_dwconv_geom* g) 
     const size_t L = kern->f32_dwconv.block;
     /* the products below stay far from overflow: applies() bounds out and pads to
      * 2^24 and image sides are at most out * stride + kernel */
-    if (!kern->f32_dwconv.blocked || L == 0) return false;
+    if (!kern->f32_dwconv.blocked || !kern->f32_dwconv.gather || !kern->f32_dwconv.scatter || L == 0)
+        return false;
     if (g->ih > ((size_t)1 << 20) || g->iw > ((size_t)1 << 20) || g->oh > ((size_t)1 << 20) ||
         g->ow > ((size_t)1 << 20))
         return false;
@@ -101,9 +102,6 @@ typedef struct dw_job {
     size_t n, c, tasks, plane;
 } dw_job;
 
-/* Tile of the transposes: TILE positions of L channels stay in L1. */
-#define TILE 64
-
 /* One block: channels ch .. ch + nb - 1 (nb <= L) of image img. */
 static void dw_block(const dw_job* j, size_t img, size_t ch, size_t nb, char* scratch) {
     const ember_dwconv_geom* g = &j->g;
@@ -114,18 +112,7 @@ static void dw_block(const dw_job* j, size_t img, size_t ch, size_t nb, char* sc
     float* wb = (float*)((char*)yb + round64(L * out_vol * sizeof(float)));
     float* bb = (float*)((char*)wb + round64(L * kvol * sizeof(float)));
     const float* x = j->x + (img * j->c + ch) * in_vol;
-    if (j->kern->f32_dwconv.gather)
-        j->kern->f32_dwconv.gather(nb, in_vol, x, in_vol, xb);
-    else
-        for (size_t p0 = 0; p0 < in_vol; p0 += TILE) {
-            const size_t p1 = in_vol - p0 < TILE ? in_vol : p0 + TILE;
-            for (size_t l = 0; l < nb; l++) {
-                const float* xc = x + l * in_vol;
-                for (size_t p = p0; p < p1; p++) xb[p * L + l] = xc[p];
-            }
-            for (size_t l = nb; l < L; l++)
-                for (size_t p = p0; p < p1; p++) xb[p * L + l] = 0.0f;
-        }
+    j->kern->f32_dwconv.gather(nb, in_vol, x, in_vol, xb);
     const float* wt = j->wt + ch * kvol;
     for (size_t k = 0; k < kvol; k++) {
         for (size_t l = 0; l < nb; l++) wb[k * L + l] = wt[l * kvol + k];
@@ -137,16 +124,7 @@ static void dw_block(const dw_job* j, size_t img, size_t ch, size_t nb, char* sc
     }
     j->kern->f32_dwconv.blocked(g, xb, wb, j->bias ? bb : NULL, yb);
     float* y = j->y + (img * j->c + ch) * out_vol;
-    if (j->kern->f32_dwconv.scatter)
-        j->kern->f32_dwconv.scatter(nb, out_vol, yb, y, out_vol);
-    else
-        for (size_t p0 = 0; p0 < out_vol; p0 += TILE) {
-            const size_t p1 = out_vol - p0 < TILE ? out_vol : p0 + TILE;
-            for (size_t l = 0; l < nb; l++) {
-                float* yc = y + l * out_vol;
-                for (size_t p = p0; p < p1; p++) yc[p] = yb[p * L + l];
-            }
-        }
+    j->kern->f32_dwconv.scatter(nb, out_vol, yb, y, out_vol);
     if (j->act) em_apply_activation(j->kern, j->act, y, nb * out_vol);
 }
 
