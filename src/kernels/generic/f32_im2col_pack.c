@@ -30,13 +30,12 @@ static void copy_run(const float* xr, size_t iw, ptrdiff_t w0, size_t sw, size_t
         if (hi < lo) hi = lo;
     }
     for (size_t t = 0; t < lo; t++) d[t] = 0.0f;
-    const float* s = xr + w0 + (ptrdiff_t)(lo * sw);
-    if (sw == 1) {
-        memcpy(d + lo, s, (hi - lo) * sizeof(float));
-    } else if (sw == 2) {
-        for (size_t t = lo; t < hi; t++, s += 2) d[t] = s[0];
-    } else {
-        for (size_t t = lo; t < hi; t++, s += sw) d[t] = s[0];
+    if (hi > lo) { /* (only then is the first tap inside the row) */
+        const float* s = xr + w0 + (ptrdiff_t)(lo * sw);
+        if (sw == 1)
+            memcpy(d + lo, s, (hi - lo) * sizeof(float));
+        else
+            for (size_t t = lo; t < hi; t++, s += sw) d[t] = s[0];
     }
     for (size_t t = hi; t < len; t++) d[t] = 0.0f;
 }
@@ -44,7 +43,7 @@ static void copy_run(const float* xr, size_t iw, ptrdiff_t w0, size_t sw, size_t
 void ember_f32_im2col_pack_b(const ember_window* w, const float* x, size_t nr, size_t p0,
                              size_t kc, size_t j0, size_t n, float* dst) {
     const size_t k0 = w->kernel[0], k1 = w->kernel[1], k2 = w->kernel[2];
-    const size_t od_n = w->out[0], oh_n = w->out[1], ow_n = w->out[2];
+    const size_t oh_n = w->out[1], ow_n = w->out[2];
     const size_t idn = w->image[0], ihn = w->image[1], iwn = w->image[2];
     const size_t in_vol = idn * ihn * iwn, kvol = k0 * k1 * k2;
     run runs[66];
@@ -69,7 +68,6 @@ void ember_f32_im2col_pack_b(const ember_window* w, const float* x, size_t nr, s
                 }
             }
         }
-        (void)od_n;
         /* the rows: p = c * kvol + (kd * k1 + kh) * k2 + kw, walked with counters */
         size_t c = p0 / kvol, r = p0 % kvol;
         size_t kd = r / (k1 * k2), kh = (r / k2) % k1, kw = r % k2;
