@@ -26,17 +26,15 @@ bool ember_f32_pool2d_applies(const ember_window* w) {
     return row_width(w) <= EMBER_POOL2D_MAX_ROW;
 }
 
-/* Image columns [c0, c1) land in buffer columns [c0 + pad_left, c1 + pad_left);
- * returns the image columns the buffer holds, with the rest set to fill. */
-static void row_span(const ember_window* w, size_t width, float fill, float* buf, size_t* c0,
-                     size_t* c1) {
+/* Sets the buffer columns outside the image to fill and returns how many image
+ * columns (from column 0, at buffer column pad_left) the buffer holds. */
+static size_t row_span(const ember_window* w, size_t width, float fill, float* buf) {
     const size_t pl = (size_t)w->pad[2], iw = w->image[2];
     size_t lo = pl < width ? pl : width;
     size_t hi = pl + iw < width ? pl + iw : width;
     for (size_t q = 0; q < lo; q++) buf[q] = fill;
     for (size_t q = hi; q < width; q++) buf[q] = fill;
-    *c0 = 0;
-    *c1 = hi > lo ? hi - pl : 0;
+    return hi > lo ? hi - pl : 0;
 }
 
 /* Image rows of output row i: first row r0 (may be negative) and the valid taps
@@ -59,15 +57,14 @@ void ember_f32_maxpool2d(size_t planes, const ember_window* w, const float* x, f
     for (size_t p = 0; p < planes; p++, x += ih * iw) {
         for (size_t i = 0; i < oh; i++, y += ow) {
             ptrdiff_t r0;
-            size_t u0, u1, c0, c1;
+            size_t u0, u1;
             row_taps(w, i, &r0, &u0, &u1);
             if (u0 == u1) { /* the whole row of windows lies in the padding */
                 for (size_t j = 0; j < ow; j++) y[j] = -INFINITY;
                 continue;
             }
-            row_span(w, width, -INFINITY, buf, &c0, &c1);
+            const size_t n = row_span(w, width, -INFINITY, buf);
             float* dst = buf + pl;
-            const size_t n = c1 - c0;
             memcpy(dst, x + (size_t)(r0 + (ptrdiff_t)(u0 * dh)) * iw, n * sizeof(float));
             for (size_t u = u0 + 1; u < u1; u++) {
                 const float* src = x + (size_t)(r0 + (ptrdiff_t)(u * dh)) * iw;
@@ -118,14 +115,13 @@ void ember_f32_avgpool2d(size_t planes, const ember_window* w, int count_include
     for (size_t p = 0; p < planes; p++, x += ih * iw) {
         for (size_t i = 0; i < oh; i++, y += ow) {
             ptrdiff_t r0;
-            size_t u0, u1, c0, c1;
+            size_t u0, u1;
             row_taps(w, i, &r0, &u0, &u1);
             const float rows = (float)(count_include_pad
                                            ? taps_in(w, 1, i, -w->pad[1], (ptrdiff_t)ih + w->pad_end[1])
                                            : u1 - u0);
-            row_span(w, width, 0.0f, buf, &c0, &c1);
+            const size_t n = row_span(w, width, 0.0f, buf);
             float* dst = buf + pl;
-            const size_t n = c1 - c0;
             if (u0 == u1) {
                 memset(dst, 0, n * sizeof(float));
             } else {
