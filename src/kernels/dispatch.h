@@ -20,17 +20,32 @@
 typedef void (*ember_f32_gemm_ukernel_fn)(size_t m, size_t n, size_t kc, const float* a,
                                           const float* b, float beta, float* c, size_t ldc);
 
+/* The activations a micro-kernel's epilogue applies after the clamp. Each is
+ * the formula of the table's elementwise kernel of the same name
+ * (f32_elementwise.unary[EMBER_VOP_SIGMOID / _HARD_SWISH / _SILU]), so a tile
+ * activated in registers holds the bits that kernel gives on the stored tile. */
+typedef enum ember_f32_gemm_act {
+    EMBER_GEMM_ACT_NONE = 0,
+    EMBER_GEMM_ACT_SIGMOID = 1,
+    EMBER_GEMM_ACT_HARD_SWISH = 2,
+    EMBER_GEMM_ACT_SILU = 3, /* x * sigmoid(x) */
+    EMBER_GEMM_ACT_COUNT = 4
+} ember_f32_gemm_act;
+
 /* The output pass a micro-kernel can apply in registers as it stores a tile:
  *     C[i][j] = min(hi, max(lo, C[i][j] + bias[i]))   (bias NULL: no bias)
  * with max(l, v) = l > v ? l : v and min(h, v) = h < v ? h : v, so NaN stays
- * (the reference Clip's formulas), then + 0.0f when zero_plus (Relu: -0 -> +0). */
+ * (the reference Clip's formulas), then + 0.0f when zero_plus (Relu: -0 -> +0),
+ * then C[i][j] = act(C[i][j]). */
 typedef struct ember_f32_gemm_epilogue {
     const float* bias;
     float lo, hi;
     int zero_plus;
+    ember_f32_gemm_act act;
 } ember_f32_gemm_epilogue;
 /* A micro-kernel as ember_f32_gemm_ukernel_fn that then applies ep to the tile
- * (bias + row i of the tile is bias[i]). */
+ * (bias + row i of the tile is bias[i]), every activation of ember_f32_gemm_act
+ * included, to partial tiles as to whole ones. */
 typedef void (*ember_f32_gemm_ukernel_ep_fn)(size_t m, size_t n, size_t kc, const float* a,
                                              const float* b, float beta, float* c, size_t ldc,
                                              const ember_f32_gemm_epilogue* ep);
@@ -58,7 +73,7 @@ typedef void (*ember_f32_gemv_t_fn)(size_t m, size_t k, const float* a, size_t l
 
 typedef struct ember_f32_gemm_config {
     ember_f32_gemm_ukernel_fn ukernel;
-    ember_f32_gemm_ukernel_ep_fn ukernel_ep; /* NULL: ukernel, then the pass in C */
+    ember_f32_gemm_ukernel_ep_fn ukernel_ep; /* NULL: ukernel, then ember_f32_gemm_epilogue_tile */
     ember_f32_pack_a_fn pack_a;
     ember_f32_pack_b_fn pack_b;
     uint32_t mr, nr;       /* register tile */

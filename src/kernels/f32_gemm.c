@@ -88,30 +88,47 @@ static ember_f32_gemm_epilogue epilogue_of(const ember_f32_gemm_extra* ex, size_
     return (ember_f32_gemm_epilogue){.bias = ex->row_bias ? ex->row_bias + i0 : NULL,
                                      .lo = ex->clamp ? ex->lo : -INFINITY,
                                      .hi = ex->clamp ? ex->hi : INFINITY,
-                                     .zero_plus = ex->clamp && ex->zero_plus};
+                                     .zero_plus = ex->clamp && ex->zero_plus,
+                                     .act = ex->act};
 }
 
-void ember_f32_gemm_finish_tile(const ember_f32_gemm_extra* ex, size_t i0, float* c, size_t ldc,
-                                size_t m, size_t n) {
-    if (ex->row_bias || ex->clamp) {
+void ember_f32_gemm_epilogue_tile(const ember_kernels* kern, const ember_f32_gemm_epilogue* ep,
+                                  float* c, size_t ldc, size_t m, size_t n) {
+    /* the elementwise kernel whose formula each activation is (dispatch.h) */
+    static const ember_f32_vop vop[EMBER_GEMM_ACT_COUNT] = {
+        [EMBER_GEMM_ACT_SIGMOID] = EMBER_VOP_SIGMOID,
+        [EMBER_GEMM_ACT_HARD_SWISH] = EMBER_VOP_HARD_SWISH,
+        [EMBER_GEMM_ACT_SILU] = EMBER_VOP_SILU};
+    const bool act = ep->act > EMBER_GEMM_ACT_NONE && ep->act < EMBER_GEMM_ACT_COUNT;
+    for (size_t i = 0; i < m; i++) {
+        float* ci = c + i * ldc;
+        ember_f32_gemm_epilogue_row(ep, i, ci, n);
+        if (act) kern->f32_elementwise.unary[vop[ep->act]](n, ci, ci, 0.0f, 0.0f);
+    }
+}
+
+void ember_f32_gemm_finish_tile(const ember_kernels* kern, const ember_f32_gemm_extra* ex,
+                                size_t i0, float* c, size_t ldc, size_t m, size_t n) {
+    if (ex->row_bias || ex->clamp || ex->act) {
         const ember_f32_gemm_epilogue ep = epilogue_of(ex, i0);
-        for (size_t i = 0; i < m; i++) ember_f32_gemm_epilogue_row(&ep, i, c + i * ldc, n);
+        ember_f32_gemm_epilogue_tile(kern, &ep, c, ldc, m, n);
     }
     if (ex->finish) ex->finish(ex->finish_ctx, c, ldc, m, n);
 }
 
-void ember_f32_gemm_run_tile(const ember_f32_gemm_config* g, const ember_f32_gemm_extra* ex,
+void ember_f32_gemm_run_tile(const ember_kernels* kern, const ember_f32_gemm_extra* ex,
                              size_t i0, size_t m, size_t n, size_t kc, const float* a,
                              const float* b, float beta, float* c, size_t ldc) {
+    const ember_f32_gemm_config* g = &kern->f32_gemm;
     if (!ex) {
         g->ukernel(m, n, kc, a, b, beta, c, ldc);
-    } else if (g->ukernel_ep && (ex->row_bias || ex->clamp)) {
+    } else if (g->ukernel_ep && (ex->row_bias || ex->clamp || ex->act)) {
         const ember_f32_gemm_epilogue ep = epilogue_of(ex, i0);
         g->ukernel_ep(m, n, kc, a, b, beta, c, ldc, &ep);
         if (ex->finish) ex->finish(ex->finish_ctx, c, ldc, m, n);
     } else {
         g->ukernel(m, n, kc, a, b, beta, c, ldc);
-        ember_f32_gemm_finish_tile(ex, i0, c, ldc, m, n);
+        ember_f32_gemm_finish_tile(kern, ex, i0, c, ldc, m, n);
     }
 }
 
@@ -154,7 +171,7 @@ static void driver(const ember_kernels* kern, size_t m, size_t n, size_t k, floa
                     for (size_t ir = 0; ir < mc; ir += mr) {
                         const size_t mt = min_sz(mc - ir, mr);
                         float* ct = c + (ic + ir) * ldc + jc + jr;
-                        ember_f32_gemm_run_tile(g, last_k ? ex : NULL, ic + ir, mt, nt, kc,
+                        ember_f32_gemm_run_tile(kern, last_k ? ex : NULL, ic + ir, mt, nt, kc,
                                                 ablk + ir * kc, bpanel, beta_k, ct, ldc);
                     }
                 }
@@ -273,7 +290,8 @@ void ember_f32_gemm_ex(const ember_kernels* kern, size_t m, size_t n, size_t k, 
         scale_c(m, n, beta, c, ldc);
         for (size_t i0 = 0; i0 < m; i0 += kern->f32_gemm.mr)
             for (size_t j0 = 0; j0 < n; j0 += kern->f32_gemm.nr)
-                ember_f32_gemm_finish_tile(ex, i0, c + i0 * ldc + j0, ldc, min_sz(m - i0, kern->f32_gemm.mr),
+                ember_f32_gemm_finish_tile(kern, ex, i0, c + i0 * ldc + j0, ldc,
+                                           min_sz(m - i0, kern->f32_gemm.mr),
                                            min_sz(n - j0, kern->f32_gemm.nr));
         return;
     }

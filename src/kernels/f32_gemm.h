@@ -99,17 +99,19 @@ typedef struct ember_f32_gemm_extra {
      * NULL: nothing), then finish(finish_ctx, c, ldc, m, n) on the tile (rows i0
      * .. i0 + m of C, c = &C[i0][j0]), if finish is not NULL. */
     const float* row_bias;
-    /* then, when clamp: C = min(hi, max(lo, C)), + 0.0f when zero_plus (the
-     * formulas of ember_f32_gemm_epilogue; micro-kernels with an epilogue entry
-     * do bias and clamp in registers) */
+    /* then, when clamp: C = min(hi, max(lo, C)), + 0.0f when zero_plus, then
+     * C = act(C) (the formulas of ember_f32_gemm_epilogue: micro-kernels with
+     * an epilogue entry do all of it in registers, other tables run
+     * ember_f32_gemm_epilogue_tile on the stored tile, with the same values) */
     int clamp, zero_plus;
     float lo, hi;
+    ember_f32_gemm_act act;
     void (*finish)(const void* ctx, float* c, size_t ldc, size_t m, size_t n);
     const void* finish_ctx;
 } ember_f32_gemm_extra;
 
-/* ep's pass on row i of a tile (c: n floats), in plain C: for kernels'
- * partial tiles and for tables without an epilogue entry. */
+/* ep's bias and clamp on row i of a tile (c: n floats), in plain C (the
+ * activation is ember_f32_gemm_epilogue_tile's). */
 static inline void ember_f32_gemm_epilogue_row(const ember_f32_gemm_epilogue* ep, size_t i,
                                                float* c, size_t n) {
     const float b = ep->bias ? ep->bias[i] : 0.0f, lo = ep->lo, hi = ep->hi;
@@ -120,6 +122,14 @@ static inline void ember_f32_gemm_epilogue_row(const ember_f32_gemm_epilogue* ep
         c[j] = ep->zero_plus ? v + 0.0f : v;
     }
 }
+
+/* The portable twin of an epilogue entry: ep's whole pass on the m x n tile at
+ * c (rows ldc apart) after the plain micro-kernel stored it, bias and clamp
+ * by ember_f32_gemm_epilogue_row, the activation by kern's elementwise kernel
+ * on each row. It gives the bits kern's epilogue entry gives (the tables
+ * without one use it instead). */
+void ember_f32_gemm_epilogue_tile(const ember_kernels* kern, const ember_f32_gemm_epilogue* ep,
+                                  float* c, size_t ldc, size_t m, size_t n);
 
 /* C = A * B + beta * C with A packed ahead (ap, from ember_f32_gemm_pack_a_full)
  * or, when ap is NULL, the matrix A[i][p] = a[i * a_rs + p * a_cs]; B from
@@ -136,11 +146,11 @@ void ember_f32_gemm_ex(const ember_kernels* kern, size_t m, size_t n, size_t k, 
                        size_t a_rs, size_t a_cs, const float* ap, const float* b, size_t b_rs,
                        size_t b_cs, float beta, float* c, size_t ldc,
                        const ember_f32_gemm_extra* ex, void* workspace);
-void ember_f32_gemm_finish_tile(const ember_f32_gemm_extra* ex, size_t i0, float* c, size_t ldc,
-                                size_t m, size_t n);
-/* One tile (rows i0 .. i0 + m of C): the micro-kernel, then ex's pass (ex NULL:
- * none; the table's epilogue entry when it has one). */
-void ember_f32_gemm_run_tile(const ember_f32_gemm_config* g, const ember_f32_gemm_extra* ex,
+void ember_f32_gemm_finish_tile(const ember_kernels* kern, const ember_f32_gemm_extra* ex,
+                                size_t i0, float* c, size_t ldc, size_t m, size_t n);
+/* One tile (rows i0 .. i0 + m of C): kern's micro-kernel, then ex's pass (ex
+ * NULL: none; the table's epilogue entry when it has one). */
+void ember_f32_gemm_run_tile(const ember_kernels* kern, const ember_f32_gemm_extra* ex,
                              size_t i0, size_t m, size_t n, size_t kc, const float* a,
                              const float* b, float beta, float* c, size_t ldc);
 

@@ -48,7 +48,8 @@ static float* align_up(void* p) {
 }
 
 typedef struct mt_job {
-    const ember_f32_gemm_config* g;
+    const ember_kernels* kern;
+    const ember_f32_gemm_config* g; /* &kern->f32_gemm */
     size_t mr, nr;
     float alpha;
     const float* a;            /* unpacked A, B (NULL when packed ahead) */
@@ -125,7 +126,7 @@ static void compute_task(void* arg, size_t t, size_t thread) {
             for (size_t ir = s0 * mr; ir < min_sz(j->mc, s1 * mr); ir += mr) {
                 const size_t mt = min_sz(j->mc - ir, mr);
                 float* ct = j->c + (j->ic + ir) * j->ldc + j->jc + jr;
-                ember_f32_gemm_run_tile(j->g, j->last_k ? j->ex : NULL, j->ic + ir, mt, nt, kc,
+                ember_f32_gemm_run_tile(j->kern, j->last_k ? j->ex : NULL, j->ic + ir, mt, nt, kc,
                                         j->ablk + ir * kc, bpanel, j->beta_k, ct, j->ldc);
             }
         }
@@ -161,8 +162,9 @@ static void driver_mt(em_pool* pool, const ember_kernels* kern, size_t m, size_t
                       float* c, size_t ldc, const ember_f32_gemm_extra* ex, void* workspace) {
     const ember_f32_gemm_config* g = &kern->f32_gemm;
     const size_t threads = em_pool_threads(pool);
-    mt_job j = {.g = g, .mr = g->mr, .nr = g->nr, .alpha = alpha, .a = a, .a_rs = a_rs,
-                .a_cs = a_cs, .b = b, .b_rs = b_rs, .b_cs = b_cs, .c = c, .ldc = ldc, .ex = ex};
+    mt_job j = {.kern = kern, .g = g, .mr = g->mr, .nr = g->nr, .alpha = alpha, .a = a,
+                .a_rs = a_rs, .a_cs = a_cs, .b = b, .b_rs = b_rs, .b_cs = b_cs, .c = c, .ldc = ldc,
+                .ex = ex};
     const size_t kc_max = kc_of(g, k);
     const size_t mpad = round_up(m, j.mr), npad = round_up(n, j.nr);
     /* The same places in the workspace as f32_gemm.c. */

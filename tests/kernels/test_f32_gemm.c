@@ -142,6 +142,145 @@ static void sweep(const ember_kernels* kern) {
         }
 }
 
+/* ---- the micro-kernel's epilogue entry ----
+ * Every m x n corner of the register tile (partial tiles included), kc 0 to
+ * 37, beta 0, 1 and -1.5, with and without bias, no clamp, the Relu clamp and a
+ * Clip, and every activation: ukernel_ep must write, bit for bit (any NaN
+ * for a NaN), what the plain micro-kernel followed by its portable twin
+ * (ember_f32_gemm_epilogue_tile: bias and clamp in C, the activation by the
+ * table's elementwise kernel) writes, touch nothing outside the corner, and
+ * not read C when beta is 0. Independently of the twin, the activated values
+ * are checked against the activation of the un-activated tile in double
+ * (so a twin that applied the wrong activation would fail too). */
+static const char* const ACT_NAMES[EMBER_GEMM_ACT_COUNT] = {"none", "sigmoid", "hard_swish",
+                                                            "silu"};
+
+static double act_truth(ember_f32_gemm_act act, double x) {
+    switch (act) {
+    case EMBER_GEMM_ACT_SIGMOID: return 1.0 / (1.0 + exp(-x));
+    case EMBER_GEMM_ACT_HARD_SWISH: return x * fmin(1.0, fmax(0.0, x / 6.0 + 0.5));
+    case EMBER_GEMM_ACT_SILU: return x / (1.0 + exp(-x));
+    default: return x;
+    }
+}
+
+/* |got - truth(x)| within 4 ulp of the result plus 2^-149 |x| (the bounds of
+ * tests/kernels/test_f32_vunary.c), plus 2^-22 |x| for hard_swish (x / 6 + 0.5
+ * rounds to 2^-24 absolute and cancels near x = -3, then is scaled by x) */
+static int act_close(ember_f32_gemm_act act, float x, float got) {
+    if (isnan(x)) return isnan(got);
+    const double t = act_truth(act, (double)x);
+    if (isnan(t)) return isnan(got); /* hard_swish(-inf) = -inf * 0, as the reference */
+    if (isinf(t)) return (double)got == t;
+    const double ulp = fmax(ldexp(fabs(t), -23), ldexp(1.0, -149));
+    const double abs_err = ldexp(fabs((double)x), act == EMBER_GEMM_ACT_HARD_SWISH ? -22 : -149);
+    return fabs((double)got - t) <= 4.0 * ulp + abs_err;
+}
+
+/* Bit for bit, except that any NaN equals any NaN. */
+static int same_value(float x, float y) {
+    return isnan(x) ? isnan(y) : memcmp(&x, &y, sizeof x) == 0;
+}
+
+static void check_epilogue(const ember_kernels* kern) {
+    const ember_f32_gemm_config* g = &kern->f32_gemm;
+    if (!g->ukernel_ep) {
+        print_message("[          ] f32 GEMM path '%s': no epilogue entry (the C twin runs)\n",
+                      kern->isa);
+        return;
+    }
+    const size_t mr = g->mr, nr = g->nr, ldc = nr + 3, kmax = 37;
+    float* a = malloc(sizeof(float) * mr * kmax);
+    float* b = malloc(sizeof(float) * nr * kmax);
+    float* bias = malloc(sizeof(float) * mr);
+    float* c0 = malloc(sizeof(float) * (mr + 1) * ldc);
+    float* got = malloc(sizeof(float) * (mr + 1) * ldc);
+    float* want = malloc(sizeof(float) * (mr + 1) * ldc);
+    float* pre = malloc(sizeof(float) * (mr + 1) * ldc);
+    assert_true(a && b && bias && c0 && got && want && pre);
+    /* products up to about +-20: both sides of sigmoid's branch, HardSwish's
+     * three pieces, and exp far from 1 */
+    for (size_t i = 0; i < mr * kmax; i++) a[i] = 4.0f * frand();
+    for (size_t i = 0; i < nr * kmax; i++) b[i] = frand();
+    for (size_t i = 0; i < mr; i++) bias[i] = 3.0f * frand();
+    static const size_t kcs[] = {0, 1, 5, 37};
+    static const float betas[] = {0.0f, 1.0f, -1.5f};
+    /* C values that beta brings in: NaN, infinities, -0 and large */
+    static const float special[] = {NAN, INFINITY, -INFINITY, -0.0f, 100.0f, -100.0f, 90.0f};
+    size_t cases = 0;
+    int bad = 0;
+    for (int act = 0; act < EMBER_GEMM_ACT_COUNT && !bad; act++)
+        for (int clamp = 0; clamp < 3 && !bad; clamp++)
+            for (int with_bias = 0; with_bias < 2 && !bad; with_bias++)
+                for (size_t ik = 0; ik < 4 && !bad; ik++)
+                    for (size_t ib = 0; ib < 3 && !bad; ib++)
+                        for (size_t m = 1; m <= mr && !bad; m++)
+                            for (size_t n = 1; n <= nr && !bad; n++) {
+                                const size_t kc = kcs[ik];
+                                const float beta = betas[ib];
+                                for (size_t i = 0; i < (mr + 1) * ldc; i++) c0[i] = 8.0f * frand();
+                                if (beta == 0.0f) { /* C must not be read */
+                                    for (size_t i = 0; i < m; i++)
+                                        for (size_t j = 0; j < n; j++) c0[i * ldc + j] = NAN;
+                                } else {
+                                    for (size_t q = 0; q < 7; q++)
+                                        c0[(q * 5 % m) * ldc + (q * 3 + m) % n] = special[q];
+                                }
+                                ember_f32_gemm_epilogue ep = {
+                                    .bias = with_bias ? bias : NULL,
+                                    .lo = clamp == 0 ? -INFINITY : clamp == 1 ? 0.0f : -2.5f,
+                                    .hi = clamp == 0 ? INFINITY : clamp == 1 ? INFINITY : 4.0f,
+                                    .zero_plus = clamp == 1,
+                                    .act = (ember_f32_gemm_act)act};
+                                memcpy(got, c0, sizeof(float) * (mr + 1) * ldc);
+                                memcpy(want, c0, sizeof(float) * (mr + 1) * ldc);
+                                g->ukernel_ep(m, n, kc, a, b, beta, got, ldc, &ep);
+                                g->ukernel(m, n, kc, a, b, beta, want, ldc);
+                                memcpy(pre, want, sizeof(float) * (mr + 1) * ldc);
+                                ember_f32_gemm_epilogue_tile(kern, &ep, want, ldc, m, n);
+                                ep.act = EMBER_GEMM_ACT_NONE; /* pre: bias and clamp only */
+                                ember_f32_gemm_epilogue_tile(kern, &ep, pre, ldc, m, n);
+                                cases++;
+                                for (size_t i = 0; i <= mr && !bad; i++)
+                                    for (size_t j = 0; j < ldc && !bad; j++) {
+                                        const size_t at = i * ldc + j;
+                                        const int inside = i < m && j < n;
+                                        /* a NaN's sign and payload may differ: the
+                                         * compiler may swap a product's operands */
+                                        if (inside ? !same_value(got[at], want[at])
+                                                   : memcmp(&got[at], &c0[at], 4) != 0)
+                                            bad = 1;
+                                        else if (inside &&
+                                                 !act_close((ember_f32_gemm_act)act, pre[at], got[at]))
+                                            bad = 2;
+                                        if (bad)
+                                            print_error("%s epilogue: act %s clamp %d bias %d kc %zu "
+                                                        "beta %g tile %zux%zu: C[%zu][%zu] = %.9g, "
+                                                        "%s %.9g (before the activation %.9g)\n",
+                                                        kern->isa, ACT_NAMES[act], clamp, with_bias,
+                                                        kc, (double)beta, m, n, i, j,
+                                                        (double)got[at],
+                                                        bad == 2 ? "activation of" :
+                                                        inside ? "twin" : "outside, was",
+                                                        bad == 2 ? (double)act_truth(
+                                                                       (ember_f32_gemm_act)act,
+                                                                       pre[at])
+                                                        : inside ? (double)want[at]
+                                                                 : (double)c0[at],
+                                                        (double)pre[at]);
+                                    }
+                            }
+    print_message("[          ] f32 GEMM path '%s': epilogue entry, %zu tiles\n", kern->isa, cases);
+    g_failures += bad != 0;
+    free(a);
+    free(b);
+    free(bias);
+    free(c0);
+    free(got);
+    free(want);
+    free(pre);
+}
+
 static void run_path(const char* isa) {
     const ember_kernels* kern = ember_kernels_for(isa);
     if (!kern) {
@@ -167,6 +306,7 @@ static void run_path(const char* isa) {
         }
     print_message("[          ] f32 GEMM path '%s' (%ux%u tile): %zu cases\n", isa,
                   kern->f32_gemm.mr, kern->f32_gemm.nr, g_cases);
+    check_epilogue(kern);
     assert_int_equal(g_failures, 0);
 }
 

@@ -4,7 +4,9 @@
  * wide, every block split (p0, kc) and column range (j0, n) of the K and N
  * blocks the GEMM uses, nr 4, 12, 16, 32 and 64; guards after every panel.
  * Then the GEMM with extras (ember_f32_gemm_ex_mt: implicit B, row bias, a
- * finish pass; A packed ahead or not; every ISA path) against the reference. */
+ * finish pass, the clamp, the fused activations; A packed ahead or not; one
+ * thread and three; every ISA path) against the reference, and the fused
+ * activations bit for bit against the unfused passes they replace. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +20,7 @@
 
 #include "f32_gemm.h"
 #include "f32_im2col_pack.h"
+#include "threadpool.h"
 
 static uint32_t g_rng = 99;
 static float frand(void) {
@@ -158,9 +161,25 @@ static void pack_cb(const void* ctx, size_t nr, size_t p0, size_t kc, size_t j0,
     ember_f32_im2col_pack_b(p->w, p->x, nr, p0, kc, j0, n, dst);
 }
 
+/* The activations of ember_f32_gemm_act in double, and the elementwise kernel
+ * whose formula each one is. */
+static double act_of(ember_f32_gemm_act act, double x) {
+    switch (act) {
+    case EMBER_GEMM_ACT_SIGMOID: return 1.0 / (1.0 + exp(-x));
+    case EMBER_GEMM_ACT_HARD_SWISH: return x * fmin(1.0, fmax(0.0, x / 6.0 + 0.5));
+    case EMBER_GEMM_ACT_SILU: return x / (1.0 + exp(-x));
+    default: return x;
+    }
+}
+static const ember_f32_vop ACT_VOP[EMBER_GEMM_ACT_COUNT] = {
+    [EMBER_GEMM_ACT_SIGMOID] = EMBER_VOP_SIGMOID, [EMBER_GEMM_ACT_HARD_SWISH] = EMBER_VOP_HARD_SWISH,
+    [EMBER_GEMM_ACT_SILU] = EMBER_VOP_SILU};
+
 static void test_gemm_extra(void** state) {
     (void)state;
     static const char* const isas[] = {"generic", "avx2", "avx512", "neon"};
+    em_pool* pool = em_pool_create(3);
+    assert_non_null(pool);
     size_t ran = 0;
     for (size_t t = 0; t < 4; t++) {
         const ember_kernels* kern = ember_kernels_for(isas[t]);
@@ -171,9 +190,10 @@ static void test_gemm_extra(void** state) {
         ran++;
         /* conv shapes: channels, side, kernel, stride, out channels; k over one K block
          * (600 rows with kc 512 / 256 makes two) */
-        static const size_t shapes[][5] = {{3, 9, 3, 1, 5}, {8, 12, 3, 2, 13}, {67, 5, 3, 1, 33},
-                                           {24, 7, 1, 1, 40}, {3, 30, 7, 2, 16}};
-        for (size_t si = 0; si < 5; si++) {
+        static const size_t shapes[][5] = {{3, 9, 3, 1, 5},   {8, 12, 3, 2, 13},  {67, 5, 3, 1, 33},
+                                           {24, 7, 1, 1, 40},  {3, 30, 7, 2, 16},  {32, 20, 3, 1, 45},
+                                           {16, 19, 3, 1, 29}};
+        for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
             const size_t ch = shapes[si][0], side = shapes[si][1], k = shapes[si][2];
             const size_t s = shapes[si][3], m = shapes[si][4], pad = k / 2;
             const size_t in[3] = {1, side, side}, kk[3] = {1, k, k}, pp[3] = {0, pad, pad};
@@ -186,6 +206,8 @@ static void test_gemm_extra(void** state) {
             float* col = malloc(sizeof(float) * kdim * n);
             float* want = malloc(sizeof(float) * m * n);
             float* got = malloc(sizeof(float) * m * n);
+            float* got_mt = malloc(sizeof(float) * m * n);
+            float* unfused = malloc(sizeof(float) * m * n);
             float* ap = malloc(ember_f32_gemm_packed_a_size(kern, m, kdim) + 64);
             void* ws = malloc(ember_f32_gemm_workspace_size(kern, m, n, kdim) + 64);
             for (size_t i = 0; i < ch * side * side; i++) x[i] = frand();
@@ -199,29 +221,50 @@ static void test_gemm_extra(void** state) {
             ember_f32_gemm_pack_a_full(kern, m, kdim, 1.0f, a, kdim, 1, apa);
             const pack_ctx pc = {.w = &w, .x = x};
             /* output passes: a finish callback; Relu as the clamp; Clip as the clamp
-             * followed by a finish */
-            for (int mode = 0; mode < 3; mode++)
+             * followed by a finish; then each fused activation (mode 3 + act - 1),
+             * after the bias (sigmoid on an even shape) or after the bias and a Clip */
+            for (int mode = 0; mode < 3 + EMBER_GEMM_ACT_COUNT - 1; mode++)
                 for (int packed = 0; packed < 2; packed++) {
-                    const ember_f32_gemm_extra ex = {
+                    const ember_f32_gemm_act act =
+                        mode < 3 ? EMBER_GEMM_ACT_NONE : (ember_f32_gemm_act)(mode - 2);
+                    const int clip = mode == 2 || (act != EMBER_GEMM_ACT_NONE && si % 2);
+                    ember_f32_gemm_extra ex = {
                         .pack_b = pack_cb, .pack_b_ctx = &pc, .row_bias = bias,
-                        .clamp = mode > 0, .zero_plus = mode == 1,
+                        .clamp = mode == 1 || clip, .zero_plus = mode == 1,
                         .lo = mode == 1 ? 0.0f : -0.5f, .hi = mode == 1 ? INFINITY : 0.25f,
-                        .finish = mode != 1 ? twice_minus_one : NULL};
-                    for (size_t i = 0; i < m * n; i++) got[i] = NAN; /* beta 0: C is not read */
+                        .act = act,
+                        .finish = mode == 0 || mode == 2 ? twice_minus_one : NULL};
+                    for (size_t i = 0; i < m * n; i++) got[i] = got_mt[i] = NAN; /* beta 0: C is not read */
                     ember_f32_gemm_ex_mt(NULL, kern, m, n, kdim, a, kdim, 1, packed ? apa : NULL,
                                          NULL, 0, 0, 0.0f, got, n, &ex, ws);
+                    ember_f32_gemm_ex_mt(pool, kern, m, n, kdim, a, kdim, 1, packed ? apa : NULL,
+                                         NULL, 0, 0, 0.0f, got_mt, n, &ex, ws);
+                    if (memcmp(got, got_mt, sizeof(float) * m * n) != 0)
+                        fail_msg("%s gemm extras shape %zu mode %d packed %d: 3 threads differ "
+                                 "from 1", isas[t], si, mode, packed);
                     for (size_t i = 0; i < m * n; i++) {
-                        float w = want[i];
-                        if (mode == 1) w = w > 0.0f ? w : 0.0f;
-                        if (mode == 2) w = fminf(fmaxf(w, -0.5f), 0.25f);
-                        if (mode != 1) w = 2.0f * w - 1.0f;
-                        const float tol = 1e-5f * (float)(kdim + 1) * 4.0f;
-                        if (!(fabsf(got[i] - w) <= tol * (1.0f + fabsf(w))))
+                        double w = want[i];
+                        if (mode == 1) w = w > 0.0 ? w : 0.0;
+                        if (clip) w = fmin(fmax(w, -0.5), 0.25);
+                        if (mode == 0 || mode == 2) w = 2.0 * w - 1.0;
+                        w = act_of(act, w);
+                        const double tol = 1e-5 * (double)(kdim + 1) * 4.0;
+                        if (!(fabs(got[i] - w) <= tol * (1.0 + fabs(w))))
                             fail_msg("%s gemm extras shape %zu mode %d packed %d [%zu]: %g, want %g",
                                      isas[t], si, mode, packed, i, got[i], w);
                         if (mode == 1 && signbit(got[i]) && got[i] == 0.0f)
                             fail_msg("%s: the Relu clamp left a -0", isas[t]);
                     }
+                    if (act == EMBER_GEMM_ACT_NONE) continue;
+                    /* fused = the product with its bias and clamp, then the table's
+                     * elementwise kernel over the whole output, bit for bit */
+                    ex.act = EMBER_GEMM_ACT_NONE;
+                    ember_f32_gemm_ex_mt(NULL, kern, m, n, kdim, a, kdim, 1, packed ? apa : NULL,
+                                         NULL, 0, 0, 0.0f, unfused, n, &ex, ws);
+                    kern->f32_elementwise.unary[ACT_VOP[act]](m * n, unfused, unfused, 0.0f, 0.0f);
+                    if (memcmp(got, unfused, sizeof(float) * m * n) != 0)
+                        fail_msg("%s gemm extras shape %zu act %d packed %d: the fused activation "
+                                 "differs from the elementwise pass", isas[t], si, (int)act, packed);
                 }
             free(x);
             free(a);
@@ -229,10 +272,13 @@ static void test_gemm_extra(void** state) {
             free(col);
             free(want);
             free(got);
+            free(got_mt);
+            free(unfused);
             free(ap);
             free(ws);
         }
     }
+    em_pool_destroy(pool);
     assert_true(ran >= 1);
 }
 

@@ -123,6 +123,12 @@ static void run_conv_case(const conv_case* cc, uint32_t seed, uint32_t act) {
     if (act == EMF_ACT_SILU) /* x * sigmoid(x), in double */
         for (size_t i = 0; i < count_of(&ys); i++)
             want[i] = (float)((double)want[i] / (1.0 + exp(-(double)want[i])));
+    if (act == EMF_ACT_SIGMOID)
+        for (size_t i = 0; i < count_of(&ys); i++)
+            want[i] = (float)(1.0 / (1.0 + exp(-(double)want[i])));
+    if (act == EMF_ACT_HARD_SWISH) /* x * max(0, min(1, x / 6 + 1/2)) */
+        for (size_t i = 0; i < count_of(&ys); i++)
+            want[i] = (float)((double)want[i] * fmin(1.0, fmax(0.0, (double)want[i] / 6.0 + 0.5)));
 
     int64_t strides[MAXS], dil[MAXS], pads[2 * MAXS], ks[MAXS];
     for (int i = 0; i < cc->nsp; i++) {
@@ -237,6 +243,80 @@ static void test_conv_fused_relu(void** state) {
         run_conv_case(&dw, 90 + act, act);
         run_conv_case(&dw_big, 100 + act, act);
     }
+}
+
+/* A Conv on the GEMM path with its activation fused (applied to each tile by
+ * the GEMM's output pass: in registers by the AVX2 / AVX-512 micro-kernels)
+ * gives, bit for bit, what the same Conv without it followed by the
+ * activation pass over the whole output gives. */
+static void run_conv_fused_vs_unfused(const conv_case* cc, uint32_t seed, uint32_t act) {
+    em_shape xs = shape_of(cc->n, cc->c, cc->nsp, cc->in);
+    em_shape ws = shape_of(cc->m, cc->c / cc->group, cc->nsp, cc->k);
+    float* x = malloc(count_of(&xs) * sizeof(float));
+    float* w = malloc(count_of(&ws) * sizeof(float));
+    float b[64];
+    /* outputs of about +-10: both branches of sigmoid, every piece of HardSwish */
+    oh_fill_random(x, count_of(&xs), seed, -1.0f, 1.0f);
+    oh_fill_random(w, count_of(&ws), seed + 1, -1.0f, 1.0f);
+    oh_fill_random(b, (size_t)cc->m, seed + 2, -4.0f, 4.0f);
+    int64_t strides[MAXS], pads[2 * MAXS], ks[MAXS];
+    for (int i = 0; i < cc->nsp; i++) {
+        strides[i] = cc->s[i];
+        pads[i] = cc->pb[i];
+        pads[i + cc->nsp] = cc->pe[i];
+        ks[i] = cc->k[i];
+    }
+    oh_node n[2];
+    for (int fused = 0; fused < 2; fused++) {
+        oh_begin(&n[fused], "Conv", 1);
+        oh_ints(&n[fused], "strides", (uint32_t)cc->nsp, strides);
+        oh_ints(&n[fused], "kernel_shape", (uint32_t)cc->nsp, ks);
+        oh_ints(&n[fused], "pads", 2u * (uint32_t)cc->nsp, pads);
+        oh_int(&n[fused], "group", cc->group);
+        n[fused].act.kind = fused ? act : EMF_ACT_NONE;
+        oh_input(&n[fused], EMBER_DTYPE_F32, xs, x);
+        oh_constant(&n[fused], EMBER_DTYPE_F32, ws, w);
+        if (cc->bias) oh_constant(&n[fused], EMBER_DTYPE_F32, OH_SHAPE(cc->m), b);
+        ember_status st = oh_run(&n[fused]);
+        if (st != EMBER_OK) fail_msg("Conv failed (%d): %s", st, n[fused].msg);
+    }
+    const size_t count = count_of(&n[0].out[0].shape);
+    float* y = n[0].out[0].data;
+    const em_activation a = {.kind = act};
+    em_apply_activation(NULL, &a, y, count);
+    if (memcmp(y, n[1].out[0].data, count * sizeof(float)) != 0) {
+        size_t i = 0;
+        while (y[i] == ((const float*)n[1].out[0].data)[i]) i++;
+        fail_msg("Conv with fused %s differs from Conv then %s at [%zu]: %.9g, unfused %.9g",
+                 em_activation_name(act), em_activation_name(act), i,
+                 (double)((const float*)n[1].out[0].data)[i], (double)y[i]);
+    }
+    oh_free(&n[0]);
+    oh_free(&n[1]);
+    free(x);
+    free(w);
+}
+
+/* Sigmoid, HardSwish and SiLU fused into the GEMM path's output pass, against
+ * the reference (double) and bit for bit against the unfused passes: a 3x3
+ * implicit GEMM and a 1x1 direct one with output channels and positions that
+ * leave partial register tiles (13 and 29 channels: not multiples of 6, 8 or
+ * 12; 7 x 9 and 19 x 19 positions: not multiples of 12, 16 or 32), groups,
+ * and K = 64 x 9 = 576, two K blocks (the activation only after the last). */
+static void test_conv_fused_gemm_acts(void** state) {
+    (void)state;
+    static const conv_case cases[] = {
+        {2, 1, 5, 13, 1, {7, 9}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, NULL, 1, {0}},
+        {2, 2, 16, 29, 1, {19, 19}, {1, 1}, {1, 1}, {1, 1}, {0, 0}, {0, 0}, NULL, 1, {0}},
+        {2, 1, 8, 26, 2, {19, 19}, {3, 3}, {2, 2}, {1, 1}, {1, 1}, {1, 1}, NULL, 0, {0}},
+        {2, 1, 64, 40, 1, {30, 30}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, NULL, 1, {0}},
+    };
+    static const uint32_t acts[] = {EMF_ACT_SIGMOID, EMF_ACT_HARD_SWISH, EMF_ACT_SILU};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        for (size_t a = 0; a < 3; a++) {
+            run_conv_case(&cases[i], 200 + (uint32_t)(i * 3 + a), acts[a]);
+            run_conv_fused_vs_unfused(&cases[i], 300 + (uint32_t)(i * 3 + a), acts[a]);
+        }
 }
 
 static ember_status conv_error(em_shape xs, ember_dtype xt, em_shape ws, int64_t group,
@@ -537,6 +617,7 @@ int main(void) {
         cmocka_unit_test(test_conv_hand),
         cmocka_unit_test(test_conv_sweep),
         cmocka_unit_test(test_conv_fused_relu),
+        cmocka_unit_test(test_conv_fused_gemm_acts),
         cmocka_unit_test(test_conv_errors),
         cmocka_unit_test(test_conv_transpose_hand),
         cmocka_unit_test(test_conv_transpose_sweep),

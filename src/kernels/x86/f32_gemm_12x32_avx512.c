@@ -5,9 +5,22 @@
 #include <immintrin.h>
 
 #include "f32_gemm.h"
+#include "f32_vec_avx512.h"
+#include "f32_vact_tmpl.h"
 
 #define MR 12
 #define NR 32
+
+/* The activation of ep on one vector, with the elementwise kernels' formulas
+ * (f32_vact_tmpl.h), so the fused tile equals the unfused passes bit for bit. */
+static inline __attribute__((always_inline)) __m512 activate(ember_f32_gemm_act act, __m512 r) {
+    switch (act) {
+    case EMBER_GEMM_ACT_SIGMOID: return v_sigmoid(r);
+    case EMBER_GEMM_ACT_HARD_SWISH: return v_hswish(r);
+    case EMBER_GEMM_ACT_SILU: return v_silu(r);
+    default: return r;
+    }
+}
 
 #define ROW(i)                                        \
     av = _mm512_set1_ps(a[i]);                        \
@@ -60,6 +73,8 @@ static inline __attribute__((always_inline)) void ukernel(size_t m, size_t n, si
                 r0 = _mm512_add_ps(r0, zero);
                 r1 = _mm512_add_ps(r1, zero);
             }
+            r0 = activate(ep->act, r0);
+            r1 = activate(ep->act, r1); /* lanes past n are computed and not stored */
         }
         _mm512_mask_storeu_ps(c, k0, r0);
         if (k1) _mm512_mask_storeu_ps(c + 16, k1, r1); /* no address past a 16-wide C */

@@ -1,11 +1,49 @@
 /* F32 GEMM micro-kernel, 6x16 register tile, AVX2 + FMA: 12 ymm accumulators,
  * two B vectors and one broadcast of A a step. Compiled with -mavx2 -mfma. */
 #include <immintrin.h>
+#include <string.h>
 
 #include "f32_gemm.h"
+#include "f32_vec_avx2.h"
+#include "f32_vact_tmpl.h"
 
 #define MR 6
 #define NR 16
+
+/* ep's pass on row i of the tile, the two vectors of its 16 columns: bias,
+ * clamp, then the activation with the elementwise kernels' formulas
+ * (f32_vact_tmpl.h), so the fused tile equals the unfused passes bit for bit. */
+static inline __attribute__((always_inline)) void epilogue(const ember_f32_gemm_epilogue* ep,
+                                                           size_t i, __m256* r0, __m256* r1) {
+    if (ep->bias) {
+        const __m256 bi = _mm256_set1_ps(ep->bias[i]);
+        *r0 = _mm256_add_ps(*r0, bi);
+        *r1 = _mm256_add_ps(*r1, bi);
+    }
+    /* max(lo, r) returns r when r is NaN, as the reference's r < lo ? lo : r */
+    const __m256 lo = _mm256_set1_ps(ep->lo), hi = _mm256_set1_ps(ep->hi);
+    *r0 = _mm256_min_ps(hi, _mm256_max_ps(lo, *r0));
+    *r1 = _mm256_min_ps(hi, _mm256_max_ps(lo, *r1));
+    if (ep->zero_plus) {
+        *r0 = _mm256_add_ps(*r0, _mm256_setzero_ps());
+        *r1 = _mm256_add_ps(*r1, _mm256_setzero_ps());
+    }
+    switch (ep->act) {
+    case EMBER_GEMM_ACT_SIGMOID:
+        *r0 = v_sigmoid(*r0);
+        *r1 = v_sigmoid(*r1);
+        break;
+    case EMBER_GEMM_ACT_HARD_SWISH:
+        *r0 = v_hswish(*r0);
+        *r1 = v_hswish(*r1);
+        break;
+    case EMBER_GEMM_ACT_SILU:
+        *r0 = v_silu(*r0);
+        *r1 = v_silu(*r1);
+        break;
+    default: break;
+    }
+}
 
 /* The body, shared by the plain and the epilogue entry (ep NULL: none). */
 static inline __attribute__((always_inline)) void ukernel(size_t m, size_t n, size_t kc,
@@ -45,8 +83,8 @@ static inline __attribute__((always_inline)) void ukernel(size_t m, size_t n, si
         c51 = _mm256_fmadd_ps(av, b1, c51);
     }
     __m256 acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+    const __m256 vb = _mm256_set1_ps(beta);
     if (m == MR && n == NR) {
-        const __m256 vb = _mm256_set1_ps(beta);
         for (size_t i = 0; i < MR; i++, c += ldc) {
             __m256 r0 = acc[i][0], r1 = acc[i][1];
             if (beta == 1.0f) {
@@ -56,41 +94,32 @@ static inline __attribute__((always_inline)) void ukernel(size_t m, size_t n, si
                 r0 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(c), r0);
                 r1 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(c + 8), r1);
             }
-            if (ep) {
-                if (ep->bias) {
-                    const __m256 bi = _mm256_set1_ps(ep->bias[i]);
-                    r0 = _mm256_add_ps(r0, bi);
-                    r1 = _mm256_add_ps(r1, bi);
-                }
-                /* max(lo, r) returns r when r is NaN, as the reference's r < lo ? lo : r */
-                const __m256 lo = _mm256_set1_ps(ep->lo), hi = _mm256_set1_ps(ep->hi);
-                r0 = _mm256_min_ps(hi, _mm256_max_ps(lo, r0));
-                r1 = _mm256_min_ps(hi, _mm256_max_ps(lo, r1));
-                if (ep->zero_plus) {
-                    r0 = _mm256_add_ps(r0, _mm256_setzero_ps());
-                    r1 = _mm256_add_ps(r1, _mm256_setzero_ps());
-                }
-            }
+            if (ep) epilogue(ep, i, &r0, &r1);
             _mm256_storeu_ps(c, r0);
             _mm256_storeu_ps(c + 8, r1);
         }
         return;
     }
-    /* Partial tile: spill the accumulators and write the m x n corner. */
-    float tile[MR][NR];
-    for (size_t i = 0; i < MR; i++) {
-        _mm256_storeu_ps(tile[i], acc[i][0]);
-        _mm256_storeu_ps(tile[i] + 8, acc[i][1]);
-    }
+    /* Partial tile: the same arithmetic on each row in registers, through a
+     * row buffer for the n columns of C (nothing outside the m x n corner is
+     * read or written), so partial tiles get the values whole ones would. */
     for (size_t i = 0; i < m; i++, c += ldc) {
-        if (beta == 0.0f) {
-            for (size_t j = 0; j < n; j++) c[j] = tile[i][j];
-        } else if (beta == 1.0f) {
-            for (size_t j = 0; j < n; j++) c[j] += tile[i][j];
-        } else {
-            for (size_t j = 0; j < n; j++) c[j] = beta * c[j] + tile[i][j];
+        float row[NR] = {0};
+        __m256 r0 = acc[i][0], r1 = acc[i][1];
+        if (beta != 0.0f) {
+            memcpy(row, c, n * sizeof(float));
+            if (beta == 1.0f) {
+                r0 = _mm256_add_ps(r0, _mm256_loadu_ps(row));
+                r1 = _mm256_add_ps(r1, _mm256_loadu_ps(row + 8));
+            } else {
+                r0 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(row), r0);
+                r1 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(row + 8), r1);
+            }
         }
-        if (ep) ember_f32_gemm_epilogue_row(ep, i, c, n);
+        if (ep) epilogue(ep, i, &r0, &r1);
+        _mm256_storeu_ps(row, r0);
+        _mm256_storeu_ps(row + 8, r1);
+        memcpy(c, row, n * sizeof(float));
     }
 }
 

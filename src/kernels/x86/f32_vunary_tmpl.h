@@ -10,20 +10,12 @@
  * and ISA, the name suffix. Tails (n % VL) go through a small buffer. */
 #include <string.h>
 
-#include "f32_vexp_tmpl.h"
+#include "f32_vact_tmpl.h"
 #include "f32_vunary.h"
 
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
 #define FN(name) CAT(CAT(ember_f32_v, name), CAT(__, ISA))
-
-/* sigmoid(x): e = exp(-|x|) in (0, 1], so nothing overflows; 1 / (1 + e) for
- * x >= 0 and e / (1 + e) below (no cancellation either side). */
-static inline V v_sigmoid(V x) {
-    const V e = v_exp(V_XOR(V_ABS(x), V_SET1(-0.0f)));
-    const V r = V_DIV(V_SET1(1.0f), V_ADD(V_SET1(1.0f), e));
-    return V_BLEND(V_LT(x, V_SET1(0.0f)), r, V_MUL(e, r));
-}
 
 /* tanh(x): |x| < 0.625: x + x^3 P(x^2) (fitted, relative error 6e-8 on P);
  * above: 1 - 2 / (exp(2|x|) + 1) (>= 0.55: no cancellation), sign restored. */
@@ -79,9 +71,7 @@ static inline V v_erf(V x) {
 #define OP_sigmoid(x) v_sigmoid(x)
 #define OP_tanh(x) v_tanh(x)
 #define OP_hsigmoid(x) V_MAX(V_MIN(V_ADD(V_MUL(va, x), vb), V_SET1(1.0f)), V_SET1(0.0f))
-#define OP_hswish(x)                                                                      \
-    V_MUL(x, V_MAX(V_MIN(V_ADD(V_MUL(x, V_SET1(1.0f / 6.0f)), V_SET1(0.5f)), V_SET1(1.0f)), \
-                   V_SET1(0.0f)))
+#define OP_hswish(x) v_hswish(x)
 #define OP_exp(x) v_exp(x)
 #define OP_erf(x) v_erf(x)
 #define OP_gelu(x) \
@@ -92,7 +82,7 @@ static inline V v_erf(V x) {
                 v_tanh(V_MUL(V_SET1(0.7978845608028654f),                                     \
                              V_ADD(x, V_MUL(V_MUL(V_MUL(V_SET1(0.044715f), x), x), x))))))
 #define OP_lrelu(x) V_BLEND(V_GE(x, V_SET1(0.0f)), V_MUL(va, x), x)
-#define OP_silu(x) V_MUL(x, v_sigmoid(x))
+#define OP_silu(x) v_silu(x)
 
 #define UNARY(name)                                                                        \
     void FN(name)(size_t n, const float* x, float* y, float alpha, float beta) {           \

@@ -143,9 +143,12 @@ static void conv_pack_b(const void* ctx, size_t nr, size_t p0, size_t kc, size_t
     ember_f32_im2col_pack_b(cb->w, cb->x, nr, p0, kc, j0, n, dst);
 }
 
-/* A fused activation other than Relu and Clip on a finished tile of the output
- * (ember_f32_gemm_extra.finish). Relu and Clip are the GEMM's clamp, done in
- * registers by the micro-kernels that can, with the reference formulas. */
+/* A fused activation the GEMM's output pass does not do (HardSigmoid,
+ * LeakyRelu, Tanh) on a finished tile of the output
+ * (ember_f32_gemm_extra.finish). Relu and Clip are the GEMM's clamp, Sigmoid,
+ * HardSwish and SiLU its activation (gemm_act_of), done in registers by the
+ * micro-kernels that can, with the formulas of the elementwise kernels this
+ * pass would call, so the values are the same either way. */
 typedef struct conv_act {
     const ember_kernels* kern;
     const em_activation* act;
@@ -154,6 +157,17 @@ typedef struct conv_act {
 static void conv_act_tile(const void* ctx, float* c, size_t ldc, size_t m, size_t n) {
     const conv_act* a = ctx;
     for (size_t i = 0; i < m; i++) em_apply_activation(a->kern, a->act, c + i * ldc, n);
+}
+
+/* The activation the GEMM's output pass applies for act (ember_f32_gemm_act),
+ * EMBER_GEMM_ACT_NONE when it is a clamp, none, or left to conv_act_tile. */
+static ember_f32_gemm_act gemm_act_of(const em_activation* act) {
+    switch (act->kind) {
+    case EMF_ACT_SIGMOID: return EMBER_GEMM_ACT_SIGMOID;
+    case EMF_ACT_HARD_SWISH: return EMBER_GEMM_ACT_HARD_SWISH;
+    case EMF_ACT_SILU: return EMBER_GEMM_ACT_SILU;
+    default: return EMBER_GEMM_ACT_NONE;
+    }
 }
 
 static ember_status conv_run(em_op_ctx* ctx) {
@@ -212,12 +226,16 @@ static ember_status conv_run(em_op_ctx* ctx) {
             float* yg = y + (n * pl.m + g * pl.mg) * pl.out_vol;
             const conv_b cb = {.w = &pl.w, .x = xg};
             const bool relu = act->kind == EMF_ACT_RELU, clip = act->kind == EMF_ACT_CLIP;
+            const ember_f32_gemm_act gact = gemm_act_of(act);
             const ember_f32_gemm_extra ex = {
                 .pack_b = pl.direct ? NULL : conv_pack_b, .pack_b_ctx = &cb,
                 .row_bias = bias ? bias + g * pl.mg : NULL,
                 .clamp = relu || clip, .zero_plus = relu,
                 .lo = relu ? 0.0f : act->alpha, .hi = relu ? INFINITY : act->beta,
-                .finish = act->kind != EMF_ACT_NONE && !relu && !clip ? conv_act_tile : NULL,
+                .act = gact,
+                .finish = act->kind != EMF_ACT_NONE && !relu && !clip &&
+                                  gact == EMBER_GEMM_ACT_NONE
+                              ? conv_act_tile : NULL,
                 .finish_ctx = &act_ctx};
             const float* ap = ctx->packed ? (const float*)((const char*)ctx->packed +
                                                            g * conv_group_packed(kern, &pl))
