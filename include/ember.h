@@ -123,7 +123,10 @@ EMBER_API void ember_load_options_init(ember_load_options* options);
 /* Loads and verifies a .ember file, mapping it into memory (weights are used in
  * place from the mapping). options may be NULL. Every file is verified before
  * anything in it is used: a truncated, damaged or hostile file is refused with
- * EMBER_ERROR_INVALID_MODEL and a message naming the problem. */
+ * EMBER_ERROR_INVALID_MODEL and a message naming the problem. A file written
+ * by ember_model_pack_file has a checksum per part: its structure is checked
+ * here, each weight before it is first read (a damaged one fails the session
+ * creation or run that reads it, with the same error). */
 EMBER_API ember_status ember_model_load_file(const char* path,
                                              const ember_load_options* options,
                                              ember_model** out_model);
@@ -263,6 +266,23 @@ EMBER_API ember_status ember_session_create(const ember_model* model,
                                             ember_session** out_session);
 
 EMBER_API void ember_session_free(ember_session* session);
+
+/* Writes dst_path: the model in src_path with its weights pre-packed for one
+ * kernel path, so that loading it packs nothing and reads no weight it does
+ * not use (the same bytes a session would pack at creation; outputs are
+ * bit-identical). The path is options' EMBER_SESSION_ISA_* bits, or this
+ * process's default path when they are 0 (options may be NULL; its other
+ * fields fix symbolic dimensions as for a session). The file stays valid
+ * everywhere: a reader on another path, or an ember with another packing
+ * version, packs from the weights as before. The new file also carries
+ * per-part checksums: loading it checks the structure, and each weight or
+ * packed blob when it is first read (a damaged one fails that session
+ * creation or run with EMBER_ERROR_INVALID_MODEL naming it), instead of
+ * reading the whole file at load. The file is written beside dst_path and
+ * renamed over it, so a failure leaves dst_path as it was; dst_path may be
+ * src_path. The file is larger than src_path by the packed weights. */
+EMBER_API ember_status ember_model_pack_file(const char* src_path, const char* dst_path,
+                                             const ember_session_options* options);
 
 /* The shape, dtype and location of an input or output in a session. */
 typedef struct ember_tensor {

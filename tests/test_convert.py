@@ -180,7 +180,7 @@ class TestSiluFusion(Base):
             self.assertEqual(r["nodes"][0]["activation"], "silu")
             self.assertEqual(r["nodes"][0]["outputs"], ["y"])
             self.assertEqual(s["activations_fused"], 1)
-            self.assertEqual(r["header"]["version_minor"], 1)
+            self.assertEqual(r["header"]["version_minor"], 2)
         try:
             import ember
             model = ember.Model(self.path("out.ember"))

@@ -79,7 +79,7 @@ def structs(text):
     return out
 
 
-TYPE_SIZES = {"uint8_t": 1, "int8_t": 1, "uint16_t": 2, "int16_t": 2, "uint32_t": 4,
+TYPE_SIZES = {"char": 1, "uint8_t": 1, "int8_t": 1, "uint16_t": 2, "int16_t": 2, "uint32_t": 4,
               "int32_t": 4, "float": 4, "uint64_t": 8, "int64_t": 8}
 
 

@@ -81,7 +81,7 @@ def test_round_trip():
     check(data == b.to_bytes(), "writer is deterministic")
     m = read(data)
     h = m["header"]
-    check(h["version_major"] == 1 and h["version_minor"] == 1, "version 1.1")
+    check(h["version_major"] == 1 and h["version_minor"] == 2, "version 1.2")
     check(h["file_size"] == len(data), "file_size")
     check(h["checksum"] == zlib.crc32(data[64:]) & 0xFFFFFFFF, "checksum")
     for s in m["sections"]:

@@ -157,7 +157,7 @@ static void test_version(void** state) {
     (void)state;
     assert_int_equal(ember_version_number(), EMBER_VERSION_NUMBER);
     assert_string_equal(ember_version_string(), EMBER_VERSION_STRING);
-    assert_int_equal(ember_format_version(), 101);
+    assert_int_equal(ember_format_version(), 102);
     assert_string_equal(ember_status_string(EMBER_ERROR_INVALID_MODEL), "invalid model");
     assert_string_equal(ember_status_string((ember_status)999), "unknown status");
     assert_int_equal(ember_dtype_size(EMBER_DTYPE_I64), 8);

@@ -78,6 +78,7 @@ int cmd_inspect(int argc, char** argv);
 int cmd_run(int argc, char** argv);
 int cmd_bench(int argc, char** argv);
 int cmd_predict(int argc, char** argv);
+int cmd_pack(int argc, char** argv);
 int cmd_profile(int argc, char** argv);
 
 #endif

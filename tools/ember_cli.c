@@ -15,6 +15,7 @@ static void usage(FILE* out) {
             "  bench MODEL              latency (median, p90, p99), throughput, load time, peak memory\n"
             "  predict MODEL --input F --output F   batch prediction over a whole .csv or .npy file\n"
             "  profile MODEL            per-node times; --trace writes a Chrome trace\n"
+            "  pack MODEL OUT           pre-pack the weights for this machine's kernels (faster load)\n"
             "\n"
             "  ember <command> --help   options of a command\n"
             "  ember --version          versions of the program, library and format\n"
@@ -40,7 +41,7 @@ int main(int argc, char** argv) {
         int (*fn)(int, char**);
     } cmds[] = {
         {"inspect", cmd_inspect}, {"run", cmd_run}, {"bench", cmd_bench}, {"predict", cmd_predict},
-        {"profile", cmd_profile},
+        {"profile", cmd_profile}, {"pack", cmd_pack},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (strcmp(cmd, cmds[i].name) == 0) {

@@ -13,7 +13,7 @@
 #define EMF_MAGIC "\x89" "EMBER\r\n"
 #define EMF_MAGIC_SIZE 8
 #define EMF_VERSION_MAJOR 1
-#define EMF_VERSION_MINOR 1
+#define EMF_VERSION_MINOR 2
 #define EMF_ALIGN 64
 #define EMF_MAX_RANK 8
 #define EMF_NONE 0xFFFFFFFFu /* absent optional index */
@@ -42,7 +42,10 @@ enum emf_section_kind {
     EMF_SECTION_METADATA = 8,
     EMF_SECTION_GRAPH = 9,
     EMF_SECTION_WEIGHTS = 10,
-    EMF_SECTION_KIND_MAX = 10
+    EMF_SECTION_PACKED = 11,      /* since 1.2: emf_packed[count] */
+    EMF_SECTION_PACKED_DATA = 12, /* since 1.2: the pre-packed blobs, each 64-aligned */
+    EMF_SECTION_CHECKSUMS = 13,   /* since 1.2: emf_checksum[count] */
+    EMF_SECTION_KIND_MAX = 13
 };
 
 typedef struct emf_section {
@@ -135,6 +138,35 @@ typedef struct emf_meta {
     uint32_t value; /* string offset */
 } emf_meta;
 
+/* Weights pre-packed for one kernel path (`ember pack`): a reader whose default
+ * path has the same layout name runs from the blob in place instead of packing
+ * the node's weights at session creation; any other reader ignores it. */
+#define EMF_PACK_LAYOUT_SIZE 32
+typedef struct emf_packed {
+    uint32_t node;       /* index into NODES; at most one record per node */
+    uint32_t crc;        /* CRC-32 of the blob's bytes */
+    uint64_t offset;     /* in PACKED_DATA, 64-aligned */
+    uint64_t size;       /* bytes, > 0 */
+    uint64_t reserved;   /* 0 */
+    char layout[EMF_PACK_LAYOUT_SIZE]; /* NUL-terminated, NUL-padded: path and packing version */
+} emf_packed;
+
+/* Checksums of the parts of the file (1.2), so that a reader can check the
+ * structure at load and each weight blob when it first reads it. Record 0 is
+ * EMF_CHECKSUM_SELF (crc of the records after it). */
+enum emf_checksum_kind {
+    EMF_CHECKSUM_SELF = 0,          /* index 0: CRC-32 of the records that follow */
+    EMF_CHECKSUM_SECTION_TABLE = 1, /* index 0: CRC-32 of the section table */
+    EMF_CHECKSUM_SECTION = 2,       /* index: a section kind; CRC-32 of its bytes */
+    EMF_CHECKSUM_TENSOR = 3         /* index: a constant tensor; CRC-32 of its data */
+};
+typedef struct emf_checksum {
+    uint32_t kind;       /* emf_checksum_kind */
+    uint32_t index;
+    uint32_t crc;
+    uint32_t reserved;   /* 0 */
+} emf_checksum;
+
 _Static_assert(sizeof(emf_header) == 64, "header is 64 bytes");
 _Static_assert(sizeof(emf_section) == 24, "section entry is 24 bytes");
 _Static_assert(sizeof(emf_tensor) == 128, "tensor record is 128 bytes");
@@ -143,5 +175,7 @@ _Static_assert(sizeof(emf_attr) == 24, "attribute record is 24 bytes");
 _Static_assert(sizeof(emf_quant) == 32, "quant record is 32 bytes");
 _Static_assert(sizeof(emf_graph) == 16, "graph record is 16 bytes");
 _Static_assert(sizeof(emf_meta) == 8, "metadata record is 8 bytes");
+_Static_assert(sizeof(emf_packed) == 64, "packed record is 64 bytes");
+_Static_assert(sizeof(emf_checksum) == 16, "checksum record is 16 bytes");
 
 #endif

@@ -36,6 +36,10 @@ typedef struct em_tensor {
     uint32_t producer;                        /* node index, or EM_NONE */
     bool is_input;
     bool is_output;
+    /* A mapped 1.2 file with per-part checksums (integrity.c): the data's
+     * CRC-32, still to be checked before anything reads the data. */
+    bool crc_pending;
+    uint32_t crc;
 } em_tensor;
 
 typedef struct em_attr {
@@ -69,8 +73,17 @@ typedef struct em_node {
     const em_attr* attrs;
     em_activation act;
     void* params;            /* operator-specific, parsed once at load */
-    const void* packed;      /* pre-packed weights in the model's packed block, or NULL */
+    const void* packed;      /* pre-packed weights (the model's packed block or the file's), or NULL */
     size_t packed_bytes;
+    /* The file's pre-packed blob for this node (PACKED section), or NULL. */
+    const void* file_packed;
+    size_t file_packed_size;
+    uint32_t file_packed_crc;
+    const char* file_packed_layout;
+    /* packed is the file's blob and its CRC is still to be checked (1), or
+     * found wrong (2); 0 otherwise. Read and written atomically: the first
+     * run to use the blob checks it (integrity.c). */
+    int packed_check;
 } em_node;
 
 typedef struct em_meta {
@@ -101,6 +114,8 @@ struct ember_model {
     char* labels_text;
     void* params_block;      /* all nodes' params, one allocation */
     void* run_consts;        /* mapped models: the constants runs read, copied out (loader.c) */
+    const uint8_t* weights;  /* the WEIGHTS section in storage (NULL: none) */
+    size_t weights_size;
     uint64_t n_params;
     uint64_t weight_bytes;
     ember_load_options limits;

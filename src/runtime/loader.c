@@ -90,23 +90,41 @@ static bool has_symbolic_inner_dims(const ember_model* m) {
  * whole large folios), and that brought back the pages of packed weights
  * dropped after packing (resnet18: 14 MB at every run, found by pagemap).
  * Out of memory only leaves them in place. */
-static void copy_run_constants(ember_model* m, const uint32_t* drop) {
+/* Reading a byte of the file maps the whole page-cache folio around it (up to
+ * 2 MB on ext4), so the pages given back after a copy are those of the 2 MB
+ * around it within WEIGHTS, not just its own: the peak stays a few MB, not the
+ * span of all the small constants. */
+static void drop_weights_around(const ember_model* m, const void* p, size_t n) {
+    const uintptr_t span = (uintptr_t)2 << 20;
+    const uintptr_t w0 = (uintptr_t)m->weights, w1 = w0 + m->weights_size;
+    uintptr_t lo = (uintptr_t)p / span * span, hi = ((uintptr_t)p + n + span - 1) / span * span;
+    if (lo < w0) lo = w0;
+    if (hi > w1) hi = w1;
+    if (m->weights && hi > lo) em_model_drop_pages(m, (const void*)lo, hi - lo);
+}
+
+/* With per-part checksums, each copied constant is checked on the copy, while
+ * it is in cache. */
+static ember_status copy_run_constants(ember_model* m, const uint32_t* drop) {
     size_t total = 0;
     for (uint32_t t = 0; t < m->n_tensors; t++) {
         const em_tensor* x = &m->tensors[t];
         if (x->data && x->data_size && (!drop || drop[t] == EM_NONE))
             total += (x->data_size + EM_ALIGN - 1) / EM_ALIGN * EM_ALIGN;
     }
-    if (!total || !(m->run_consts = em_aligned_alloc(total))) return;
+    if (!total || !(m->run_consts = em_aligned_alloc(total))) return EMBER_OK;
     uint8_t* dst = m->run_consts;
     for (uint32_t t = 0; t < m->n_tensors; t++) {
         em_tensor* x = &m->tensors[t];
         if (!x->data || !x->data_size || (drop && drop[t] != EM_NONE)) continue;
         memcpy(dst, x->data, x->data_size);
-        em_model_drop_pages(m, x->data, x->data_size);
+        drop_weights_around(m, x->data, x->data_size);
         x->data = dst;
+        ember_status st = em_tensor_verify(x);
+        if (st != EMBER_OK) return st;
         dst += (x->data_size + EM_ALIGN - 1) / EM_ALIGN * EM_ALIGN;
     }
+    return EMBER_OK;
 }
 
 static ember_status finish_load(ember_model* m, ember_model** out) {
@@ -114,14 +132,17 @@ static ember_status finish_load(ember_model* m, ember_model** out) {
     if (st == EMBER_OK) {
         em_plan plan;
         st = em_plan_build(m, NULL, &plan);
-        if (st == EMBER_OK && m->mapped) {
-            uint32_t* drop = em_plan_weights_to_drop(m, &plan);
-            if (drop || !plan.packed_total) copy_run_constants(m, drop);
-            free(drop);
-        }
-        if (st == EMBER_OK)
+        if (st == EMBER_OK) {
+            if (m->mapped) {
+                uint32_t* drop = em_plan_weights_to_drop(m, &plan);
+                if (drop || !plan.packed_total) st = copy_run_constants(m, drop);
+                free(drop);
+                /* and any weight page the copies and checks still brought in:
+                 * what packing needs, it faults back */
+                em_model_drop_pages(m, m->weights, m->weights_size);
+            }
             em_plan_free(&plan);
-        else if (st != EMBER_ERROR_LIMIT_EXCEEDED && st != EMBER_ERROR_OUT_OF_MEMORY &&
+        } else if (st != EMBER_ERROR_LIMIT_EXCEEDED && st != EMBER_ERROR_OUT_OF_MEMORY &&
                  has_symbolic_inner_dims(m))
             st = EMBER_OK;
     }

@@ -32,6 +32,9 @@ typedef struct em_plan {
     const ember_kernels* kern;  /* the session's kernel table (options' isa, or the default) */
 } em_plan;
 
+/* Checks a caller's session options (NULL: defaults) field by field (session.c). */
+ember_status em_session_options_check(const ember_session_options* options);
+
 /* Resolves symbolic dims from options (NULL = defaults), infers every shape,
  * checks the model's limits and assigns arena offsets. Sets the thread's error
  * on failure. */
@@ -42,6 +45,27 @@ void em_plan_free(em_plan* plan);
  * has packed), else EM_NONE. NULL: nothing is packed, not mapped, or no memory.
  * The caller frees it. */
 uint32_t* em_plan_weights_to_drop(const ember_model* m, const em_plan* p);
+
+/* ---- integrity.c ---- */
+
+/* The version of every pack hook's output (op.h) and of the GEMM and Winograd
+ * packing routines it calls: bump it whenever any of them changes the bytes
+ * it writes, so that files packed by an older ember are repacked, not
+ * misread. */
+#define EM_PACK_VERSION 1
+/* The name pre-packed weights carry in a file (emf_packed.layout) for packing
+ * with kern's routines: "avx512 12x32 kc256 v1". NUL-terminated. */
+void em_pack_layout(const ember_kernels* kern, char out[32]);
+/* Checks a constant's data against its checksum if that is still pending
+ * (then clears it). Not thread-safe: at load, or under the packing lock. */
+ember_status em_tensor_verify(em_tensor* t);
+/* Checks the file's packed blob a node runs from, the first time (any
+ * thread); msg gets the reason on failure. */
+ember_status em_node_verify_packed(const em_node* node, char* msg);
+/* Before a session on a path other than the default (it runs from the
+ * weights as stored): checks every constant whose checksum is pending.
+ * Thread-safe. */
+ember_status em_model_verify_constants(const ember_model* m);
 
 /* Packs the model's weights once, from a session's plan (the first call
  * allocates and fills the model's packed block; later calls check that plan

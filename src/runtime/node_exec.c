@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "format.h"
+#include "model.h"
 #include "op.h"
 #include "threadpool.h"
 
@@ -98,7 +99,10 @@ ember_status em_node_run(const em_node* node, em_value* const* in, em_value* con
                      .kern = kern, .threads = em_pool_threads(pool)};
     /* the packed weights are laid out for the default table */
     ctx.packed = !kern || kern == ember_kernels_default() ? node->packed : NULL;
-    ember_status st = node->op->run(&ctx);
+    ember_status st;
+    if (ctx.packed && node->packed_check && (st = em_node_verify_packed(node, msg)) != EMBER_OK)
+        return st;
+    st = node->op->run(&ctx);
     if (kernel) *kernel = ctx.kernel;
     if (st != EMBER_OK) return st;
     /* Operators marked fusable leave the activation to this single place. */

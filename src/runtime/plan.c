@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "format.h"
 #include "model.h"
 #include "threadpool.h"
 
@@ -319,11 +320,54 @@ uint32_t* em_plan_weights_to_drop(const ember_model* m, const em_plan* p) {
  * touch may compact memory synchronously, and resnet18's load swung from 39 to
  * 133 ms between runs (60-63 ms without, every run); smaller models gained
  * 1-3 ms at best. A library should not stall its host unpredictably. */
+/* The file's pre-packed blob for node i, when it is laid out for the default
+ * path and has the size packing would give (else the node packs). */
+static bool use_file_blob(const em_node* nd, size_t bytes, const char* layout) {
+    return nd->file_packed && nd->file_packed_size == bytes &&
+           strcmp(nd->file_packed_layout, layout) == 0;
+}
+
+/* Checks the pending checksums of the constants this model's runs and packing
+ * read: all but those read only as input 1 of nodes that run from the file's
+ * blobs (a file's raw weights it never reads need no check). */
+static ember_status verify_read_constants(ember_model* m, const bool* from_file) {
+    bool* needed = calloc(m->n_tensors ? m->n_tensors : 1, sizeof *needed);
+    if (!needed) return em_error(EMBER_ERROR_OUT_OF_MEMORY, "out of memory checking the weights");
+    for (uint32_t i = 0; i < m->n_nodes; i++) {
+        const em_node* nd = &m->nodes[i];
+        for (uint32_t k = 0; k < nd->n_inputs; k++)
+            if (nd->inputs[k] != EM_NONE && !(k == 1 && from_file && from_file[i]))
+                needed[nd->inputs[k]] = true;
+    }
+    ember_status st = EMBER_OK;
+    for (uint32_t t = 0; t < m->n_tensors && st == EMBER_OK; t++)
+        if (needed[t] || m->tensors[t].is_output) st = em_tensor_verify(&m->tensors[t]);
+    free(needed);
+    return st;
+}
+
 static ember_status pack_all(ember_model* m, const em_plan* p) {
+    char layout[EMF_PACK_LAYOUT_SIZE];
+    em_pack_layout(ember_kernels_default(), layout);
+    bool* from_file = calloc(m->n_nodes ? m->n_nodes : 1, sizeof *from_file);
+    if (!from_file) return em_error(EMBER_ERROR_OUT_OF_MEMORY, "out of memory packing the weights");
+    uint64_t block_bytes = 0;
+    for (uint32_t i = 0; i < m->n_nodes; i++) {
+        if (!p->packed_bytes[i]) continue;
+        from_file[i] = use_file_blob(&m->nodes[i], p->packed_bytes[i], layout);
+        if (!from_file[i]) block_bytes += em_align_up(p->packed_bytes[i], EM_ALIGN);
+    }
+    ember_status st = verify_read_constants(m, from_file);
+    if (st != EMBER_OK) {
+        free(from_file);
+        return st;
+    }
     uint8_t* block = NULL;
-    if (p->packed_total && !(block = em_aligned_alloc((size_t)p->packed_total)))
+    if (block_bytes && !(block = em_aligned_alloc((size_t)block_bytes))) {
+        free(from_file);
         return em_error(EMBER_ERROR_OUT_OF_MEMORY, "out of memory allocating %llu bytes of packed weights",
-                        (unsigned long long)p->packed_total);
+                        (unsigned long long)block_bytes);
+    }
     uint32_t* drop = em_plan_weights_to_drop(m, p);
     em_value* in[256];
     em_value* out[256];
@@ -331,6 +375,11 @@ static ember_status pack_all(ember_model* m, const em_plan* p) {
     for (uint32_t i = 0; i < m->n_nodes; i++) {
         em_node* nd = &m->nodes[i];
         if (!p->packed_bytes[i]) continue;
+        if (from_file[i]) {
+            nd->packed = nd->file_packed; /* in place in the mapping: nothing to pack or drop */
+            continue;
+        }
+        nd->packed_check = 0; /* packed from the weights here, not the file's blob */
         for (uint32_t k = 0; k < nd->n_inputs; k++)
             in[k] = nd->inputs[k] == EM_NONE ? NULL : &p->values[nd->inputs[k]];
         for (uint32_t k = 0; k < nd->n_outputs; k++) out[k] = &p->values[nd->outputs[k]];
@@ -338,11 +387,12 @@ static ember_status pack_all(ember_model* m, const em_plan* p) {
         msg[0] = '\0';
         em_op_ctx ctx = {.node = nd, .params = nd->params, .n_inputs = nd->n_inputs,
                          .n_outputs = nd->n_outputs, .inputs = in, .outputs = out, .msg = msg};
-        ember_status st = nd->op->pack(&ctx, block + off);
+        st = nd->op->pack(&ctx, block + off);
         if (st != EMBER_OK) {
             for (uint32_t j = 0; j < m->n_nodes; j++) m->nodes[j].packed = NULL;
             em_aligned_free(block);
             free(drop);
+            free(from_file);
             return em_error(st, "node '%s' (%s): packing the weights: %s", nd->name, nd->op_type, msg);
         }
         nd->packed = block + off;
@@ -352,9 +402,22 @@ static ember_status pack_all(ember_model* m, const em_plan* p) {
             em_model_drop_pages(m, m->tensors[w].data, m->tensors[w].data_size);
     }
     free(drop);
+    free(from_file);
+    /* Packing faulted in whole page-cache folios around the weights it read
+     * (up to 2 MB each): give back the rest of them too. The constants runs
+     * read were copied out at load; any read in place faults back. */
+    if (block_bytes) em_model_drop_pages(m, m->weights, m->weights_size);
     for (uint32_t i = 0; i < m->n_nodes; i++) m->nodes[i].packed_bytes = p->packed_bytes[i];
     m->packed_block = block;
     return EMBER_OK;
+}
+
+ember_status em_model_verify_constants(const ember_model* cm) {
+    ember_model* m = (ember_model*)cm; /* the pending flags change under the lock only */
+    pthread_mutex_lock(&g_pack_lock);
+    ember_status st = verify_read_constants(m, NULL);
+    pthread_mutex_unlock(&g_pack_lock);
+    return st;
 }
 
 ember_status em_model_pack(const ember_model* cm, const em_plan* p) {

@@ -37,7 +37,7 @@ EMBER_API void ember_session_options_init(ember_session_options* o) {
     o->threads = 0;
 }
 
-static ember_status check_options(const ember_session_options* o) {
+ember_status em_session_options_check(const ember_session_options* o) {
     if (!o) return EMBER_OK;
     if (o->struct_size != sizeof *o)
         return em_error(EMBER_ERROR_INVALID_ARGUMENT,
@@ -66,7 +66,7 @@ EMBER_API ember_status ember_session_plan_memory(const ember_model* m, const emb
     if (out->struct_size != sizeof *out)
         return em_error(EMBER_ERROR_INVALID_ARGUMENT, "ember_memory_plan.struct_size is %zu, expected %zu",
                         out->struct_size, sizeof *out);
-    ember_status st = check_options(o);
+    ember_status st = em_session_options_check(o);
     if (st != EMBER_OK) return st;
     em_plan plan;
     if ((st = em_plan_build(m, o, &plan)) != EMBER_OK) return st;
@@ -101,13 +101,14 @@ EMBER_API ember_status ember_session_create(const ember_model* m, const ember_se
                                             ember_session** out) {
     if (!m || !out)
         return em_error(EMBER_ERROR_INVALID_ARGUMENT, "ember_session_create: model and out_session must not be NULL");
-    ember_status st = check_options(o);
+    ember_status st = em_session_options_check(o);
     if (st != EMBER_OK) return st;
     em_plan plan;
     if ((st = em_plan_build(m, o, &plan)) != EMBER_OK) return st;
     /* the model's packed weights are for the default table; a session forced
      * onto another path runs from the weights as stored */
-    if (plan.kern == ember_kernels_default() && (st = em_model_pack(m, &plan)) != EMBER_OK) {
+    st = plan.kern == ember_kernels_default() ? em_model_pack(m, &plan) : em_model_verify_constants(m);
+    if (st != EMBER_OK) {
         em_plan_free(&plan);
         return st;
     }

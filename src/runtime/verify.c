@@ -24,6 +24,9 @@ typedef struct reader {
     uint64_t attr_data_size;
     const uint8_t* weights;
     uint64_t weights_size;
+    bool lazy_ok;                    /* the caller may check weights when they are first read */
+    const emf_checksum* tensor_crcs; /* per-part checksums in use (NULL: the whole file's) */
+    uint64_t n_checksums;
 } reader;
 
 static ember_status bad(const char* fmt_what, ...) __attribute__((format(printf, 1, 2)));
@@ -43,7 +46,8 @@ static ember_status bad(const char* fmt, ...) {
 static const char* section_name(uint32_t kind) {
     static const char* const names[] = {"?",          "STRINGS",   "TENSORS",    "NODES",
                                         "INDICES",    "ATTRIBUTES", "ATTR_DATA", "QUANT",
-                                        "METADATA",   "GRAPH",     "WEIGHTS"};
+                                        "METADATA",   "GRAPH",     "WEIGHTS",    "PACKED",
+                                        "PACKED_DATA", "CHECKSUMS"};
     return kind <= EMF_SECTION_KIND_MAX ? names[kind] : "unknown";
 }
 
@@ -74,10 +78,160 @@ static ember_status check_header(reader* r) {
     if (h->flags != 0) return bad("header flags are 0x%x, expected 0", h->flags);
     for (int i = 0; i < 5; i++)
         if (h->reserved[i] != 0) return bad("reserved header field %d is not zero", i);
+    return EMBER_OK;
+}
+
+static ember_status check_whole_file(const reader* r) {
+    const emf_header* h = (const emf_header*)r->base;
     uint32_t crc = em_crc32(r->base + sizeof(emf_header), (size_t)(r->size - sizeof(emf_header)));
     if (crc != h->checksum)
         return bad("checksum mismatch (file says 0x%08x, contents give 0x%08x): the file is damaged",
                    h->checksum, crc);
+    return EMBER_OK;
+}
+
+/* Sections whose bytes are checked piece by piece (per weight, per packed
+ * blob) or by themselves, not by a SECTION checksum. */
+static bool checked_in_pieces(uint32_t kind) {
+    return kind == EMF_SECTION_WEIGHTS || kind == EMF_SECTION_PACKED_DATA ||
+           kind == EMF_SECTION_CHECKSUMS;
+}
+
+/* Per-part checksums (CHECKSUMS, 1.2) let a mapped file be checked without
+ * reading every weight at load: the section table and every section but
+ * WEIGHTS and PACKED_DATA here, each constant's data before it is first read,
+ * each packed blob before its first run uses it. They are used only when the
+ * caller allows it and they cover the whole file in the way docs/FORMAT.md
+ * describes; otherwise (a model from memory, no or an unfamiliar CHECKSUMS
+ * section) the header's whole-file checksum is checked, which every writer
+ * keeps valid for readers that know nothing of CHECKSUMS. */
+static ember_status check_integrity(reader* r) {
+    const emf_header* h = (const emf_header*)r->base;
+    const emf_section* cs = r->sec[EMF_SECTION_CHECKSUMS];
+    if (!r->lazy_ok || !cs || cs->size == 0) return check_whole_file(r);
+    const emf_checksum* c = (const emf_checksum*)(r->base + cs->offset);
+    const uint64_t n = cs->size / sizeof(emf_checksum);
+    if (c[0].kind != EMF_CHECKSUM_SELF || c[0].index != 0 || c[0].reserved != 0)
+        return bad("CHECKSUMS section does not start with its own checksum record");
+    const uint32_t self = em_crc32(c + 1, (size_t)(cs->size - sizeof *c));
+    if (self != c[0].crc)
+        return bad("CHECKSUMS section is damaged (it says 0x%08x, its records give 0x%08x)",
+                   c[0].crc, self);
+    /* First pass: only kinds and fields this reader knows, and every part covered. */
+    const emf_section* table = (const emf_section*)(r->base + h->section_table_offset);
+    bool table_covered = false;
+    for (uint64_t i = 1; i < n; i++) {
+        if (c[i].reserved != 0 || c[i].kind == EMF_CHECKSUM_SELF || c[i].kind > EMF_CHECKSUM_TENSOR)
+            return check_whole_file(r);
+        if (c[i].kind == EMF_CHECKSUM_SECTION_TABLE) table_covered = true;
+    }
+    if (!table_covered) return check_whole_file(r);
+    for (uint32_t k = 0; k < h->section_count; k++) {
+        if (checked_in_pieces(table[k].kind)) continue;
+        bool found = false;
+        for (uint64_t i = 1; i < n && !found; i++)
+            found = c[i].kind == EMF_CHECKSUM_SECTION && c[i].index == table[k].kind;
+        if (!found) return check_whole_file(r);
+    }
+    /* Second pass: check what is checked at load. */
+    for (uint64_t i = 1; i < n; i++) {
+        const uint8_t* p = NULL;
+        uint64_t bytes = 0;
+        if (c[i].kind == EMF_CHECKSUM_SECTION_TABLE) {
+            if (c[i].index != 0) return bad("CHECKSUMS record %llu: section table index %u is not 0",
+                                            (unsigned long long)i, c[i].index);
+            p = r->base + h->section_table_offset;
+            bytes = (uint64_t)h->section_count * sizeof(emf_section);
+        } else if (c[i].kind == EMF_CHECKSUM_SECTION) {
+            const emf_section* s = NULL;
+            for (uint32_t k = 0; k < h->section_count && !s; k++)
+                if (table[k].kind == c[i].index) s = &table[k];
+            if (!s || checked_in_pieces(s->kind))
+                return bad("CHECKSUMS record %llu names section kind %u, which %s",
+                           (unsigned long long)i, c[i].index,
+                           s ? "is checked in pieces, not whole" : "the file does not have");
+            p = r->base + s->offset;
+            bytes = s->size;
+        } else {
+            continue; /* a tensor: checked when its data is first read */
+        }
+        const uint32_t crc = em_crc32(p, (size_t)bytes);
+        if (crc != c[i].crc)
+            return bad("checksum mismatch in %s (file says 0x%08x, contents give 0x%08x): the file "
+                       "is damaged",
+                       c[i].kind == EMF_CHECKSUM_SECTION_TABLE ? "the section table"
+                                                               : section_name(c[i].index),
+                       c[i].crc, crc);
+    }
+    r->tensor_crcs = c;
+    r->n_checksums = n;
+    return EMBER_OK;
+}
+
+/* With per-part checksums: every constant gets its CRC, checked before its
+ * data is first read (em_tensor.crc_pending). */
+static ember_status attach_tensor_crcs(const reader* r, ember_model* m) {
+    if (!r->tensor_crcs) return EMBER_OK;
+    for (uint64_t i = 1; i < r->n_checksums; i++) {
+        const emf_checksum* c = &r->tensor_crcs[i];
+        if (c->kind != EMF_CHECKSUM_TENSOR) continue;
+        if (c->index >= m->n_tensors || !m->tensors[c->index].data)
+            return bad("CHECKSUMS record %llu names tensor %u, which is not a constant",
+                       (unsigned long long)i, c->index);
+        em_tensor* t = &m->tensors[c->index];
+        if (t->crc_pending) return bad("CHECKSUMS lists constant tensor '%s' twice", t->name);
+        t->crc_pending = true;
+        t->crc = c->crc;
+    }
+    for (uint32_t t = 0; t < m->n_tensors; t++)
+        if (m->tensors[t].data && !m->tensors[t].crc_pending)
+            return bad("constant tensor '%s' has no checksum in CHECKSUMS", m->tensors[t].name);
+    return EMBER_OK;
+}
+
+/* PACKED (1.2): pre-packed weights. Each record is checked here; whether the
+ * blob is used (its layout is the default path's) is decided when the
+ * model's weights are packed (plan.c). */
+static ember_status build_packed(const reader* r, ember_model* m) {
+    const emf_section* s = r->sec[EMF_SECTION_PACKED];
+    if (!s || s->size == 0) return EMBER_OK;
+    const emf_section* d = r->sec[EMF_SECTION_PACKED_DATA];
+    const emf_packed* f = (const emf_packed*)(r->base + s->offset);
+    const uint64_t n = s->size / sizeof(emf_packed);
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t end;
+        if (f[i].node >= m->n_nodes)
+            return bad("PACKED record %llu: node %u is out of range (%u nodes)",
+                       (unsigned long long)i, f[i].node, m->n_nodes);
+        em_node* nd = &m->nodes[f[i].node];
+        if (f[i].reserved != 0) return bad("PACKED record %llu: reserved field is not zero", (unsigned long long)i);
+        if (nd->file_packed)
+            return bad("PACKED lists node '%s' twice", nd->name);
+        if (!d || f[i].size == 0 || f[i].offset % EMF_ALIGN != 0 ||
+            !em_add_u64(f[i].offset, f[i].size, &end) || end > d->size)
+            return bad("PACKED record for node '%s': blob [%llu, +%llu) is empty, misaligned or "
+                       "outside PACKED_DATA (%llu bytes)",
+                       nd->name, (unsigned long long)f[i].offset, (unsigned long long)f[i].size,
+                       (unsigned long long)(d ? d->size : 0));
+        const char* lay = f[i].layout;
+        size_t len = 0;
+        while (len < EMF_PACK_LAYOUT_SIZE && lay[len]) {
+            if (lay[len] < 0x20 || lay[len] > 0x7e)
+                return bad("PACKED record for node '%s': layout name is not printable ASCII", nd->name);
+            len++;
+        }
+        if (len == 0 || len == EMF_PACK_LAYOUT_SIZE)
+            return bad("PACKED record for node '%s': layout name is empty or not NUL-terminated",
+                       nd->name);
+        for (size_t k = len; k < EMF_PACK_LAYOUT_SIZE; k++)
+            if (lay[k]) return bad("PACKED record for node '%s': layout name is not NUL-padded", nd->name);
+        nd->file_packed = r->base + d->offset + f[i].offset;
+        nd->file_packed_size = (size_t)f[i].size;
+        nd->file_packed_crc = f[i].crc;
+        nd->file_packed_layout = lay;
+        /* with the whole-file checksum the blob is checked already */
+        nd->packed_check = r->tensor_crcs ? 1 : 0;
+    }
     return EMBER_OK;
 }
 
@@ -150,7 +304,8 @@ static ember_status check_sections(reader* r) {
     } records[] = {{EMF_SECTION_TENSORS, sizeof(emf_tensor)}, {EMF_SECTION_NODES, sizeof(emf_node)},
                    {EMF_SECTION_INDICES, 4},                  {EMF_SECTION_ATTRIBUTES, sizeof(emf_attr)},
                    {EMF_SECTION_QUANT, sizeof(emf_quant)},    {EMF_SECTION_METADATA, sizeof(emf_meta)},
-                   {EMF_SECTION_GRAPH, sizeof(emf_graph)}};
+                   {EMF_SECTION_GRAPH, sizeof(emf_graph)},    {EMF_SECTION_PACKED, sizeof(emf_packed)},
+                   {EMF_SECTION_CHECKSUMS, sizeof(emf_checksum)}};
     for (size_t i = 0; i < sizeof records / sizeof records[0]; i++) {
         const emf_section* s = r->sec[records[i].kind];
         if (s && s->size % records[i].record != 0)
@@ -624,16 +779,21 @@ static ember_status init_operators(ember_model* m) {
 }
 
 ember_status em_model_verify_and_build(const uint8_t* base, size_t size, ember_model* m) {
-    reader r = {.base = base, .size = size};
+    reader r = {.base = base, .size = size, .lazy_ok = m->mapped};
     uint32_t n_quant = 0;
     uint64_t n_attrs = 0;
     ember_status st;
     if ((st = check_header(&r)) != EMBER_OK) return st;
     if ((st = check_sections(&r)) != EMBER_OK) return st;
+    if ((st = check_integrity(&r)) != EMBER_OK) return st;
     if ((st = build_quant(&r, m, &n_quant)) != EMBER_OK) return st;
     if ((st = build_tensors(&r, m, n_quant)) != EMBER_OK) return st;
+    m->weights = r.weights;
+    m->weights_size = (size_t)r.weights_size;
+    if ((st = attach_tensor_crcs(&r, m)) != EMBER_OK) return st;
     if ((st = build_attrs(&r, m, &n_attrs)) != EMBER_OK) return st;
     if ((st = build_nodes(&r, m, n_attrs)) != EMBER_OK) return st;
+    if ((st = build_packed(&r, m)) != EMBER_OK) return st;
     if ((st = build_graph(&r, m)) != EMBER_OK) return st;
     if ((st = build_metadata(&r, m)) != EMBER_OK) return st;
     if ((st = split_labels(m)) != EMBER_OK) return st;

@@ -13,9 +13,9 @@ from .runtime import (  # noqa: F401
     BufferTooSmall, DtypeMismatch, Error, FileError, InvalidArgument, InvalidModel,
     LibraryNotFound, LimitExceeded, MissingInput, Model, NotFound, OutOfMemory,
     RuntimeFailure, Session, SessionBusy, ShapeMismatch, TensorInfo, Unsupported,
-    library_path, version)
+    library_path, pack, version)
 
 __all__ = ["Model", "Session", "TensorInfo", "version", "library_path", "Error",
            "InvalidArgument", "FileError", "InvalidModel", "Unsupported", "OutOfMemory",
            "LimitExceeded", "ShapeMismatch", "DtypeMismatch", "MissingInput", "NotFound",
-           "BufferTooSmall", "RuntimeFailure", "SessionBusy", "LibraryNotFound"]
+           "BufferTooSmall", "RuntimeFailure", "SessionBusy", "LibraryNotFound", "pack"]

@@ -157,6 +157,7 @@ PROTOTYPES = {
     "ember_session_create": (c_status, [_model_p, POINTER(SessionOptions),
                                         POINTER(_session_p)]),
     "ember_session_free": (None, [_session_p]),
+    "ember_model_pack_file": (c_status, [c_char_p, c_char_p, POINTER(SessionOptions)]),
     "ember_session_set_input": (c_status, [_session_p, c_size_t, c_dtype, _dims_p, c_size_t,
                                            c_void_p, c_size_t]),
     "ember_session_set_input_by_name": (c_status, [_session_p, c_char_p, c_dtype, _dims_p,

@@ -29,7 +29,7 @@ __all__ = ["ModelBuilder", "FormatError", "read", "DTYPES", "ACTIVATIONS"]
 
 MAGIC = b"\x89EMBER\r\n"
 VERSION_MAJOR = 1
-VERSION_MINOR = 1
+VERSION_MINOR = 2
 HEADER_SIZE = 64
 ALIGN = 64
 MAX_RANK = 8
@@ -37,10 +37,15 @@ NONE = 0xFFFFFFFF
 
 # Section kinds.
 STRINGS, TENSORS, NODES, INDICES, ATTRIBUTES, ATTR_DATA, QUANT, METADATA, GRAPH, WEIGHTS = range(1, 11)
-SECTION_KIND_MAX = 10
+# Since 1.2, written by `ember pack` (the C library) only: pre-packed weights and
+# per-part checksums. This reader checks them as sections and the whole-file
+# checksum, which every writer keeps valid.
+PACKED, PACKED_DATA, CHECKSUMS = range(11, 14)
+SECTION_KIND_MAX = 13
 SECTION_NAMES = {STRINGS: "STRINGS", TENSORS: "TENSORS", NODES: "NODES", INDICES: "INDICES",
                  ATTRIBUTES: "ATTRIBUTES", ATTR_DATA: "ATTR_DATA", QUANT: "QUANT",
-                 METADATA: "METADATA", GRAPH: "GRAPH", WEIGHTS: "WEIGHTS"}
+                 METADATA: "METADATA", GRAPH: "GRAPH", WEIGHTS: "WEIGHTS", PACKED: "PACKED",
+                 PACKED_DATA: "PACKED_DATA", CHECKSUMS: "CHECKSUMS"}
 REQUIRED_SECTIONS = (STRINGS, TENSORS, NODES, INDICES, GRAPH)
 
 TENSOR_CONSTANT = 1
@@ -77,7 +82,7 @@ _INDEX = struct.Struct("<I")                 # 4
 
 RECORD_SIZES = {STRINGS: 1, TENSORS: _TENSOR.size, NODES: _NODE.size, INDICES: _INDEX.size,
                 ATTRIBUTES: _ATTR.size, ATTR_DATA: 1, QUANT: _QUANT.size, METADATA: _META.size,
-                GRAPH: _GRAPH.size, WEIGHTS: 1}
+                GRAPH: _GRAPH.size, WEIGHTS: 1, PACKED: 64, PACKED_DATA: 1, CHECKSUMS: 16}
 
 assert _HEADER.size == 64 and _SECTION.size == 24 and _TENSOR.size == 128
 assert _NODE.size == 48 and _ATTR.size == 24 and _QUANT.size == 32
@@ -532,7 +537,7 @@ def read(src):
             _fail("section %s size %d is not a multiple of %d", SECTION_NAMES[k], size,
                   RECORD_SIZES[k])
         if k <= SECTION_KIND_MAX and size // RECORD_SIZES[k] > 0xFFFFFFFE and \
-                k not in (STRINGS, ATTR_DATA, WEIGHTS):
+                k not in (STRINGS, ATTR_DATA, WEIGHTS, PACKED_DATA):
             _fail("section %s has too many records", SECTION_NAMES[k])
 
     def sec(k):

@@ -163,6 +163,26 @@ def version():
     return _str(_lib().ember_version_string())
 
 
+def _cpath(path, what):
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        raise InvalidArgument("%s must be a path (str or os.PathLike), not %s"
+                              % (what, type(path).__name__))
+    p = os.fspath(path)
+    return p if isinstance(p, bytes) else p.encode("utf-8", "surrogateescape")
+
+
+def pack(src, dst, isa=None):
+    """Writes dst: the .ember file src with its weights pre-packed for a kernel
+    path (this machine's default, or isa: "generic", "avx2", "avx512", "neon"),
+    so that loading dst packs nothing and reads only the weights it uses
+    (ember_model_pack_file). dst may be src; it is replaced only once the new
+    file is complete. dst runs everywhere src does (elsewhere it is packed at
+    load as before), with bit-identical outputs."""
+    o, keep = _session_options(isa=isa)
+    _check(_lib().ember_model_pack_file(_cpath(src, "src"), _cpath(dst, "dst"), ctypes.byref(o)))
+    del keep
+
+
 def library_path():
     """Path (or loader name) libember was loaded from."""
     _lib()
