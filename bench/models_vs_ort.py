@@ -3,13 +3,17 @@
 
 usage: ORT_NODE=.../node_modules/onnxruntime-node \\
        python3 bench/models_vs_ort.py [--ember PATH] [--zoo DIR] [--rounds R] [--runs N]
-                                      [--warmup W] [--json OUT.json] [MODEL ...]
+                                      [--warmup W] [--json OUT.json] [--no-pack] [MODEL ...]
 
 MODEL defaults to the zoo of scripts/make_model_zoo.py (mobilenet_v2,
 mobilenet_v3_small, resnet18, squeezenet1_1, efficientnet_b0, mlp,
 transformer); DIR (default /tmp/zoo) holds MODEL.ember, MODEL.onnx and
 MODEL.input.npy (its shape fixes the input's symbolic dimensions). --ember is
 the command-line program (default build-bench/tools/ember, then build/tools/ember).
+Before the rounds each MODEL.ember is pre-packed for this machine with
+`ember pack` into a temporary directory, and that file is what ember loads
+(the way to deploy it; --no-pack benchmarks MODEL.ember as converted, which
+packs its weights at session creation).
 
 Both engines run as separate processes on the same footing: ember through
 `ember bench --json` (seeded random input, W warm-up + N timed runs), ORT
@@ -35,6 +39,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -71,6 +76,7 @@ def run_json(cmd):
 def main():
     args = sys.argv[1:]
     zoo, rounds, runs, warmup, out_json, ember_cli = "/tmp/zoo", 3, 20, 5, None, None
+    pack = True
     models = []
     while args:
         a = args.pop(0)
@@ -84,6 +90,8 @@ def main():
             elif a == "--warmup": warmup = int(v)
             elif a == "--json": out_json = v
             else: ember_cli = v
+        elif a == "--no-pack":
+            pack = False
         elif a in ("-h", "--help"):
             print(__doc__); return
         elif a.startswith("--"):
@@ -114,6 +122,16 @@ def main():
                          "--runs", str(runs), "--warmup", str(warmup), "--shape", "input=" + shapes[m],
                          "--opt", "all"])
 
+    packed_dir = tempfile.TemporaryDirectory(prefix="ember-bench-")
+    ember_files = {}
+    for m in models:
+        ember_files[m] = os.path.join(zoo, m + ".ember")
+        if pack:
+            dst = os.path.join(packed_dir.name, m + ".ember")
+            subprocess.run([ember_cli, "pack", ember_files[m], dst], check=True,
+                           stdout=subprocess.DEVNULL)
+            ember_files[m] = dst
+
     raw = {m: {k: [] for k in ("e1", "o1", "e2", "o2")} for m in models}
     base = {1: [], 2: []}
     t_start = time.time()
@@ -122,7 +140,7 @@ def main():
             base[t].append(ember(BASELINE_MODEL, t)["peak_rss_kb"])
         for m in models:
             for t in (1, 2):
-                raw[m]["e%d" % t].append(ember(os.path.join(zoo, m + ".ember"), t, shapes[m]))
+                raw[m]["e%d" % t].append(ember(ember_files[m], t, shapes[m]))
                 raw[m]["o%d" % t].append(ort(m, t))
         print("round %d/%d done (%.0f s)" % (r + 1, rounds, time.time() - t_start), file=sys.stderr, flush=True)
 
@@ -157,8 +175,9 @@ def main():
                "%.3f%s" % (v, "" if v <= TARGET[key] else " ✗")
 
     print("\nember / ONNX Runtime 1.30 (below 1: ember better; ✗ = misses the target: latency <= 0.9, "
-          "load <= 0.05, memory <= 0.5). %d rounds x %d runs (+%d warm-up), median over rounds.\n"
-          % (rounds, runs, warmup))
+          "load <= 0.05, memory <= 0.5). %d rounds x %d runs (+%d warm-up), median over rounds; "
+          "ember files %s.\n"
+          % (rounds, runs, warmup, "pre-packed with `ember pack`" if pack else "as converted (--no-pack)"))
     print("| model | ember 1t ms | ORT 1t ms | **latency 1t** | ember 2t ms | ORT 2t ms | **latency 2t** "
           "| ember load ms | ORT create ms | **load** | ember added MB | ORT added MB | **memory** |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -174,7 +193,7 @@ def main():
              med(x["hwm_after_require_kb"] for m in models for x in raw[m]["o1"]) / 1024, time.time() - t_start))
     if out_json:
         with open(out_json, "w") as f:
-            json.dump({"rounds": rounds, "runs": runs, "warmup": warmup, "ember_cli": ember_cli,
+            json.dump({"rounds": rounds, "runs": runs, "warmup": warmup, "ember_cli": ember_cli, "packed": pack,
                        "baseline_kb": base_kb, "rows": rows, "raw": raw}, f, indent=1)
 
 

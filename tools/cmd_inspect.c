@@ -190,6 +190,17 @@ int cmd_inspect(int argc, char** argv) {
            (unsigned long long)st.macs, (double)st.macs / 1e9);
     human_bytes(st.arena_bytes, hb, sizeof hb);
     printf("working memory per session: %llu bytes (%s)\n", (unsigned long long)st.arena_bytes, hb);
+    packed_stats ps;
+    model_packed_stats(m, &ps);
+    if (ps.nodes) {
+        human_bytes(ps.bytes, hb, sizeof hb);
+        const bool used = strcmp(ps.layout, ps.default_layout) == 0;
+        printf("pre-packed weights: %u nodes, %s, layout '%s' (%s)\n", ps.nodes, hb, ps.layout,
+               used ? "this machine's path: loading packs nothing"
+                    : "not this machine's path: packed at session creation");
+    } else {
+        printf("pre-packed weights: none\n");
+    }
 
     size_t nm = ember_model_metadata_count(m);
     printf("metadata (%zu entries):\n", nm);

@@ -68,3 +68,14 @@ ember_status model_stats_compute(const ember_model* m, const ember_session_optio
     em_plan_free(&plan);
     return EMBER_OK;
 }
+
+void model_packed_stats(const ember_model* m, packed_stats* out) {
+    memset(out, 0, sizeof *out);
+    em_pack_layout(ember_kernels_default(), out->default_layout);
+    for (uint32_t i = 0; i < m->n_nodes; i++) {
+        if (!m->nodes[i].file_packed) continue;
+        if (!out->layout) out->layout = m->nodes[i].file_packed_layout;
+        out->nodes++;
+        out->bytes += m->nodes[i].file_packed_size;
+    }
+}

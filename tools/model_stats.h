@@ -19,6 +19,17 @@ typedef struct model_stats {
     int64_t out_dims[32][EMBER_MAX_RANK];
 } model_stats;
 
+/* The file's pre-packed weights (ember pack): how many nodes have a blob, their
+ * bytes, the layout of the first (NULL if none), and whether this machine's
+ * default path runs from them (its layout name in default_layout). */
+typedef struct packed_stats {
+    uint32_t nodes;
+    uint64_t bytes;
+    const char* layout;
+    char default_layout[32];
+} packed_stats;
+void model_packed_stats(const ember_model* model, packed_stats* out);
+
 /* Fills *out for a session with these options; sets ember_last_error on failure. */
 ember_status model_stats_compute(const ember_model* model, const ember_session_options* options, model_stats* out);
 

@@ -95,6 +95,8 @@ void ember_session_options_init(ember_session_options* options);
 ember_status ember_session_create(const ember_model* model, const ember_session_options* options,
                                   ember_session** out_session);
 void ember_session_free(ember_session* session);
+ember_status ember_model_pack_file(const char* src_path, const char* dst_path,
+                                   const ember_session_options* options);
 ember_status ember_session_set_input(ember_session* session, size_t index, ember_dtype dtype,
                                      const int64_t* dims, size_t rank, const void* data, size_t bytes);
 ember_status ember_session_input(ember_session* session, size_t index, ember_tensor* out);
@@ -275,6 +277,26 @@ function M.load(path)
     local st = C.ember_model_load_file(path, nil, out)
     if st ~= 0 then raise("cannot load '" .. path .. "'", st) end
     return new_model(out[0])
+end
+
+-- EMBER_SESSION_ISA_* by name: a session's or a packing's kernel path
+local ISA_FLAGS = { generic = 0x100, avx2 = 0x200, avx512 = 0x300, neon = 0x400 }
+
+-- ember.pack(src, dst [, isa]): dst = src with its weights pre-packed for this
+-- machine's kernel path, or for isa
+function M.pack(src, dst, isa)
+    if type(src) ~= "string" or type(dst) ~= "string" then
+        fail("pack: src and dst must be strings, got %s and %s", type(src), type(dst))
+    end
+    local opt = ffi.new("ember_session_options")
+    C.ember_session_options_init(opt)
+    if isa ~= nil then
+        local flag = ISA_FLAGS[isa]
+        if not flag then fail("pack: isa must be one of generic, avx2, avx512, neon") end
+        opt.flags = flag
+    end
+    local st = C.ember_model_pack_file(src, dst, opt)
+    if st ~= 0 then raise("cannot pack '" .. src .. "' into '" .. dst .. "'", st) end
 end
 
 function M.load_buffer(bytes)
@@ -481,7 +503,7 @@ function Model:session(opts)
         end
         if opts.isa ~= nil then
             -- EMBER_SESSION_ISA_*: the session's forced kernel path
-            local isa = ({ generic = 0x100, avx2 = 0x200, avx512 = 0x300, neon = 0x400 })[opts.isa]
+            local isa = ISA_FLAGS[opts.isa]
             if not isa then fail("session: isa must be one of generic, avx2, avx512, neon") end
             opt.flags = bit.bor(opt.flags, isa)
         end

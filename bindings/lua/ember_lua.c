@@ -619,6 +619,30 @@ static int l_load(lua_State* L) {
     return 1;
 }
 
+/* ember.pack(src, dst [, isa]): dst = src with its weights pre-packed for this
+ * machine's kernel path, or for isa ("generic", "avx2", "avx512", "neon"). */
+static int l_pack(lua_State* L) {
+    const char* src = luaL_checkstring(L, 1);
+    const char* dst = luaL_checkstring(L, 2);
+    ember_session_options opt;
+    ember_session_options_init(&opt);
+    if (!lua_isnoneornil(L, 3)) {
+        static const char* const isas[] = {"generic", "avx2", "avx512", "neon"};
+        static const uint32_t flags[] = {EMBER_SESSION_ISA_GENERIC, EMBER_SESSION_ISA_AVX2,
+                                         EMBER_SESSION_ISA_AVX512, EMBER_SESSION_ISA_NEON};
+        const char* v = lua_type(L, 3) == LUA_TSTRING ? lua_tostring(L, 3) : "";
+        size_t i = 0;
+        while (i < 4 && strcmp(v, isas[i]) != 0) i++;
+        if (i == 4) return fail(L, "ember: pack: isa must be one of generic, avx2, avx512, neon");
+        opt.flags |= flags[i];
+    }
+    ember_status st = ember_model_pack_file(src, dst, &opt);
+    if (st != EMBER_OK)
+        return fail(L, "ember: cannot pack '%s' into '%s': %s: %s", src, dst, ember_status_string(st),
+                    ember_last_error());
+    return 0;
+}
+
 static int l_load_buffer(lua_State* L) {
     size_t len;
     const char* data = luaL_checklstring(L, 1, &len);
@@ -1145,7 +1169,7 @@ static const luaL_Reg session_methods[] = {
 static const luaL_Reg module_functions[] = {
     {"version", l_version},       {"load", l_load},       {"load_buffer", l_load_buffer},
     {"tensor", l_tensor},         {"tensor_from", l_tensor_from}, {"dtype_size", l_dtype_size},
-    {"is_tensor", l_is_tensor},   {NULL, NULL},
+    {"is_tensor", l_is_tensor},   {"pack", l_pack},       {NULL, NULL},
 };
 
 static void new_class(lua_State* L, const char* name, const luaL_Reg* methods, lua_CFunction close,

@@ -94,7 +94,7 @@ expect 0 "--version" -- "$EMBER" --version
 contains out.txt "ember 0\." "--version"
 expect 0 "--help" -- "$EMBER" --help
 contains out.txt "inspect" "--help"
-for c in inspect run bench predict profile; do
+for c in inspect run bench predict profile pack; do
     expect 0 "$c --help" -- "$EMBER" $c --help
     contains out.txt "usage: ember $c" "$c --help"
 done
@@ -247,6 +247,30 @@ contains err.txt "not one of generic, avx2, avx512, neon" "unknown isa message"
 expect 0 "bench forced generic path" -- "$EMBER" bench "$M/cnn.ember" --runs 2 --warmup 0 --isa generic
 expect 1 "profile unwritable trace" -- "$EMBER" profile "$M/mlp.ember" --runs 1 --trace /nonexistent-dir/t.json
 expect 1 "profile missing model" -- "$EMBER" profile missing.ember
+
+# ---- pack ----
+expect 0 "pack cnn" -- "$EMBER" pack "$M/cnn.ember" cnn.packed.ember
+contains out.txt "wrote cnn.packed.ember" "pack says what it wrote"
+expect 0 "inspect packed" -- "$EMBER" inspect cnn.packed.ember
+contains out.txt "pre-packed weights: 3 nodes" "inspect shows the packed nodes"
+contains out.txt "this machine's path" "inspect says the blobs are used"
+expect 0 "run packed cnn" -- "$EMBER" run cnn.packed.ember --input c.npy --output-dir outdir/cp
+"$PY" - <<'PYEOF' && ok || bad "packed outputs equal the unpacked model's"
+import numpy as np
+a, b = np.load("outdir/c/logits.npy"), np.load("outdir/cp/logits.npy")
+assert a.tobytes() == b.tobytes(), (a, b)
+PYEOF
+expect 0 "pack for the generic path" -- "$EMBER" pack "$M/cnn.ember" cnn.generic.ember --isa generic
+expect 0 "inspect generic-packed" -- "$EMBER" inspect cnn.generic.ember
+contains out.txt "layout 'generic" "inspect names the layout"
+expect 2 "pack without OUT" -- "$EMBER" pack "$M/cnn.ember"
+expect 2 "pack bad isa" -- "$EMBER" pack "$M/cnn.ember" x.ember --isa sse9
+expect 2 "pack extra argument" -- "$EMBER" pack "$M/cnn.ember" x.ember y.ember
+expect 1 "pack missing model" -- "$EMBER" pack missing.ember x.ember
+contains err.txt "missing.ember" "pack names the missing file"
+expect 1 "pack not a model" -- "$EMBER" pack x1.npy x.ember
+expect 1 "pack unwritable OUT" -- "$EMBER" pack "$M/cnn.ember" /nonexistent-dir/x.ember
+[ ! -e x.ember ] && ok || bad "a failed pack left x.ember behind"
 
 echo "cli tests: $pass passed, $fails failed"
 [ "$fails" = 0 ]

@@ -334,6 +334,18 @@ test("forced kernel path", function()
     raises({ "isa must be one of" }, m.session, m, { isa = "sse9" })
 end)
 
+test("pre-packed file", function()
+    local dst = os.tmpname()
+    ember.pack(models .. "cnn.ember", dst)
+    local x = read_records(models .. "cnn.input.bin").x.tensor
+    local want = ember.load(models .. "cnn.ember"):run { x = x }
+    local got = ember.load(dst):run { x = x }
+    eq(got.logits:bytes(), want.logits:bytes(), "packed outputs")
+    raises({ "isa must be one of" }, ember.pack, models .. "cnn.ember", dst, "sse9")
+    raises({ "cannot pack", "missing.ember" }, ember.pack, models .. "missing.ember", dst)
+    os.remove(dst)
+end)
+
 -- ------------------------------------------------------------------ errors
 
 test("run errors are caught before C with clear messages", function()

@@ -136,6 +136,24 @@ test("cnn matches expected; load_buffer", function()
     assert_close(m:run { x = nest(inp.x.values, inp.x.dims) }.logits, exp.logits, 1e-4, "logits")
 end)
 
+test("pre-packed file", function()
+    local dst = os.tmpname()
+    ember.pack(models .. "cnn.ember", dst)
+    local inp = read_records(models .. "cnn.input.bin")
+    local want = ember.load(models .. "cnn.ember"):run { x = nest(inp.x.values, inp.x.dims) }
+    local got = ember.load(dst):run { x = nest(inp.x.values, inp.x.dims) }
+    local function same(a, b)
+        if type(a) ~= "table" then return a == b end
+        if #a ~= #b then return false end
+        for i = 1, #a do if not same(a[i], b[i]) then return false end end
+        return true
+    end
+    check(same(got.logits, want.logits), "packed outputs differ")
+    raises({ "isa must be one of" }, ember.pack, models .. "cnn.ember", dst, "sse9")
+    raises({ "cannot pack", "missing.ember" }, ember.pack, models .. "missing.ember", dst)
+    os.remove(dst)
+end)
+
 test("errors", function()
     local m = ember.load(models .. "mlp.ember")
     raises({ "missing input", "'x'" }, m.run, m, {})

@@ -412,6 +412,33 @@ def test_forced_isa():
     raises(ember.InvalidArgument, lambda: m.session(isa="sse9"), "isa must be one of")
 
 
+def test_pack():
+    inputs = records("cnn", "input")
+    want = ember.Model(model_path("cnn")).session().run(inputs)
+    with tempfile.TemporaryDirectory() as d:
+        dst = pathlib.Path(d) / "cnn.packed.ember"
+        ember.pack(model_path("cnn"), dst)
+        assert dst.stat().st_size > os.path.getsize(model_path("cnn"))
+        with ember.Model(dst) as m:
+            got = m.session().run(inputs)
+        for k in want:
+            assert got[k].tobytes() == want[k].tobytes(), k
+        ember.pack(model_path("cnn"), str(dst), isa="generic")
+        with ember.Model(dst) as m:
+            got = m.session(threads=2).run(inputs)
+        for k in want:
+            assert got[k].tobytes() == want[k].tobytes(), k
+        raises(ember.InvalidArgument, lambda: ember.pack(model_path("cnn"), dst, isa="sse9"),
+               "isa must be one of")
+        raises(ember.InvalidArgument, lambda: ember.pack(123, dst), "src must be a path")
+        raises(ember.InvalidArgument, lambda: ember.pack(model_path("cnn"), None), "dst must be a path")
+        raises(ember.FileError, lambda: ember.pack(os.path.join(d, "missing.ember"), dst),
+               "missing.ember")
+        raises(ember.InvalidModel, lambda: ember.pack(__file__, os.path.join(d, "x.ember")))
+        assert not os.path.exists(os.path.join(d, "x.ember"))
+        assert sorted(os.listdir(d)) == ["cnn.packed.ember"], os.listdir(d)
+
+
 def test_profile_and_plan():
     m = ember.Model(model_path("cnn"))
     s = m.session(profile=True)
