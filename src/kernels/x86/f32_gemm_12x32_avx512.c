@@ -27,27 +27,12 @@ static inline __attribute__((always_inline)) __m512 activate(ember_f32_gemm_act 
     acc[i][0] = _mm512_fmadd_ps(av, b0, acc[i][0]);   \
     acc[i][1] = _mm512_fmadd_ps(av, b1, acc[i][1]);
 
-/* The body, shared by the plain and the epilogue entry (ep NULL: none). */
-static inline __attribute__((always_inline)) void ukernel(size_t m, size_t n, size_t kc,
-                                                          const float* a, const float* b,
-                                                          float beta, float* c, size_t ldc,
-                                                          const ember_f32_gemm_epilogue* ep) {
-    __m512 acc[MR][2];
-    for (size_t i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
-    if (beta != 0.0f) /* C is read at the end: start fetching it now */
-        for (size_t i = 0; i < m; i++) {
-            _mm_prefetch((const char*)(c + i * ldc), _MM_HINT_T0);
-            _mm_prefetch((const char*)(c + i * ldc + n - 1), _MM_HINT_T0);
-        }
-    for (size_t p = 0; p < kc; p++, a += MR, b += NR) {
-        const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
-        __m512 av;
-        ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
-        ROW(6) ROW(7) ROW(8) ROW(9) ROW(10) ROW(11)
-    }
-    const __mmask16 k0 = n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
-    const __mmask16 k1 = n >= 32 ? (__mmask16)0xFFFF
-                         : n <= 16 ? (__mmask16)0 : (__mmask16)((1u << (n - 16)) - 1u);
+/* Rows i < m of the tile: beta, then ep's pass (ep NULL: none) with the
+ * activation act (a constant where it is inlined), stored through the column
+ * masks k0 / k1 (columns 0-15 / 16-31). */
+static inline __attribute__((always_inline)) void store_rows(
+    __m512 acc[MR][2], size_t m, __mmask16 k0, __mmask16 k1, float beta, float* c,
+    size_t ldc, const ember_f32_gemm_epilogue* ep, ember_f32_gemm_act act) {
     const __m512 vb = _mm512_set1_ps(beta);
     const __m512 lo = _mm512_set1_ps(ep ? ep->lo : 0.0f), hi = _mm512_set1_ps(ep ? ep->hi : 0.0f);
     const __m512 zero = _mm512_setzero_ps();
@@ -73,11 +58,51 @@ static inline __attribute__((always_inline)) void ukernel(size_t m, size_t n, si
                 r0 = _mm512_add_ps(r0, zero);
                 r1 = _mm512_add_ps(r1, zero);
             }
-            r0 = activate(ep->act, r0);
-            r1 = activate(ep->act, r1); /* lanes past n are computed and not stored */
+            r0 = activate(act, r0);
+            r1 = activate(act, r1); /* lanes past n are computed and not stored */
         }
         _mm512_mask_storeu_ps(c, k0, r0);
         if (k1) _mm512_mask_storeu_ps(c + 16, k1, r1); /* no address past a 16-wide C */
+    }
+}
+
+/* The body, shared by the plain and the epilogue entry (ep NULL: none). */
+static inline __attribute__((always_inline)) void ukernel(size_t m, size_t n, size_t kc,
+                                                          const float* a, const float* b,
+                                                          float beta, float* c, size_t ldc,
+                                                          const ember_f32_gemm_epilogue* ep) {
+    __m512 acc[MR][2];
+    for (size_t i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    if (beta != 0.0f) /* C is read at the end: start fetching it now */
+        for (size_t i = 0; i < m; i++) {
+            _mm_prefetch((const char*)(c + i * ldc), _MM_HINT_T0);
+            _mm_prefetch((const char*)(c + i * ldc + n - 1), _MM_HINT_T0);
+        }
+    for (size_t p = 0; p < kc; p++, a += MR, b += NR) {
+        const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+        __m512 av;
+        ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
+        ROW(6) ROW(7) ROW(8) ROW(9) ROW(10) ROW(11)
+    }
+    const __mmask16 k0 = n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
+    const __mmask16 k1 = n >= 32 ? (__mmask16)0xFFFF
+                         : n <= 16 ? (__mmask16)0 : (__mmask16)((1u << (n - 16)) - 1u);
+    /* one copy of the row loop an activation, so no row tests which */
+    if (!ep) {
+        store_rows(acc, m, k0, k1, beta, c, ldc, NULL, EMBER_GEMM_ACT_NONE);
+        return;
+    }
+    switch (ep->act) {
+    case EMBER_GEMM_ACT_SIGMOID:
+        store_rows(acc, m, k0, k1, beta, c, ldc, ep, EMBER_GEMM_ACT_SIGMOID);
+        break;
+    case EMBER_GEMM_ACT_HARD_SWISH:
+        store_rows(acc, m, k0, k1, beta, c, ldc, ep, EMBER_GEMM_ACT_HARD_SWISH);
+        break;
+    case EMBER_GEMM_ACT_SILU:
+        store_rows(acc, m, k0, k1, beta, c, ldc, ep, EMBER_GEMM_ACT_SILU);
+        break;
+    default: store_rows(acc, m, k0, k1, beta, c, ldc, ep, EMBER_GEMM_ACT_NONE); break;
     }
 }
 

@@ -11,10 +11,12 @@
 #define NR 16
 
 /* ep's pass on row i of the tile, the two vectors of its 16 columns: bias,
- * clamp, then the activation with the elementwise kernels' formulas
- * (f32_vact_tmpl.h), so the fused tile equals the unfused passes bit for bit. */
+ * clamp, then the activation act (ep->act, a constant where it is inlined)
+ * with the elementwise kernels' formulas (f32_vact_tmpl.h), so the fused tile
+ * equals the unfused passes bit for bit. */
 static inline __attribute__((always_inline)) void epilogue(const ember_f32_gemm_epilogue* ep,
-                                                           size_t i, __m256* r0, __m256* r1) {
+                                                           ember_f32_gemm_act act, size_t i,
+                                                           __m256* r0, __m256* r1) {
     if (ep->bias) {
         const __m256 bi = _mm256_set1_ps(ep->bias[i]);
         *r0 = _mm256_add_ps(*r0, bi);
@@ -28,7 +30,7 @@ static inline __attribute__((always_inline)) void epilogue(const ember_f32_gemm_
         *r0 = _mm256_add_ps(*r0, _mm256_setzero_ps());
         *r1 = _mm256_add_ps(*r1, _mm256_setzero_ps());
     }
-    switch (ep->act) {
+    switch (act) {
     case EMBER_GEMM_ACT_SIGMOID:
         *r0 = v_sigmoid(*r0);
         *r1 = v_sigmoid(*r1);
@@ -42,6 +44,51 @@ static inline __attribute__((always_inline)) void epilogue(const ember_f32_gemm_
         *r1 = v_silu(*r1);
         break;
     default: break;
+    }
+}
+
+/* Rows i < m, columns j < n of the tile: beta, then ep's pass (ep NULL: none)
+ * with the activation act (a constant where it is inlined). */
+static inline __attribute__((always_inline)) void store_rows(
+    __m256 acc[MR][2], size_t m, size_t n, float beta, float* c, size_t ldc,
+    const ember_f32_gemm_epilogue* ep, ember_f32_gemm_act act) {
+    const __m256 vb = _mm256_set1_ps(beta);
+    if (m == MR && n == NR) {
+        for (size_t i = 0; i < MR; i++, c += ldc) {
+            __m256 r0 = acc[i][0], r1 = acc[i][1];
+            if (beta == 1.0f) {
+                r0 = _mm256_add_ps(r0, _mm256_loadu_ps(c));
+                r1 = _mm256_add_ps(r1, _mm256_loadu_ps(c + 8));
+            } else if (beta != 0.0f) {
+                r0 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(c), r0);
+                r1 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(c + 8), r1);
+            }
+            if (ep) epilogue(ep, act, i, &r0, &r1);
+            _mm256_storeu_ps(c, r0);
+            _mm256_storeu_ps(c + 8, r1);
+        }
+        return;
+    }
+    /* Partial tile: the same arithmetic on each row in registers, through a
+     * row buffer for the n columns of C (nothing outside the m x n corner is
+     * read or written), so partial tiles get the values whole ones would. */
+    for (size_t i = 0; i < m; i++, c += ldc) {
+        float row[NR] = {0};
+        __m256 r0 = acc[i][0], r1 = acc[i][1];
+        if (beta != 0.0f) {
+            memcpy(row, c, n * sizeof(float));
+            if (beta == 1.0f) {
+                r0 = _mm256_add_ps(r0, _mm256_loadu_ps(row));
+                r1 = _mm256_add_ps(r1, _mm256_loadu_ps(row + 8));
+            } else {
+                r0 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(row), r0);
+                r1 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(row + 8), r1);
+            }
+        }
+        if (ep) epilogue(ep, act, i, &r0, &r1);
+        _mm256_storeu_ps(row, r0);
+        _mm256_storeu_ps(row + 8, r1);
+        memcpy(c, row, n * sizeof(float));
     }
 }
 
@@ -83,43 +130,22 @@ static inline __attribute__((always_inline)) void ukernel(size_t m, size_t n, si
         c51 = _mm256_fmadd_ps(av, b1, c51);
     }
     __m256 acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
-    const __m256 vb = _mm256_set1_ps(beta);
-    if (m == MR && n == NR) {
-        for (size_t i = 0; i < MR; i++, c += ldc) {
-            __m256 r0 = acc[i][0], r1 = acc[i][1];
-            if (beta == 1.0f) {
-                r0 = _mm256_add_ps(r0, _mm256_loadu_ps(c));
-                r1 = _mm256_add_ps(r1, _mm256_loadu_ps(c + 8));
-            } else if (beta != 0.0f) {
-                r0 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(c), r0);
-                r1 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(c + 8), r1);
-            }
-            if (ep) epilogue(ep, i, &r0, &r1);
-            _mm256_storeu_ps(c, r0);
-            _mm256_storeu_ps(c + 8, r1);
-        }
+    /* one copy of the row loops an activation, so no row tests which */
+    if (!ep) {
+        store_rows(acc, m, n, beta, c, ldc, NULL, EMBER_GEMM_ACT_NONE);
         return;
     }
-    /* Partial tile: the same arithmetic on each row in registers, through a
-     * row buffer for the n columns of C (nothing outside the m x n corner is
-     * read or written), so partial tiles get the values whole ones would. */
-    for (size_t i = 0; i < m; i++, c += ldc) {
-        float row[NR] = {0};
-        __m256 r0 = acc[i][0], r1 = acc[i][1];
-        if (beta != 0.0f) {
-            memcpy(row, c, n * sizeof(float));
-            if (beta == 1.0f) {
-                r0 = _mm256_add_ps(r0, _mm256_loadu_ps(row));
-                r1 = _mm256_add_ps(r1, _mm256_loadu_ps(row + 8));
-            } else {
-                r0 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(row), r0);
-                r1 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(row + 8), r1);
-            }
-        }
-        if (ep) epilogue(ep, i, &r0, &r1);
-        _mm256_storeu_ps(row, r0);
-        _mm256_storeu_ps(row + 8, r1);
-        memcpy(c, row, n * sizeof(float));
+    switch (ep->act) {
+    case EMBER_GEMM_ACT_SIGMOID:
+        store_rows(acc, m, n, beta, c, ldc, ep, EMBER_GEMM_ACT_SIGMOID);
+        break;
+    case EMBER_GEMM_ACT_HARD_SWISH:
+        store_rows(acc, m, n, beta, c, ldc, ep, EMBER_GEMM_ACT_HARD_SWISH);
+        break;
+    case EMBER_GEMM_ACT_SILU:
+        store_rows(acc, m, n, beta, c, ldc, ep, EMBER_GEMM_ACT_SILU);
+        break;
+    default: store_rows(acc, m, n, beta, c, ldc, ep, EMBER_GEMM_ACT_NONE); break;
     }
 }
 
