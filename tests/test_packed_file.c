@@ -23,8 +23,8 @@
 #include "support/records.h"
 
 static char g_dir[256];
-/* --threads: only the multi-threaded comparison (suite pool, which the
- * AArch64 cross build leaves out: under qemu-user the pool's waits stall). */
+/* --threads: only the multi-threaded comparison (its own test in suite pool,
+ * with the other tests that start threads). */
 static bool g_threads;
 
 static const char* models_dir(void) {
