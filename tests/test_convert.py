@@ -457,6 +457,34 @@ class TestShapes(Base):
         self.assertEqual(list(r["tensor_by_name"][r["nodes"][0]["inputs"][1]]["data"]), [4, 3])
 
 
+class TestPack(Base):
+    def test_pack_option(self):
+        if not os.environ.get("EMBER_LIBRARY"):
+            self.skipTest("EMBER_LIBRARY is not set (the meson test sets it)")
+        nodes = [helper.make_node("Gemm", ["x", "w", "b"], ["y"], transB=1)]
+        m = make_model(nodes, [vi("x", [1, 64])], [vi("y", [1, 32])],
+                       inits=[("w", self.w(32, 64)), ("b", self.w(32))])
+        p = self.path("m.onnx")
+        onnx.save(m, p)
+        res = run_cli(p, self.path("plain.ember"))
+        self.assertEqual(res.returncode, 0, res.stderr)
+        res = run_cli(p, self.path("packed.ember"), "--pack")
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertIn("pre-packed for this machine", res.stdout)
+        plain, packed = emf.read(self.path("plain.ember")), emf.read(self.path("packed.ember"))
+        self.assertNotIn("PACKED", [x["name"] for x in plain["sections"]])
+        self.assertIn("PACKED", [x["name"] for x in packed["sections"]])
+        import ember
+        x = self.w(1, 64)
+        want = ember.Model(self.path("plain.ember")).run({"x": x})["y"]
+        got = ember.Model(self.path("packed.ember")).run({"x": x})["y"]
+        self.assertEqual(want.tobytes(), got.tobytes())
+        res = run_cli(p, self.path("bad.ember"), "--pack", "sse9")
+        self.assertEqual(res.returncode, 2)
+        self.assertIn("--pack takes generic, avx2, avx512 or neon", res.stderr)
+        self.assertFalse(os.path.exists(self.path("bad.ember")))
+
+
 class TestErrors(Base):
     def test_unsupported_ops_listed_and_no_file(self):
         nodes = [

@@ -1,6 +1,6 @@
 """Command line: ``python3 -m ember <command> ...``.
 
-    python3 -m ember convert model.onnx model.ember [--name N] [--labels FILE] ...
+    python3 -m ember convert model.onnx model.ember [--name N] [--labels FILE] [--pack] ...
     python3 -m ember inspect model.ember [--nodes] [--json]
     python3 -m ember run model.ember --input NAME=FILE.npy [...] [--output-dir DIR]
     python3 -m ember version

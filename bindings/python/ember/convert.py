@@ -1673,8 +1673,13 @@ def main(argv=None):
     p.add_argument("--description", help="description stored in the metadata")
     p.add_argument("--freeze", metavar="NAME=FILE.npy", action="append", default=[],
                    help="turn graph input NAME into a constant with the array in FILE.npy")
+    p.add_argument("--pack", nargs="?", const="default", metavar="ISA",
+                   help="then pre-pack the weights for this machine's kernel path (or ISA: "
+                        "generic, avx2, avx512, neon) with libember, as `ember pack` does")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     a = p.parse_args(argv)
+    if a.pack not in (None, "default", "generic", "avx2", "avx512", "neon"):
+        p.error("--pack takes generic, avx2, avx512 or neon, not %r" % a.pack)
     labels = None
     freeze = {}
     try:
@@ -1701,8 +1706,20 @@ def main(argv=None):
         return 1
     except KeyboardInterrupt:
         return 130
+    if a.pack is not None:
+        # the converted file is complete and valid: a failure here leaves it as
+        # written, unpacked, and says so
+        try:
+            from ember.runtime import Error, pack
+            pack(a.output, a.output, isa=None if a.pack == "default" else a.pack)
+        except Error as e:
+            sys.stderr.write("error: %s was written but not pre-packed: %s\n" % (a.output, e))
+            return 1
     if not a.quiet:
         print(format_summary(s))
+        if a.pack is not None:
+            print("pre-packed for %s: %s" % ("this machine" if a.pack == "default" else a.pack,
+                                              a.output))
     return 0
 
 
