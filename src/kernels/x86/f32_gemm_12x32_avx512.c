@@ -22,11 +22,6 @@ static inline __attribute__((always_inline)) __m512 activate(ember_f32_gemm_act 
     }
 }
 
-#define ROW(i)                                        \
-    av = _mm512_set1_ps(a[i]);                        \
-    acc[i][0] = _mm512_fmadd_ps(av, b0, acc[i][0]);   \
-    acc[i][1] = _mm512_fmadd_ps(av, b1, acc[i][1]);
-
 /* Rows i < m of the tile: beta, then ep's pass (ep NULL: none) with the
  * activation act (a constant where it is inlined), stored through the column
  * masks k0 / k1 (columns 0-15 / 16-31). */
@@ -66,6 +61,97 @@ static inline __attribute__((always_inline)) void store_rows(
     }
 }
 
+/* The k loop on the first R rows of the tile (R = 4, 8 or 12: a partial tile
+ * computes only the rows it stores), NV whole vectors of B (columns 0-15,
+ * 16-31), and NC single columns after them (column 16 * NV + j, one lane a
+ * row, left in t[j]): a 16-wide remainder or up to four columns cost their
+ * share of the FMAs, not the whole tile's. Every C element is the same chain
+ * of FMAs over p in the same order whichever way it is computed, so the
+ * results are the same bits. R, NV and NC are constants where it is inlined;
+ * the single columns stay in named registers (an array indexed at run time
+ * would live in memory, and its FMA chain would wait on store forwarding). */
+static inline __attribute__((always_inline)) void kloop(const size_t R, const size_t NV,
+                                                        const size_t NC, size_t kc,
+                                                        const float* a, const float* b,
+                                                        __m512 acc[MR][2], float t[4][16]) {
+    __m512 c0 = _mm512_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
+    /* a local copy whose address is never taken, so that it stays in
+     * registers: acc itself is indexed at run time by the caller */
+    __m512 r[MR][2];
+#pragma GCC unroll 12
+    for (size_t i = 0; i < R; i++) r[i][0] = r[i][1] = c0;
+    for (size_t p = 0; p < kc; p++, a += MR, b += NR) {
+        if (NV > 0) {
+            const __m512 b0 = _mm512_loadu_ps(b);
+            const __m512 b1 = NV > 1 ? _mm512_loadu_ps(b + 16) : b0;
+#pragma GCC unroll 12
+            for (size_t i = 0; i < R; i++) {
+                const __m512 av = _mm512_set1_ps(a[i]);
+                r[i][0] = _mm512_fmadd_ps(av, b0, r[i][0]);
+                if (NV > 1) r[i][1] = _mm512_fmadd_ps(av, b1, r[i][1]);
+            }
+        }
+        if (NC > 0) {
+            const __m512 ac = _mm512_maskz_loadu_ps((__mmask16)0x0FFF, a);
+            const float* bc = b + 16 * NV;
+            c0 = _mm512_fmadd_ps(ac, _mm512_set1_ps(bc[0]), c0);
+            if (NC > 1) c1 = _mm512_fmadd_ps(ac, _mm512_set1_ps(bc[1]), c1);
+            if (NC > 2) c2 = _mm512_fmadd_ps(ac, _mm512_set1_ps(bc[2]), c2);
+            if (NC > 3) c3 = _mm512_fmadd_ps(ac, _mm512_set1_ps(bc[3]), c3);
+        }
+    }
+#pragma GCC unroll 12
+    for (size_t i = 0; i < R; i++) {
+        acc[i][0] = r[i][0];
+        acc[i][1] = r[i][1];
+    }
+    if (NC > 0) _mm512_storeu_ps(t[0], c0);
+    if (NC > 1) _mm512_storeu_ps(t[1], c1);
+    if (NC > 2) _mm512_storeu_ps(t[2], c2);
+    if (NC > 3) _mm512_storeu_ps(t[3], c3);
+}
+
+/* The loop for rows m and columns n, with its shape chosen at run time. */
+static inline __attribute__((always_inline)) void kloop_for(size_t m, size_t n, size_t kc,
+                                                            const float* a, const float* b,
+                                                            __m512 acc[MR][2]) {
+    const size_t r = m <= 4 ? 4 : m <= 8 ? 8 : 12;
+    float t[4][16];
+    size_t nc = 0, v = 0; /* single columns, and the accumulator they go back to */
+    if (n > 20) {
+        if (r == 4) kloop(4, 2, 0, kc, a, b, acc, t);
+        else if (r == 8) kloop(8, 2, 0, kc, a, b, acc, t);
+        else kloop(12, 2, 0, kc, a, b, acc, t);
+    } else if (n > 16) {
+        nc = n - 16;
+        v = 1;
+        switch (nc) {
+        case 1: kloop(12, 1, 1, kc, a, b, acc, t); break;
+        case 2: kloop(12, 1, 2, kc, a, b, acc, t); break;
+        case 3: kloop(12, 1, 3, kc, a, b, acc, t); break;
+        default: kloop(12, 1, 4, kc, a, b, acc, t); break;
+        }
+    } else if (n > 4) {
+        if (r == 4) kloop(4, 1, 0, kc, a, b, acc, t);
+        else if (r == 8) kloop(8, 1, 0, kc, a, b, acc, t);
+        else kloop(12, 1, 0, kc, a, b, acc, t);
+    } else {
+        nc = n;
+        switch (nc) {
+        case 1: kloop(12, 0, 1, kc, a, b, acc, t); break;
+        case 2: kloop(12, 0, 2, kc, a, b, acc, t); break;
+        case 3: kloop(12, 0, 3, kc, a, b, acc, t); break;
+        default: kloop(12, 0, 4, kc, a, b, acc, t); break;
+        }
+    }
+    /* the single columns back into the row accumulators: lane j of row i */
+    for (size_t i = 0; nc && i < m; i++) {
+        float row[16] = {0};
+        for (size_t j = 0; j < nc; j++) row[j] = t[j][i];
+        acc[i][v] = _mm512_loadu_ps(row);
+    }
+}
+
 /* The body, shared by the plain and the epilogue entry (ep NULL: none). */
 static inline __attribute__((always_inline)) void ukernel(size_t m, size_t n, size_t kc,
                                                           const float* a, const float* b,
@@ -78,12 +164,7 @@ static inline __attribute__((always_inline)) void ukernel(size_t m, size_t n, si
             _mm_prefetch((const char*)(c + i * ldc), _MM_HINT_T0);
             _mm_prefetch((const char*)(c + i * ldc + n - 1), _MM_HINT_T0);
         }
-    for (size_t p = 0; p < kc; p++, a += MR, b += NR) {
-        const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
-        __m512 av;
-        ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
-        ROW(6) ROW(7) ROW(8) ROW(9) ROW(10) ROW(11)
-    }
+    kloop_for(m, n, kc, a, b, acc);
     const __mmask16 k0 = n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
     const __mmask16 k1 = n >= 32 ? (__mmask16)0xFFFF
                          : n <= 16 ? (__mmask16)0 : (__mmask16)((1u << (n - 16)) - 1u);
