@@ -281,6 +281,60 @@ static void check_epilogue(const ember_kernels* kern) {
     free(pre);
 }
 
+/* Every tile shape m x n <= mr x nr of the micro-kernel, against the chain of
+ * fused multiply-adds over p that each C element is (beta 0): bit for bit on
+ * the SIMD paths (whose partial tiles take shortcuts: fewer rows, one vector,
+ * single columns, which must not change a bit), within rounding on the
+ * others; and nothing outside the tile written. */
+static void check_tile_shapes(const ember_kernels* kern) {
+    const ember_f32_gemm_config* g = &kern->f32_gemm;
+    const size_t mr = g->mr, nr = g->nr, ldc = nr + 5, kmax = 300;
+    const int exact = g->ukernel_ep != NULL;
+    float* a = malloc(sizeof(float) * mr * kmax);
+    float* b = malloc(sizeof(float) * nr * kmax);
+    float* c = malloc(sizeof(float) * (mr + 1) * ldc);
+    assert_true(a && b && c);
+    for (size_t i = 0; i < mr * kmax; i++) a[i] = frand();
+    for (size_t i = 0; i < nr * kmax; i++) b[i] = frand();
+    static const size_t kcs[] = {1, 5, 37, 300};
+    size_t tiles = 0;
+    int bad = 0;
+    for (size_t ik = 0; ik < 4 && !bad; ik++)
+        for (size_t m = 1; m <= mr && !bad; m++)
+            for (size_t n = 1; n <= nr && !bad; n++, tiles++) {
+                const size_t kc = kcs[ik];
+                for (size_t i = 0; i < (mr + 1) * ldc; i++) c[i] = -7.0f;
+                g->ukernel(m, n, kc, a, b, 0.0f, c, ldc);
+                for (size_t i = 0; i <= mr && !bad; i++)
+                    for (size_t j = 0; j < ldc && !bad; j++) {
+                        const float got = c[i * ldc + j];
+                        const int outside = i >= m || j >= n;
+                        float want = -7.0f;
+                        double mag = 0.0;
+                        if (!outside) {
+                            want = 0.0f;
+                            for (size_t p = 0; p < kc; p++) {
+                                want = fmaf(a[p * mr + i], b[p * nr + j], want);
+                                mag += fabs((double)a[p * mr + i] * b[p * nr + j]);
+                            }
+                        }
+                        bad = outside || exact
+                                  ? memcmp(&got, &want, 4) != 0
+                                  : !(fabs((double)got - want) <= 2.0 * (double)(kc + 2) * FLT_EPSILON * mag);
+                        if (bad)
+                            print_error("%s micro-kernel tile %zux%zu kc %zu: C[%zu][%zu] = %.9g, "
+                                        "expected %.9g%s\n", kern->isa, m, n, kc, i, j, (double)got,
+                                        (double)want, outside ? " (outside the tile: unchanged)" : "");
+                    }
+            }
+    print_message("[          ] f32 GEMM path '%s': %zu tile shapes checked against the FMA "
+                  "chain (%s)\n", kern->isa, tiles, exact ? "bit for bit" : "within rounding");
+    g_failures += bad;
+    free(a);
+    free(b);
+    free(c);
+}
+
 static void run_path(const char* isa) {
     const ember_kernels* kern = ember_kernels_for(isa);
     if (!kern) {
@@ -291,6 +345,7 @@ static void run_path(const char* isa) {
     g_failures = 0;
     g_cases = 0;
     sweep(kern);
+    check_tile_shapes(kern);
     /* The same kernel with tiny cache blocks: every blocking loop runs many times. */
     ember_kernels tiny = *kern;
     tiny.f32_gemm.kc = 3;
