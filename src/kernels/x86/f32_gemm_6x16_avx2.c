@@ -92,44 +92,108 @@ static inline __attribute__((always_inline)) void store_rows(
     }
 }
 
+/* The k loop on the first R rows of the tile (R = 2, 4 or 6: a partial tile
+ * computes only the rows it stores), NV whole vectors of B (columns 0-7,
+ * 8-15), and NC single columns after them (column 8 * NV + j, one lane a row,
+ * left in t[j]): a narrow remainder costs its share of the FMAs, not the
+ * whole tile's. Every C element is the same chain of FMAs over p in the same
+ * order whichever way it is computed, so the results are the same bits. R, NV
+ * and NC are constants where it is inlined; the accumulators are a local
+ * array whose address is never taken, so that they stay in registers. */
+static inline __attribute__((always_inline)) void kloop(const size_t R, const size_t NV,
+                                                        const size_t NC, size_t kc,
+                                                        const float* a, const float* b,
+                                                        __m256 acc[MR][2], float t[4][8]) {
+    __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
+    __m256 r[MR][2];
+#pragma GCC unroll 6
+    for (size_t i = 0; i < R; i++) r[i][0] = r[i][1] = c0;
+    const __m256i six = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
+    for (size_t p = 0; p < kc; p++, a += MR, b += NR) {
+        if (NV > 0) {
+            const __m256 b0 = _mm256_loadu_ps(b);
+            const __m256 b1 = NV > 1 ? _mm256_loadu_ps(b + 8) : b0;
+#pragma GCC unroll 6
+            for (size_t i = 0; i < R; i++) {
+                const __m256 av = _mm256_broadcast_ss(a + i);
+                r[i][0] = _mm256_fmadd_ps(av, b0, r[i][0]);
+                if (NV > 1) r[i][1] = _mm256_fmadd_ps(av, b1, r[i][1]);
+            }
+        }
+        if (NC > 0) {
+            const __m256 ac = _mm256_maskload_ps(a, six); /* the panel's 6 rows, no read past */
+            const float* bc = b + 8 * NV;
+            c0 = _mm256_fmadd_ps(ac, _mm256_broadcast_ss(bc), c0);
+            if (NC > 1) c1 = _mm256_fmadd_ps(ac, _mm256_broadcast_ss(bc + 1), c1);
+            if (NC > 2) c2 = _mm256_fmadd_ps(ac, _mm256_broadcast_ss(bc + 2), c2);
+            if (NC > 3) c3 = _mm256_fmadd_ps(ac, _mm256_broadcast_ss(bc + 3), c3);
+        }
+    }
+#pragma GCC unroll 6
+    for (size_t i = 0; i < R; i++) {
+        acc[i][0] = r[i][0];
+        acc[i][1] = r[i][1];
+    }
+    if (NC > 0) _mm256_storeu_ps(t[0], c0);
+    if (NC > 1) _mm256_storeu_ps(t[1], c1);
+    if (NC > 2) _mm256_storeu_ps(t[2], c2);
+    if (NC > 3) _mm256_storeu_ps(t[3], c3);
+}
+
+/* The loop for rows m and columns n, with its shape chosen at run time. */
+static inline __attribute__((always_inline)) void kloop_for(size_t m, size_t n, size_t kc,
+                                                            const float* a, const float* b,
+                                                            __m256 acc[MR][2]) {
+    const size_t r = m <= 2 ? 2 : m <= 4 ? 4 : 6;
+    float t[4][8];
+    size_t nc = 0, v = 0; /* single columns, and the accumulator they go back to */
+    if (n > 12) {
+        if (r == 2) kloop(2, 2, 0, kc, a, b, acc, t);
+        else if (r == 4) kloop(4, 2, 0, kc, a, b, acc, t);
+        else kloop(6, 2, 0, kc, a, b, acc, t);
+    } else if (n > 8) {
+        nc = n - 8;
+        v = 1;
+        switch (nc) {
+        case 1: kloop(6, 1, 1, kc, a, b, acc, t); break;
+        case 2: kloop(6, 1, 2, kc, a, b, acc, t); break;
+        case 3: kloop(6, 1, 3, kc, a, b, acc, t); break;
+        default: kloop(6, 1, 4, kc, a, b, acc, t); break;
+        }
+    } else if (n > 4) {
+        if (r == 2) kloop(2, 1, 0, kc, a, b, acc, t);
+        else if (r == 4) kloop(4, 1, 0, kc, a, b, acc, t);
+        else kloop(6, 1, 0, kc, a, b, acc, t);
+    } else {
+        nc = n;
+        switch (nc) {
+        case 1: kloop(6, 0, 1, kc, a, b, acc, t); break;
+        case 2: kloop(6, 0, 2, kc, a, b, acc, t); break;
+        case 3: kloop(6, 0, 3, kc, a, b, acc, t); break;
+        default: kloop(6, 0, 4, kc, a, b, acc, t); break;
+        }
+    }
+    /* the single columns back into the row accumulators: lane j of row i */
+    for (size_t i = 0; nc && i < m; i++) {
+        float row[8] = {0};
+        for (size_t j = 0; j < nc; j++) row[j] = t[j][i];
+        acc[i][v] = _mm256_loadu_ps(row);
+    }
+}
+
 /* The body, shared by the plain and the epilogue entry (ep NULL: none). */
 static inline __attribute__((always_inline)) void ukernel(size_t m, size_t n, size_t kc,
                                                           const float* a, const float* b,
                                                           float beta, float* c, size_t ldc,
                                                           const ember_f32_gemm_epilogue* ep) {
-    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
-    __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
-    __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
-    __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
-    __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
-    __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+    __m256 acc[MR][2];
+    for (size_t i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
     if (beta != 0.0f) /* C is read at the end: start fetching it now */
         for (size_t i = 0; i < m; i++) {
             _mm_prefetch((const char*)(c + i * ldc), _MM_HINT_T0);
             _mm_prefetch((const char*)(c + i * ldc + n - 1), _MM_HINT_T0);
         }
-    for (size_t p = 0; p < kc; p++, a += MR, b += NR) {
-        const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
-        __m256 av = _mm256_broadcast_ss(a + 0);
-        c00 = _mm256_fmadd_ps(av, b0, c00);
-        c01 = _mm256_fmadd_ps(av, b1, c01);
-        av = _mm256_broadcast_ss(a + 1);
-        c10 = _mm256_fmadd_ps(av, b0, c10);
-        c11 = _mm256_fmadd_ps(av, b1, c11);
-        av = _mm256_broadcast_ss(a + 2);
-        c20 = _mm256_fmadd_ps(av, b0, c20);
-        c21 = _mm256_fmadd_ps(av, b1, c21);
-        av = _mm256_broadcast_ss(a + 3);
-        c30 = _mm256_fmadd_ps(av, b0, c30);
-        c31 = _mm256_fmadd_ps(av, b1, c31);
-        av = _mm256_broadcast_ss(a + 4);
-        c40 = _mm256_fmadd_ps(av, b0, c40);
-        c41 = _mm256_fmadd_ps(av, b1, c41);
-        av = _mm256_broadcast_ss(a + 5);
-        c50 = _mm256_fmadd_ps(av, b0, c50);
-        c51 = _mm256_fmadd_ps(av, b1, c51);
-    }
-    __m256 acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+    kloop_for(m, n, kc, a, b, acc);
     /* one copy of the row loops an activation, so no row tests which */
     if (!ep) {
         store_rows(acc, m, n, beta, c, ldc, NULL, EMBER_GEMM_ACT_NONE);
