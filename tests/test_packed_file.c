@@ -224,6 +224,26 @@ static void fix_all_checksums(unsigned char* img, size_t size) {
     memcpy(img + 36, &crc, 4);
 }
 
+/* A test's files: MODEL.ember packed into the temporary folder as dst, a path
+ * bad for damaged copies, and the packed image in memory (*img, *size). */
+typedef struct fixture {
+    char src[512], dst[512], bad[512];
+    unsigned char* img;
+    size_t size;
+} fixture;
+
+static void fixture_make(fixture* f, const char* model) {
+    char name[64];
+    snprintf(name, sizeof name, "%s.ember", model);
+    model_path(f->src, sizeof f->src, name);
+    snprintf(name, sizeof name, "%s.packed.ember", model);
+    tmp_path(f->dst, sizeof f->dst, name);
+    snprintf(name, sizeof name, "%s.bad.ember", model);
+    tmp_path(f->bad, sizeof f->bad, name);
+    assert_int_equal(ember_model_pack_file(f->src, f->dst, NULL), EMBER_OK);
+    f->img = slurp(f->dst, &f->size);
+}
+
 static void expect_error(const char* path, const char* name, uint32_t flags, const char* needle) {
     ember_status st;
     char err[1024];
@@ -239,13 +259,11 @@ static void expect_error(const char* path, const char* name, uint32_t flags, con
  * records at load; a weight nothing reads is never checked. */
 static void test_damage_found_where_read(void** state) {
     (void)state;
-    char src[512], dst[512], bad[512];
-    model_path(src, sizeof src, "cnn.ember");
-    tmp_path(dst, sizeof dst, "cnn.packed.ember");
-    tmp_path(bad, sizeof bad, "cnn.bad.ember");
-    assert_int_equal(ember_model_pack_file(src, dst, NULL), EMBER_OK);
-    size_t size;
-    unsigned char* img = slurp(dst, &size);
+    fixture f;
+    fixture_make(&f, "cnn");
+    const char *src = f.src, *bad = f.bad;
+    unsigned char* img = f.img;
+    const size_t size = f.size;
     const emf_section* pd = find_section(img, EMF_SECTION_PACKED_DATA);
     const emf_section* w = find_section(img, EMF_SECTION_WEIGHTS);
     const emf_section* nodes = find_section(img, EMF_SECTION_NODES);
@@ -310,13 +328,11 @@ static void test_damage_found_where_read(void** state) {
  * instead, same bits. Broken PACKED records: refused at load, by name. */
 static void test_records(void** state) {
     (void)state;
-    char src[512], dst[512], bad[512];
-    model_path(src, sizeof src, "cnn.ember");
-    tmp_path(dst, sizeof dst, "cnn.packed.ember");
-    tmp_path(bad, sizeof bad, "cnn.bad.ember");
-    assert_int_equal(ember_model_pack_file(src, dst, NULL), EMBER_OK);
-    size_t size, n1, n2;
-    unsigned char* img = slurp(dst, &size);
+    fixture f;
+    fixture_make(&f, "cnn");
+    const char *src = f.src, *dst = f.dst, *bad = f.bad;
+    size_t size = f.size, n1, n2;
+    unsigned char* img = f.img;
     const emf_section* pk = find_section(img, EMF_SECTION_PACKED);
     assert_non_null(pk);
     emf_packed* r = (emf_packed*)(img + pk->offset);
@@ -362,18 +378,18 @@ static void test_records(void** state) {
     free(want);
 }
 
-/* Every single-byte change of a packed file, loaded from the file (per-part
- * checksums) and from memory (whole-file checksum): refused with a message at
- * load, session creation or run, or the outputs are bit-identical. */
+/* Every single-byte change of a packed file loaded from its path (the
+ * per-part checksums; from memory the whole-file checksum refuses them all, as
+ * test_robustness checks for every model): refused with a message at load,
+ * session creation or run, or the outputs are bit-identical. */
 static void test_every_byte(void** state) {
     (void)state;
-    char src[512], dst[512], bad[512];
-    model_path(src, sizeof src, "mlp.ember");
-    tmp_path(dst, sizeof dst, "mlp.packed.ember");
-    tmp_path(bad, sizeof bad, "mlp.bad.ember");
-    assert_int_equal(ember_model_pack_file(src, dst, NULL), EMBER_OK);
-    size_t size, n_want;
-    unsigned char* img = slurp(dst, &size);
+    fixture f;
+    fixture_make(&f, "mlp");
+    const char *dst = f.dst, *bad = f.bad;
+    const size_t size = f.size;
+    size_t n_want;
+    unsigned char* img = f.img;
     float* want = run_ok(dst, "mlp", 0, 1, &n_want);
     long refused = 0, same = 0;
     for (size_t off = 0; off < size; off++) {
