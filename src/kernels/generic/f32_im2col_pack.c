@@ -32,10 +32,14 @@ static void copy_run(const float* xr, size_t iw, ptrdiff_t w0, size_t sw, size_t
     for (size_t t = 0; t < lo; t++) d[t] = 0.0f;
     if (hi > lo) { /* (only then is the first tap inside the row) */
         const float* s = xr + w0 + (ptrdiff_t)(lo * sw);
-        if (sw == 1)
+        if (sw == 1) {
             memcpy(d + lo, s, (hi - lo) * sizeof(float));
-        else
+        } else if (sw == 2) { /* a constant step the compiler vectorises (stem convs) */
+            float* dl = d + lo;
+            for (size_t t = 0; t < hi - lo; t++) dl[t] = s[2 * t];
+        } else {
             for (size_t t = lo; t < hi; t++, s += sw) d[t] = s[0];
+        }
     }
     for (size_t t = hi; t < len; t++) d[t] = 0.0f;
 }
