@@ -10,6 +10,7 @@
 #include "cpu.h"
 #include "f32_dwconv.h"
 #include "f32_gemm.h"
+#include "f32_im2col_pack.h"
 #include "f32_rowwise.h"
 #include "f32_vunary.h"
 #include "f32_winograd.h"
@@ -31,6 +32,7 @@ static const ember_kernels k_generic = {
     .f32_winograd = {ember_f32_wino43_input__scalar, ember_f32_wino43_output__scalar},
     .f32_softmax = EMBER_F32_SOFTMAX_TABLE(scalar),
     .f32_layernorm = EMBER_F32_LAYERNORM_FN(scalar),
+    .f32_im2col_pack_b = ember_f32_im2col_pack_b,
 };
 
 #if defined(__x86_64__)
@@ -52,6 +54,7 @@ static const ember_kernels k_avx2 = {
     .f32_winograd = {ember_f32_wino43_input__avx2, ember_f32_wino43_output__avx2},
     .f32_softmax = EMBER_F32_SOFTMAX_TABLE(avx2),
     .f32_layernorm = EMBER_F32_LAYERNORM_FN(avx2),
+    .f32_im2col_pack_b = ember_f32_im2col_pack_b__avx2,
 };
 static const ember_kernels k_avx512 = {
     .isa = "avx512",
@@ -70,6 +73,7 @@ static const ember_kernels k_avx512 = {
     .f32_winograd = {ember_f32_wino43_input__avx512, ember_f32_wino43_output__avx512},
     .f32_softmax = EMBER_F32_SOFTMAX_TABLE(avx512),
     .f32_layernorm = EMBER_F32_LAYERNORM_FN(avx512),
+    .f32_im2col_pack_b = ember_f32_im2col_pack_b__avx2,
 };
 #endif
 
@@ -91,6 +95,7 @@ static const ember_kernels k_neon = {
     .f32_winograd = {ember_f32_wino43_input__scalar, ember_f32_wino43_output__scalar},
     .f32_softmax = EMBER_F32_SOFTMAX_TABLE(neon),
     .f32_layernorm = EMBER_F32_LAYERNORM_FN(neon),
+    .f32_im2col_pack_b = ember_f32_im2col_pack_b,
 };
 #endif
 

@@ -190,6 +190,11 @@ typedef struct ember_f32_winograd_config {
     ember_f32_wino_output_fn output;
 } ember_f32_winograd_config;
 
+/* Implicit im2col packing of a convolution's B operand (f32_im2col_pack.h). */
+struct ember_window;
+typedef void (*ember_f32_im2col_pack_fn)(const struct ember_window* w, const float* x, size_t nr,
+                                         size_t p0, size_t kc, size_t j0, size_t n, float* dst);
+
 typedef struct ember_kernels {
     const char* isa;       /* "generic", "avx2", "avx512", "neon" */
     ember_f32_gemm_config f32_gemm;
@@ -200,6 +205,7 @@ typedef struct ember_kernels {
     ember_f32_winograd_config f32_winograd;
     ember_f32_softmax_config f32_softmax;
     ember_f32_layernorm_fn f32_layernorm;
+    ember_f32_im2col_pack_fn f32_im2col_pack_b;
 } ember_kernels;
 
 /* The table the runtime uses: the best path of this CPU, or the one EMBER_ISA

@@ -1,7 +1,8 @@
 /* Implicit im2col: the B operand of a convolution's GEMM packed straight from
  * the image, one cache block at a time, so that the im2col matrix is never
- * written out (ember_f32_gemm_extra.pack_b). Portable C shared by every ISA;
- * tested against ember_f32_im2col_ref followed by the table's pack_b. */
+ * written out (ember_f32_gemm_extra.pack_b). Portable C, built once plainly
+ * and once with AVX2 flags (the tables' f32_im2col_pack_b); tested against
+ * ember_f32_im2col_ref followed by the table's pack_b on every path. */
 #ifndef EMBER_KERNELS_F32_IM2COL_PACK_H
 #define EMBER_KERNELS_F32_IM2COL_PACK_H
 
@@ -16,5 +17,9 @@
  * The window's pads must be >= 0 (Conv's always are). */
 void ember_f32_im2col_pack_b(const ember_window* w, const float* x, size_t nr, size_t p0,
                              size_t kc, size_t j0, size_t n, float* dst);
+#if defined(__x86_64__)
+void ember_f32_im2col_pack_b__avx2(const ember_window* w, const float* x, size_t nr, size_t p0,
+                                   size_t kc, size_t j0, size_t n, float* dst);
+#endif
 
 #endif

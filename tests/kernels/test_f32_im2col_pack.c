@@ -30,6 +30,7 @@ static float frand(void) {
 
 static int g_failures;
 static size_t g_cases;
+static const char* g_path = "generic"; /* the table whose packer check_pack runs */
 
 static size_t out_dim(size_t in, size_t k, size_t s, size_t d, size_t p0, size_t p1) {
     const size_t ek = (k - 1) * d + 1;
@@ -79,7 +80,11 @@ static void check_pack(const ember_window* w, size_t channels) {
                     float* want = malloc(sizeof(float) * floats);
                     for (size_t i = 0; i < floats + 8; i++) got[i] = 12345.0f;
                     ember_f32_gemm_pack_b__scalar(nr, n, kc, col + p0 * out_vol + j0, out_vol, 1, want);
-                    ember_f32_im2col_pack_b(w, x, nr, p0, kc, j0, n, got);
+                    /* every build of the packer this machine runs: the portable one
+                     * (generic, neon) and the AVX2 one (avx2, avx512) */
+                    const ember_kernels* k = ember_kernels_for(g_path);
+                    if (!k) k = ember_kernels_default();
+                    k->f32_im2col_pack_b(w, x, nr, p0, kc, j0, n, got);
                     g_cases++;
                     if (memcmp(got, want, sizeof(float) * floats) != 0) {
                         size_t i = 0;
@@ -104,8 +109,24 @@ static void check_pack(const ember_window* w, size_t channels) {
     free(col);
 }
 
+static void sweep_windows(void);
+
+/* The sweep on every path this machine runs (an absent path is skipped by name). */
 static void test_im2col_pack_sweep(void** state) {
     (void)state;
+    static const char* const paths[] = {"generic", "avx2", "avx512", "neon"};
+    size_t ran = 0;
+    for (size_t i = 0; i < 4; i++) {
+        if (!ember_kernels_for(paths[i])) continue;
+        g_path = paths[i];
+        sweep_windows();
+        ran++;
+        print_message("[          ] im2col pack, path %s: checked\n", paths[i]);
+    }
+    assert_true(ran >= 1);
+}
+
+static void sweep_windows(void) {
     static const size_t sides[] = {1, 2, 5, 9, 16};
     for (size_t a = 0; a < 5; a++)
         for (size_t b = 0; b < 5; b++)

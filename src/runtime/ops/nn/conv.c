@@ -133,6 +133,7 @@ static size_t conv_group_packed(const ember_kernels* kern, const conv_plan* pl) 
 
 /* The implicit im2col of one image and group (ember_f32_gemm_extra.pack_b). */
 typedef struct conv_b {
+    const ember_kernels* kern;
     const ember_window* w;
     const float* x;
 } conv_b;
@@ -140,7 +141,7 @@ typedef struct conv_b {
 static void conv_pack_b(const void* ctx, size_t nr, size_t p0, size_t kc, size_t j0, size_t n,
                         float* dst) {
     const conv_b* cb = ctx;
-    ember_f32_im2col_pack_b(cb->w, cb->x, nr, p0, kc, j0, n, dst);
+    cb->kern->f32_im2col_pack_b(cb->w, cb->x, nr, p0, kc, j0, n, dst);
 }
 
 /* A fused activation the GEMM's output pass does not do (HardSigmoid,
@@ -224,7 +225,7 @@ static ember_status conv_run(em_op_ctx* ctx) {
         for (size_t g = 0; g < pl.group; g++) {
             const float* xg = x + (n * pl.c + g * pl.cg) * pl.in_vol;
             float* yg = y + (n * pl.m + g * pl.mg) * pl.out_vol;
-            const conv_b cb = {.w = &pl.w, .x = xg};
+            const conv_b cb = {.kern = kern, .w = &pl.w, .x = xg};
             const bool relu = act->kind == EMF_ACT_RELU, clip = act->kind == EMF_ACT_CLIP;
             const ember_f32_gemm_act gact = gemm_act_of(act);
             const ember_f32_gemm_extra ex = {
