@@ -65,8 +65,17 @@ void ember_f32_maxpool2d(size_t planes, const ember_window* w, const float* x, f
             }
             const size_t n = row_span(w, width, -INFINITY, buf);
             float* dst = buf + pl;
-            memcpy(dst, x + (size_t)(r0 + (ptrdiff_t)(u0 * dh)) * iw, n * sizeof(float));
-            for (size_t u = u0 + 1; u < u1; u++) {
+            const float* first = x + (size_t)(r0 + (ptrdiff_t)(u0 * dh)) * iw;
+            size_t u = u0 + 1;
+            if (u1 - u0 >= 3) { /* three rows in one pass (3x3 windows): no copy, no re-reads */
+                const float* s1 = first + dh * iw;
+                const float* s2 = s1 + dh * iw;
+                for (size_t q = 0; q < n; q++) dst[q] = max_nan(max_nan(first[q], s1[q]), s2[q]);
+                u += 2;
+            } else {
+                memcpy(dst, first, n * sizeof(float));
+            }
+            for (; u < u1; u++) {
                 const float* src = x + (size_t)(r0 + (ptrdiff_t)(u * dh)) * iw;
                 for (size_t q = 0; q < n; q++) dst[q] = max_nan(dst[q], src[q]);
             }
