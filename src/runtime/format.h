@@ -160,6 +160,13 @@ enum emf_checksum_kind {
     EMF_CHECKSUM_SECTION = 2,       /* index: a section kind; CRC-32 of its bytes */
     EMF_CHECKSUM_TENSOR = 3         /* index: a constant tensor; CRC-32 of its data */
 };
+/* True for the sections a CHECKSUMS file covers with an EMF_CHECKSUM_SECTION
+ * record; WEIGHTS and PACKED_DATA are checked per weight and per blob, and
+ * CHECKSUMS by its own record 0 (docs/FORMAT.md 8.1). */
+static inline int emf_checked_whole(uint32_t kind) {
+    return kind != EMF_SECTION_WEIGHTS && kind != EMF_SECTION_PACKED_DATA &&
+           kind != EMF_SECTION_CHECKSUMS;
+}
 typedef struct emf_checksum {
     uint32_t kind;       /* emf_checksum_kind */
     uint32_t index;

@@ -40,6 +40,13 @@ ember_status em_session_options_check(const ember_session_options* options);
  * on failure. */
 ember_status em_plan_build(const ember_model* m, const ember_session_options* options, em_plan* plan);
 void em_plan_free(em_plan* plan);
+/* The context of node nd's packed_bytes / pack hooks on plan p's values:
+ * fills in and out (EM_MAX_IO entries each) from the plan and points the
+ * context at them, at msg (EM_MSG_CAP bytes, cleared) and at kern (NULL: the
+ * default table). */
+#define EM_MAX_IO 256
+em_op_ctx em_plan_node_ctx(const em_plan* p, const em_node* nd, const ember_kernels* kern,
+                           em_value** in, em_value** out, char* msg);
 /* Per tensor of a mapped model: the last node that packs it, for a constant read
  * only as the packed input 1 of such nodes (its file pages can go once that node
  * has packed), else EM_NONE. NULL: nothing is packed, not mapped, or no memory.

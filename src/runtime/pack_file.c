@@ -91,13 +91,6 @@ static bool is_pack_section(uint32_t kind) {
            kind == EMF_SECTION_CHECKSUMS;
 }
 
-/* The sections a CHECKSUMS SECTION record covers whole (the others are
- * checked per weight, per blob, or by themselves). */
-static bool checked_whole(uint32_t kind) {
-    return kind != EMF_SECTION_WEIGHTS && kind != EMF_SECTION_PACKED_DATA &&
-           kind != EMF_SECTION_CHECKSUMS;
-}
-
 typedef struct packed_set {
     size_t* bytes;       /* per node: blob size (0: the node does not pack) */
     uint64_t* offset;    /* per node: offset in PACKED_DATA */
@@ -118,21 +111,16 @@ static ember_status pack_nodes(const ember_model* m, const em_plan* p, packed_se
     ps->bytes = calloc(nn ? nn : 1, sizeof *ps->bytes);
     ps->offset = calloc(nn ? nn : 1, sizeof *ps->offset);
     if (!ps->bytes || !ps->offset) return em_error(EMBER_ERROR_OUT_OF_MEMORY, "out of memory packing");
-    em_value* in[256];
-    em_value* out[256];
+    em_value* in[EM_MAX_IO];
+    em_value* out[EM_MAX_IO];
     char msg[EM_MSG_CAP];
     for (int pass = 0; pass < 2; pass++) {
         uint64_t off = 0;
         for (uint32_t i = 0; i < nn; i++) {
             const em_node* nd = &m->nodes[i];
             if (!nd->op->packed_bytes || !nd->op->pack) continue;
-            for (uint32_t k = 0; k < nd->n_inputs; k++)
-                in[k] = nd->inputs[k] == EM_NONE ? NULL : &p->values[nd->inputs[k]];
-            for (uint32_t k = 0; k < nd->n_outputs; k++) out[k] = &p->values[nd->outputs[k]];
-            msg[0] = '\0';
-            em_op_ctx ctx = {.node = nd, .params = nd->params, .n_inputs = nd->n_inputs,
-                             .n_outputs = nd->n_outputs, .inputs = in, .outputs = out,
-                             .kern = p->kern, .msg = msg};
+            /* the plan's table: the path this file is packed for */
+            em_op_ctx ctx = em_plan_node_ctx(p, nd, p->kern, in, out, msg);
             if (pass == 0) {
                 ps->bytes[i] = nd->op->packed_bytes(&ctx);
                 if (!ps->bytes[i]) continue;
@@ -195,7 +183,7 @@ static ember_status build_image(const ember_model* m, const char* layout, const 
     }
     /* checksums: self, the table, each section checked whole, each constant */
     size_t n_crc = 2;
-    for (uint32_t i = 0; i < ns; i++) n_crc += checked_whole(secs[i].kind);
+    for (uint32_t i = 0; i < ns; i++) n_crc += emf_checked_whole(secs[i].kind);
     for (uint32_t t = 0; t < m->n_tensors; t++) n_crc += m->tensors[t].data != NULL;
     emf_checksum* crcs = calloc(n_crc, sizeof *crcs);
     if (!recs || !crcs) {
@@ -246,7 +234,7 @@ static ember_status build_image(const ember_model* m, const char* layout, const 
     crcs[c++] = (emf_checksum){EMF_CHECKSUM_SECTION_TABLE, 0,
                                em_crc32(table, (size_t)ns * sizeof *table), 0};
     for (uint32_t i = 0; i < ns; i++)
-        if (checked_whole(secs[i].kind))
+        if (emf_checked_whole(secs[i].kind))
             crcs[c++] = (emf_checksum){EMF_CHECKSUM_SECTION, secs[i].kind,
                                        em_crc32(img + secs[i].offset, (size_t)secs[i].size), 0};
     for (uint32_t t = 0; t < m->n_tensors; t++)

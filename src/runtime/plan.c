@@ -130,26 +130,33 @@ static ember_status resolve_inputs(const ember_model* m, const ember_session_opt
     return EMBER_OK;
 }
 
+em_op_ctx em_plan_node_ctx(const em_plan* p, const em_node* nd, const ember_kernels* kern,
+                           em_value** in, em_value** out, char* msg) {
+    for (uint32_t k = 0; k < nd->n_inputs; k++)
+        in[k] = nd->inputs[k] == EM_NONE ? NULL : &p->values[nd->inputs[k]];
+    for (uint32_t k = 0; k < nd->n_outputs; k++) out[k] = &p->values[nd->outputs[k]];
+    msg[0] = '\0';
+    return (em_op_ctx){.node = nd, .params = nd->params, .n_inputs = nd->n_inputs,
+                       .n_outputs = nd->n_outputs, .inputs = in, .outputs = out, .kern = kern,
+                       .msg = msg};
+}
+
 static ember_status infer_all(const ember_model* m, size_t threads, em_plan* p) {
     const ember_kernels* kern = p->kern == ember_kernels_default() ? NULL : p->kern;
-    em_value* in[256];
-    em_value* out[256];
+    em_value* in[EM_MAX_IO];
+    em_value* out[EM_MAX_IO];
     for (uint32_t i = 0; i < m->n_nodes; i++) {
         const em_node* nd = &m->nodes[i];
-        if (nd->n_inputs > 256 || nd->n_outputs > 256)
+        if (nd->n_inputs > EM_MAX_IO || nd->n_outputs > EM_MAX_IO)
             return em_error(EMBER_ERROR_UNSUPPORTED, "node '%s' (%s) has more than 256 inputs or outputs",
                             nd->name, nd->op_type);
-        for (uint32_t k = 0; k < nd->n_inputs; k++)
-            in[k] = nd->inputs[k] == EM_NONE ? NULL : &p->values[nd->inputs[k]];
-        for (uint32_t k = 0; k < nd->n_outputs; k++) out[k] = &p->values[nd->outputs[k]];
         char msg[EM_MSG_CAP];
-        msg[0] = '\0';
+        /* packed_bytes sees the default table: the model's packed block is laid out for it */
+        em_op_ctx ctx = em_plan_node_ctx(p, nd, NULL, in, out, msg);
         ember_status st = em_node_infer(nd, in, out, kern, threads, &p->scratch_bytes[i], msg);
         if (st != EMBER_OK)
             return em_error(st, "node '%s' (%s): %s", nd->name, nd->op_type, msg);
         if (nd->op->packed_bytes && nd->op->pack) {
-            em_op_ctx ctx = {.node = nd, .params = nd->params, .n_inputs = nd->n_inputs,
-                             .n_outputs = nd->n_outputs, .inputs = in, .outputs = out, .msg = msg};
             p->packed_bytes[i] = nd->op->packed_bytes(&ctx);
             if (!em_add_u64(p->packed_total, em_align_up(p->packed_bytes[i], EM_ALIGN), &p->packed_total) ||
                 p->packed_total > (uint64_t)SIZE_MAX / 4)
@@ -369,8 +376,8 @@ static ember_status pack_all(ember_model* m, const em_plan* p) {
                         (unsigned long long)block_bytes);
     }
     uint32_t* drop = em_plan_weights_to_drop(m, p);
-    em_value* in[256];
-    em_value* out[256];
+    em_value* in[EM_MAX_IO];
+    em_value* out[EM_MAX_IO];
     uint64_t off = 0;
     for (uint32_t i = 0; i < m->n_nodes; i++) {
         em_node* nd = &m->nodes[i];
@@ -380,13 +387,8 @@ static ember_status pack_all(ember_model* m, const em_plan* p) {
             continue;
         }
         nd->packed_check = 0; /* packed from the weights here, not the file's blob */
-        for (uint32_t k = 0; k < nd->n_inputs; k++)
-            in[k] = nd->inputs[k] == EM_NONE ? NULL : &p->values[nd->inputs[k]];
-        for (uint32_t k = 0; k < nd->n_outputs; k++) out[k] = &p->values[nd->outputs[k]];
         char msg[EM_MSG_CAP];
-        msg[0] = '\0';
-        em_op_ctx ctx = {.node = nd, .params = nd->params, .n_inputs = nd->n_inputs,
-                         .n_outputs = nd->n_outputs, .inputs = in, .outputs = out, .msg = msg};
+        em_op_ctx ctx = em_plan_node_ctx(p, nd, NULL, in, out, msg);
         st = nd->op->pack(&ctx, block + off);
         if (st != EMBER_OK) {
             for (uint32_t j = 0; j < m->n_nodes; j++) m->nodes[j].packed = NULL;

@@ -90,13 +90,6 @@ static ember_status check_whole_file(const reader* r) {
     return EMBER_OK;
 }
 
-/* Sections whose bytes are checked piece by piece (per weight, per packed
- * blob) or by themselves, not by a SECTION checksum. */
-static bool checked_in_pieces(uint32_t kind) {
-    return kind == EMF_SECTION_WEIGHTS || kind == EMF_SECTION_PACKED_DATA ||
-           kind == EMF_SECTION_CHECKSUMS;
-}
-
 /* Per-part checksums (CHECKSUMS, 1.2) let a mapped file be checked without
  * reading every weight at load: the section table and every section but
  * WEIGHTS and PACKED_DATA here, each constant's data before it is first read,
@@ -127,7 +120,7 @@ static ember_status check_integrity(reader* r) {
     }
     if (!table_covered) return check_whole_file(r);
     for (uint32_t k = 0; k < h->section_count; k++) {
-        if (checked_in_pieces(table[k].kind)) continue;
+        if (!emf_checked_whole(table[k].kind)) continue;
         bool found = false;
         for (uint64_t i = 1; i < n && !found; i++)
             found = c[i].kind == EMF_CHECKSUM_SECTION && c[i].index == table[k].kind;
@@ -146,7 +139,7 @@ static ember_status check_integrity(reader* r) {
             const emf_section* s = NULL;
             for (uint32_t k = 0; k < h->section_count && !s; k++)
                 if (table[k].kind == c[i].index) s = &table[k];
-            if (!s || checked_in_pieces(s->kind))
+            if (!s || !emf_checked_whole(s->kind))
                 return bad("CHECKSUMS record %llu names section kind %u, which %s",
                            (unsigned long long)i, c[i].index,
                            s ? "is checked in pieces, not whole" : "the file does not have");
