@@ -77,19 +77,6 @@ static bool has_symbolic_inner_dims(const ember_model* m) {
     return false;
 }
 
-/* Verifies, then infers every shape and plans a default session (symbolic
- * dimensions = 1) to check it against the limits. Where inner dimensions are
- * symbolic, 1 may be too small for the graph (a 3x3 convolution without
- * padding); shapes are then checked when a session fixes them, and only a plan
- * that exceeds the limits even at size 1 is refused here. */
-/* A mapped model's constants that runs read (biases, shapes, depthwise and
- * other unpacked weights: all but those that will be packed and dropped, per
- * em_plan_weights_to_drop on the load-time plan) are copied into one anonymous
- * block and their file pages given back, so that a run never faults on the
- * file. The kernel maps the neighbours of a faulting file page too (fault-around,
- * whole large folios), and that brought back the pages of packed weights
- * dropped after packing (resnet18: 14 MB at every run, found by pagemap).
- * Out of memory only leaves them in place. */
 /* Reading a byte of the file maps the whole page-cache folio around it (up to
  * 2 MB on ext4), so the pages given back after a copy are those of the 2 MB
  * around it within WEIGHTS, not just its own: the peak stays a few MB, not the
@@ -103,6 +90,14 @@ static void drop_weights_around(const ember_model* m, const void* p, size_t n) {
     if (m->weights && hi > lo) em_model_drop_pages(m, (const void*)lo, hi - lo);
 }
 
+/* A mapped model's constants that runs read (biases, shapes, depthwise and
+ * other unpacked weights: all but those that will be packed and dropped, per
+ * em_plan_weights_to_drop on the load-time plan) are copied into one anonymous
+ * block and their file pages given back, so that a run never faults on the
+ * file. The kernel maps the neighbours of a faulting file page too (fault-around,
+ * whole large folios), and that brought back the pages of packed weights
+ * dropped after packing (resnet18: 14 MB at every run, found by pagemap).
+ * Out of memory only leaves them in place. */
 /* With per-part checksums, each copied constant is checked on the copy, while
  * it is in cache. */
 static ember_status copy_run_constants(ember_model* m, const uint32_t* drop) {
@@ -127,6 +122,11 @@ static ember_status copy_run_constants(ember_model* m, const uint32_t* drop) {
     return EMBER_OK;
 }
 
+/* Verifies, then infers every shape and plans a default session (symbolic
+ * dimensions = 1) to check it against the limits. Where inner dimensions are
+ * symbolic, 1 may be too small for the graph (a 3x3 convolution without
+ * padding); shapes are then checked when a session fixes them, and only a plan
+ * that exceeds the limits even at size 1 is refused here. */
 static ember_status finish_load(ember_model* m, ember_model** out) {
     ember_status st = em_model_verify_and_build(m->base, m->storage_size, m);
     if (st == EMBER_OK) {

@@ -67,7 +67,8 @@ void em_pack_layout(const ember_kernels* kern, char out[32]);
  * (then clears it). Not thread-safe: at load, or under the packing lock. */
 ember_status em_tensor_verify(em_tensor* t);
 /* Checks the file's packed blob a node runs from, the first time (any
- * thread); msg gets the reason on failure. */
+ * thread; the state is read atomically, so call it on every run: once
+ * checked it costs one load); msg gets the reason on failure. */
 ember_status em_node_verify_packed(const em_node* node, char* msg);
 /* Before a session on a path other than the default (it runs from the
  * weights as stored): checks every constant whose checksum is pending.

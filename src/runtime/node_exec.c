@@ -100,8 +100,7 @@ ember_status em_node_run(const em_node* node, em_value* const* in, em_value* con
     /* the packed weights are laid out for the default table */
     ctx.packed = !kern || kern == ember_kernels_default() ? node->packed : NULL;
     ember_status st;
-    if (ctx.packed && node->packed_check && (st = em_node_verify_packed(node, msg)) != EMBER_OK)
-        return st;
+    if (ctx.packed && (st = em_node_verify_packed(node, msg)) != EMBER_OK) return st;
     st = node->op->run(&ctx);
     if (kernel) *kernel = ctx.kernel;
     if (st != EMBER_OK) return st;
