@@ -61,13 +61,9 @@ static float* run_model(const char* path, const char* name, uint32_t flags, int 
         o.threads = threads;
         *st = ember_session_create(m, &o, &s);
     }
-    for (size_t i = 0; *st == EMBER_OK && i < n_in; i++) {
-        size_t idx;
-        *st = ember_model_input_index(m, in[i].name, &idx);
-        if (*st == EMBER_OK)
-            *st = ember_session_set_input(s, idx, in[i].dtype, in[i].dims, in[i].rank, in[i].data,
-                                          in[i].bytes);
-    }
+    for (size_t i = 0; *st == EMBER_OK && i < n_in; i++)
+        *st = ember_session_set_input_by_name(s, in[i].name, in[i].dtype, in[i].dims, in[i].rank,
+                                              in[i].data, in[i].bytes);
     if (*st == EMBER_OK) *st = ember_session_run(s);
     if (*st == EMBER_OK) {
         ember_tensor t = {.struct_size = sizeof t};
