@@ -373,11 +373,8 @@ class Model:
         ptr = ctypes.c_void_p()
         if isinstance(path_or_bytes, (str, os.PathLike)):
             self.path = os.fspath(path_or_bytes)
-            if isinstance(self.path, bytes):
-                cpath = self.path
-            else:
-                cpath = self.path.encode("utf-8", "surrogateescape")
-            _check(lib.ember_model_load_file(cpath, ctypes.byref(opts), ctypes.byref(ptr)))
+            _check(lib.ember_model_load_file(_cpath(self.path, "path"), ctypes.byref(opts),
+                                             ctypes.byref(ptr)))
         elif isinstance(path_or_bytes, (bytes, bytearray, memoryview)):
             self.path = None
             data = path_or_bytes
