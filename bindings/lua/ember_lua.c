@@ -619,6 +619,19 @@ static int l_load(lua_State* L) {
     return 1;
 }
 
+/* The EMBER_SESSION_ISA_* flag named by the string at idx ("generic", "avx2",
+ * "avx512", "neon"); raises an error naming `what` for anything else. */
+static uint32_t check_isa(lua_State* L, int idx, const char* what) {
+    static const char* const isas[] = {"generic", "avx2", "avx512", "neon"};
+    static const uint32_t flags[] = {EMBER_SESSION_ISA_GENERIC, EMBER_SESSION_ISA_AVX2,
+                                     EMBER_SESSION_ISA_AVX512, EMBER_SESSION_ISA_NEON};
+    const char* v = lua_type(L, idx) == LUA_TSTRING ? lua_tostring(L, idx) : "";
+    for (size_t i = 0; i < 4; i++)
+        if (strcmp(v, isas[i]) == 0) return flags[i];
+    fail(L, "ember: %s: isa must be one of generic, avx2, avx512, neon", what);
+    return 0;
+}
+
 /* ember.pack(src, dst [, isa]): dst = src with its weights pre-packed for this
  * machine's kernel path, or for isa ("generic", "avx2", "avx512", "neon"). */
 static int l_pack(lua_State* L) {
@@ -626,16 +639,7 @@ static int l_pack(lua_State* L) {
     const char* dst = luaL_checkstring(L, 2);
     ember_session_options opt;
     ember_session_options_init(&opt);
-    if (!lua_isnoneornil(L, 3)) {
-        static const char* const isas[] = {"generic", "avx2", "avx512", "neon"};
-        static const uint32_t flags[] = {EMBER_SESSION_ISA_GENERIC, EMBER_SESSION_ISA_AVX2,
-                                         EMBER_SESSION_ISA_AVX512, EMBER_SESSION_ISA_NEON};
-        const char* v = lua_type(L, 3) == LUA_TSTRING ? lua_tostring(L, 3) : "";
-        size_t i = 0;
-        while (i < 4 && strcmp(v, isas[i]) != 0) i++;
-        if (i == 4) return fail(L, "ember: pack: isa must be one of generic, avx2, avx512, neon");
-        opt.flags |= flags[i];
-    }
+    if (!lua_isnoneornil(L, 3)) opt.flags |= check_isa(L, 3, "pack");
     ember_status st = ember_model_pack_file(src, dst, &opt);
     if (st != EMBER_OK)
         return fail(L, "ember: cannot pack '%s' into '%s': %s: %s", src, dst, ember_status_string(st),
@@ -983,16 +987,7 @@ static int m_session(lua_State* L) {
         profile = lua_toboolean(L, -1);
         if (profile) opt.flags |= EMBER_SESSION_PROFILE;
         lua_getfield(L, 2, "isa");
-        if (!lua_isnil(L, -1)) {
-            static const char* const isas[] = {"generic", "avx2", "avx512", "neon"};
-            static const uint32_t flags[] = {EMBER_SESSION_ISA_GENERIC, EMBER_SESSION_ISA_AVX2,
-                                             EMBER_SESSION_ISA_AVX512, EMBER_SESSION_ISA_NEON};
-            const char* v = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
-            size_t i = 0;
-            while (i < 4 && strcmp(v, isas[i]) != 0) i++;
-            if (i == 4) fail(L, "ember: session: isa must be one of generic, avx2, avx512, neon");
-            opt.flags |= flags[i];
-        }
+        if (!lua_isnil(L, -1)) opt.flags |= check_isa(L, lua_gettop(L), "session");
         lua_getfield(L, 2, "dims");
         if (!lua_isnil(L, -1)) {
             if (!lua_istable(L, -1)) fail(L, "ember: session: dims must be a table of name = value");
