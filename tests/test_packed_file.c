@@ -433,6 +433,11 @@ static void test_errors(void** state) {
     ember_session_options_init(&o);
     o.flags = 0xF00; /* names no path */
     assert_int_equal(ember_model_pack_file(src, dst, &o), EMBER_ERROR_INVALID_ARGUMENT);
+    /* a path this machine cannot run: refused by name, nothing written */
+    const bool on_arm = isa_runs(EMBER_SESSION_ISA_NEON);
+    o.flags = on_arm ? EMBER_SESSION_ISA_AVX512 : EMBER_SESSION_ISA_NEON;
+    assert_int_equal(ember_model_pack_file(src, dst, &o), EMBER_ERROR_UNSUPPORTED);
+    assert_non_null(strstr(ember_last_error(), on_arm ? "avx512" : "neon"));
     /* not a model: refused, and dst is not created */
     char junk[512];
     tmp_path(junk, sizeof junk, "junk.ember");
