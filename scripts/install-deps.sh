@@ -6,8 +6,9 @@ want="meson ninja-build gcc g++ pkg-config"
 if [ "${1:-}" = test ]; then
   want="$want libcmocka-dev python3-numpy python3-onnx python3-torch python3-torchvision clang libclang-rt-14-dev valgrind lua5.4 liblua5.4-dev luajit python3-pip python3-setuptools python3-wheel"
   # AArch64 cross build, its tests under qemu-user (cross/aarch64-linux-gnu.ini);
-  # cmocka for arm64 comes from Debian multiarch (dpkg --add-architecture arm64).
-  want="$want gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user libcmocka-dev:arm64"
+  # cmocka for arm64 comes from Debian multiarch (dpkg --add-architecture arm64);
+  # libc6:arm64 gives the loader the cross file runs programs with (qemu -L /).
+  want="$want gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user libcmocka-dev:arm64 libc6:arm64"
   command -v node >/dev/null 2>&1 || want="$want nodejs"
   command -v npm >/dev/null 2>&1 || want="$want npm"
 fi
