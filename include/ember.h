@@ -352,8 +352,10 @@ typedef struct ember_node_profile {
     const char* kernel;   /* which implementation ran: the dispatched path and kernel
                              ("avx512 gemm", "avx2 dwconv", "neon gemv", "generic gemm"),
                              "portable ..." for a fast path written in portable C that
-                             every ISA shares ("portable pool"), or "reference" for the
-                             reference code */
+                             every ISA shares ("portable pool"), "in place" for a node
+                             whose output already held its result (a Reshape, or a
+                             Concat whose inputs were written into its output), or
+                             "reference" for the reference code */
     uint64_t time_ns;
 } ember_node_profile;
 

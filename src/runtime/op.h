@@ -66,6 +66,13 @@ typedef struct em_op_def {
     ember_status (*run)(em_op_ctx* ctx);
     size_t (*packed_bytes)(em_op_ctx* ctx);            /* optional, see above */
     ember_status (*pack)(em_op_ctx* ctx, void* dst);   /* optional, see above */
+    /* Optional, called after infer: true when input i's bytes appear unchanged
+     * and contiguous at byte *offset of output 0 (Reshape and its kin: input 0
+     * at 0; Concat with nothing before the axis: each input at its slice). The
+     * planner may then give input i no buffer of its own: its producer writes
+     * straight into the output's, and run must not copy a part onto itself
+     * (it sees the input's data at that address). */
+    bool (*input_in_output)(const em_op_ctx* ctx, uint32_t i, uint64_t* offset);
 } em_op_def;
 
 /* The kernel table infer and run use: the session's (a forced ISA path) or the

@@ -141,6 +141,64 @@ em_op_ctx em_plan_node_ctx(const em_plan* p, const em_node* nd, const ember_kern
                        .msg = msg};
 }
 
+/* An activation that may share another's buffer: produced by a node, and
+ * neither a graph input nor a graph output (those live in the caller's or the
+ * session's own place, and may be bound to a caller's buffer). */
+static bool shareable(const ember_model* m, uint32_t t) {
+    const em_tensor* e = &m->tensors[t];
+    return t != EM_NONE && !e->data && !e->is_input && !e->is_output && e->producer != EM_NONE;
+}
+
+static uint32_t root_of(const uint32_t* host, uint32_t t) {
+    while (host[t] != EM_NONE) t = host[t];
+    return t;
+}
+
+/* Buffers shared instead of copied: where a node's output 0 holds an input's
+ * bytes unchanged (em_op_def.input_in_output: Reshape and its kin, Concat
+ * with nothing before the axis), the input gets no buffer of its own but
+ * lives at host[t] = that output, at byte at[t] of it (EM_NONE: its own
+ * buffer), so its producer writes straight into the output and the copy
+ * disappears. An input joins one host at most (the first consumer that
+ * offers one; an input a Concat takes twice is placed at its first part and
+ * copied to the second), only at cache-line offsets. The
+ * host's lifetime (first / last) grows to cover every tensor placed in it. */
+static void share_buffers(const ember_model* m, const em_plan* p, uint32_t* host, uint64_t* at,
+                          uint32_t* first, uint32_t* last) {
+    const uint32_t nt = m->n_tensors;
+    for (uint32_t t = 0; t < nt; t++) host[t] = EM_NONE;
+    em_value* in[EM_MAX_IO];
+    em_value* out[EM_MAX_IO];
+    for (uint32_t i = 0; i < m->n_nodes; i++) {
+        const em_node* nd = &m->nodes[i];
+        if (!nd->op->input_in_output || nd->n_outputs < 1) continue;
+        const uint32_t y = nd->outputs[0];
+        if (!shareable(m, y)) continue;
+        char msg[EM_MSG_CAP];
+        const em_op_ctx ctx = em_plan_node_ctx(p, nd, p->kern, in, out, msg);
+        const uint64_t y_bytes = em_shape_count(&p->values[y].shape) * ember_dtype_size(p->values[y].dtype);
+        for (uint32_t k = 0; k < nd->n_inputs; k++) {
+            const uint32_t x = nd->inputs[k];
+            if (x == EM_NONE || x == y || !shareable(m, x) || host[x] != EM_NONE ||
+                root_of(host, y) == x)
+                continue;
+            uint64_t off;
+            if (!nd->op->input_in_output(&ctx, k, &off) || off % EM_ALIGN) continue;
+            const uint64_t x_bytes = em_shape_count(&p->values[x].shape) * ember_dtype_size(p->values[x].dtype);
+            if (off > y_bytes || x_bytes > y_bytes - off) continue;
+            host[x] = y;
+            at[x] = off;
+        }
+    }
+    /* every group's lifetime on its root */
+    for (uint32_t t = 0; t < nt; t++) {
+        if (host[t] == EM_NONE) continue;
+        const uint32_t r = root_of(host, t);
+        if (first[t] < first[r]) first[r] = first[t];
+        if (last[t] > last[r]) last[r] = last[t];
+    }
+}
+
 static ember_status infer_all(const ember_model* m, size_t threads, em_plan* p) {
     const ember_kernels* kern = p->kern == ember_kernels_default() ? NULL : p->kern;
     em_value* in[EM_MAX_IO];
@@ -206,6 +264,8 @@ ember_status em_plan_build(const ember_model* m, const ember_session_options* o,
     p->scratch_bytes = calloc(nn ? nn : 1, sizeof *p->scratch_bytes);
     p->packed_bytes = calloc(nn ? nn : 1, sizeof *p->packed_bytes);
     item* items = malloc(((size_t)nt + nn) * sizeof *items);
+    uint32_t* host = NULL; /* share_buffers */
+    uint64_t* at = NULL;
     ember_status st = EMBER_OK;
     if (!p->values || !p->offsets || !p->scratch_offsets || !p->scratch_bytes || !p->packed_bytes ||
         !items) {
@@ -248,6 +308,15 @@ ember_status em_plan_build(const ember_model* m, const ember_session_options* o,
             uint32_t t = m->nodes[i].inputs[k];
             if (t != EM_NONE && last[t] < i) last[t] = i;
         }
+    host = malloc(nt * sizeof *host);
+    at = malloc(nt * sizeof *at);
+    if (!host || !at) {
+        free(first);
+        free(last);
+        st = em_error(EMBER_ERROR_OUT_OF_MEMORY, "out of memory planning a session");
+        goto done;
+    }
+    share_buffers(m, p, host, at, first, last);
     size_t n_items = 0;
     p->naive_bytes = 0;
     for (uint32_t t = 0; t < nt; t++) {
@@ -255,9 +324,10 @@ ember_status em_plan_build(const ember_model* m, const ember_session_options* o,
         if (e->data || (!e->is_input && e->producer == EM_NONE)) continue; /* constant or unused */
         uint64_t bytes = em_align_up(em_shape_count(&p->values[t].shape) *
                                          ember_dtype_size(p->values[t].dtype), EM_ALIGN);
+        if (!em_add_u64(p->naive_bytes, bytes, &p->naive_bytes)) { p->naive_bytes = UINT64_MAX; break; }
+        if (host[t] != EM_NONE) continue; /* placed with its host */
         items[n_items++] = (item){.size = bytes, .first = first[t], .last = last[t],
                                   .offset_out = &p->offsets[t]};
-        if (!em_add_u64(p->naive_bytes, bytes, &p->naive_bytes)) { p->naive_bytes = UINT64_MAX; break; }
     }
     for (uint32_t i = 0; i < nn; i++) {
         uint64_t bytes = em_align_up(p->scratch_bytes[i], EM_ALIGN);
@@ -273,12 +343,23 @@ ember_status em_plan_build(const ember_model* m, const ember_session_options* o,
         goto done;
     }
     if ((st = place(items, n_items, &p->arena_bytes)) != EMBER_OK) goto done;
+    for (uint32_t t = 0; t < nt; t++) {
+        uint32_t r = t;
+        uint64_t off = 0;
+        while (host[r] != EM_NONE) {
+            off += at[r];
+            r = host[r];
+        }
+        if (r != t) p->offsets[t] = p->offsets[r] + off;
+    }
     if (m->limits.max_arena_bytes && p->arena_bytes > m->limits.max_arena_bytes)
         st = em_error(EMBER_ERROR_LIMIT_EXCEEDED,
                       "a session needs %llu bytes of working memory, over the limit of %llu",
                       (unsigned long long)p->arena_bytes, (unsigned long long)m->limits.max_arena_bytes);
 done:
     free(items);
+    free(host);
+    free(at);
     if (st != EMBER_OK) em_plan_free(p);
     return st;
 }

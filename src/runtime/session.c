@@ -402,9 +402,10 @@ EMBER_API ember_status ember_session_node_profile(const ember_session* s, size_t
     out->name = nd->name;
     out->op_type = nd->op_type;
     /* "avx512 gemm": the dispatched path and the kernel; "portable ...": a fast
-     * path in portable C (named as is); "reference": the reference code */
+     * path in portable C and "in place": no work (named as is); "reference":
+     * the reference code */
     const char* k = s->kernels[index];
-    if (k && strncmp(k, "portable ", 9) == 0)
+    if (k && (strncmp(k, "portable ", 9) == 0 || strcmp(k, "in place") == 0))
         snprintf(s->kernel_labels[index], sizeof s->kernel_labels[index], "%s", k);
     else if (k)
         snprintf(s->kernel_labels[index], sizeof s->kernel_labels[index], "%s %s",

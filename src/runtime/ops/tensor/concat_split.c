@@ -68,19 +68,40 @@ static ember_status concat_run(em_op_ctx* ctx) {
     outer_inner(&y->shape, axis, &outer, &inner);
     size_t out_pitch = (size_t)y->shape.dims[axis] * inner * es;
     char* dst = y->data;
+    bool copied = false;
     for (uint32_t i = 0; i < ctx->n_inputs; i++) {
         const em_value* x = ctx->inputs[i];
         size_t pitch = (size_t)x->shape.dims[axis] * inner * es;
-        if (outer) ember_copy_rows_ref(dst, out_pitch, x->data, pitch, outer, pitch);
+        /* (a part the planner had produced in place is already there) */
+        if (outer && pitch && (const char*)x->data != dst) {
+            ember_copy_rows_ref(dst, out_pitch, x->data, pitch, outer, pitch);
+            copied = true;
+        }
         dst += pitch;
     }
+    if (!copied) ctx->kernel = "in place";
     return EMBER_OK;
+}
+
+/* With nothing before the axis, each input is one contiguous slice of the
+ * output: its producer can write it there (the planner, op.h). */
+static bool concat_input_in_output(const em_op_ctx* ctx, uint32_t i, uint64_t* offset) {
+    const axis_params* p = ctx->params;
+    const em_value* y = ctx->outputs[0];
+    int32_t axis = (int32_t)(p->axis < 0 ? p->axis + y->shape.rank : p->axis);
+    size_t outer, inner, es = ember_dtype_size(y->dtype);
+    outer_inner(&y->shape, axis, &outer, &inner);
+    if (outer != 1 || i >= ctx->n_inputs) return false;
+    uint64_t off = 0;
+    for (uint32_t k = 0; k < i; k++) off += (uint64_t)ctx->inputs[k]->shape.dims[axis] * inner * es;
+    *offset = off;
+    return true;
 }
 
 const em_op_def em_op_concat = {
     .name = "Concat", .min_inputs = 1, .max_inputs = MAX_PARTS, .min_outputs = 1,
     .max_outputs = 1, .params_size = sizeof(axis_params), .init = concat_init,
-    .infer = concat_infer, .run = concat_run,
+    .infer = concat_infer, .run = concat_run, .input_in_output = concat_input_in_output,
 };
 
 /* -------------------------------------------------------------------- Split */

@@ -14,11 +14,14 @@ static ember_status identity_infer(em_op_ctx* ctx) {
 static ember_status identity_run(em_op_ctx* ctx) {
     const em_value* x = ctx->inputs[0];
     size_t bytes = em_shape_count(&x->shape) * ember_dtype_size(x->dtype);
-    if (bytes) memcpy(ctx->outputs[0]->data, x->data, bytes);
+    if (bytes && ctx->outputs[0]->data != x->data)
+        memcpy(ctx->outputs[0]->data, x->data, bytes);
+    else
+        ctx->kernel = "in place";
     return EMBER_OK;
 }
 
 const em_op_def em_op_identity = {
     .name = "Identity", .min_inputs = 1, .max_inputs = 1, .min_outputs = 1, .max_outputs = 1,
-    .infer = identity_infer, .run = identity_run,
+    .infer = identity_infer, .run = identity_run, .input_in_output = em_tensor_same_bytes,
 };

@@ -1,6 +1,6 @@
 /* Operators that change the shape but not the data: Flatten, Reshape, Squeeze,
- * Unsqueeze. Their run is a copy (nothing when the executor aliases output and
- * input). */
+ * Unsqueeze. Their run is a copy, or nothing when the planner gave the output
+ * the input's buffer (em_op_def.input_in_output). */
 #include <string.h>
 
 #include "tensor_common.h"
@@ -9,7 +9,10 @@ static ember_status copy_run(em_op_ctx* ctx) {
     const em_value* x = ctx->inputs[0];
     em_value* y = ctx->outputs[0];
     size_t bytes = em_shape_count(&x->shape) * ember_dtype_size(x->dtype);
-    if (y->data != x->data && bytes) memcpy(y->data, x->data, bytes);
+    if (y->data != x->data && bytes)
+        memcpy(y->data, x->data, bytes);
+    else
+        ctx->kernel = "in place";
     return EMBER_OK;
 }
 
@@ -44,7 +47,7 @@ static ember_status flatten_infer(em_op_ctx* ctx) {
 const em_op_def em_op_flatten = {
     .name = "Flatten", .min_inputs = 1, .max_inputs = 1, .min_outputs = 1, .max_outputs = 1,
     .params_size = sizeof(flatten_params), .init = flatten_init, .infer = flatten_infer,
-    .run = copy_run,
+    .run = copy_run, .input_in_output = em_tensor_same_bytes,
 };
 
 /* ------------------------------------------------------------------ Reshape */
@@ -137,7 +140,7 @@ static ember_status reshape_infer(em_op_ctx* ctx) {
 const em_op_def em_op_reshape = {
     .name = "Reshape", .min_inputs = 2, .max_inputs = 2, .min_outputs = 1, .max_outputs = 1,
     .params_size = sizeof(reshape_params), .init = reshape_init, .infer = reshape_infer,
-    .run = copy_run,
+    .run = copy_run, .input_in_output = em_tensor_same_bytes,
 };
 
 /* ------------------------------------------------------- Squeeze, Unsqueeze */
@@ -247,11 +250,11 @@ static ember_status unsqueeze_infer(em_op_ctx* ctx) {
 const em_op_def em_op_squeeze = {
     .name = "Squeeze", .min_inputs = 1, .max_inputs = 2, .min_outputs = 1, .max_outputs = 1,
     .params_size = sizeof(axes_params), .init = axes_init, .infer = squeeze_infer,
-    .run = copy_run,
+    .run = copy_run, .input_in_output = em_tensor_same_bytes,
 };
 
 const em_op_def em_op_unsqueeze = {
     .name = "Unsqueeze", .min_inputs = 1, .max_inputs = 2, .min_outputs = 1, .max_outputs = 1,
     .params_size = sizeof(axes_params), .init = axes_init, .infer = unsqueeze_infer,
-    .run = copy_run,
+    .run = copy_run, .input_in_output = em_tensor_same_bytes,
 };

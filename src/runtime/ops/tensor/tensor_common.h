@@ -15,6 +15,14 @@ static inline void em_tensor_set_output(em_op_ctx* ctx, uint32_t i, const em_val
 }
 
 /* Fails unless input i has a dtype ember knows (the kernels work by element size). */
+/* em_op_def.input_in_output of the operators whose output is input 0's bytes
+ * as they are (Reshape, Flatten, Squeeze, Unsqueeze, Identity). */
+static inline bool em_tensor_same_bytes(const em_op_ctx* ctx, uint32_t i, uint64_t* offset) {
+    (void)ctx;
+    *offset = 0;
+    return i == 0;
+}
+
 static inline ember_status em_tensor_known_dtype(em_op_ctx* ctx, uint32_t i) {
     const em_value* v = ctx->inputs[i];
     if (!v) return em_op_fail(ctx, EMBER_ERROR_INVALID_MODEL, "input %u is required", i);
