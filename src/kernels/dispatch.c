@@ -22,6 +22,7 @@
 static const ember_kernels k_generic = {
     .isa = "generic",
     .f32_gemm = {.ukernel = ember_f32_gemm_ukernel_4x4__scalar,
+                 .ukernel_rows = ember_f32_gemm_ukernel_rows_4x4__scalar,
                  .pack_a = ember_f32_gemm_pack_a__scalar,
                  .pack_b = ember_f32_gemm_pack_b__scalar,
                  .mr = 4, .nr = 4, .kc = 256, .mc = 128, .nc = 2048},
@@ -41,6 +42,7 @@ static const ember_kernels k_avx2 = {
     .isa = "avx2",
     .f32_gemm = {.ukernel = ember_f32_gemm_ukernel_6x16__avx2,
                  .ukernel_ep = ember_f32_gemm_ukernel_ep_6x16__avx2,
+                 .ukernel_rows = ember_f32_gemm_ukernel_rows_6x16__avx2,
                  .pack_a = ember_f32_gemm_pack_a__scalar,
                  .pack_b = ember_f32_gemm_pack_b__scalar,
                  .mr = 6, .nr = 16, .kc = 512, .mc = 72, .nc = 2048},
@@ -60,6 +62,7 @@ static const ember_kernels k_avx512 = {
     .isa = "avx512",
     .f32_gemm = {.ukernel = ember_f32_gemm_ukernel_12x32__avx512,
                  .ukernel_ep = ember_f32_gemm_ukernel_ep_12x32__avx512,
+                 .ukernel_rows = ember_f32_gemm_ukernel_rows_12x32__avx512,
                  .pack_a = ember_f32_gemm_pack_a__scalar,
                  .pack_b = ember_f32_gemm_pack_b__scalar,
                  .mr = 12, .nr = 32, .kc = 512, .mc = 144, .nc = 2048},

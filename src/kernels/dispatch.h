@@ -71,9 +71,20 @@ typedef void (*ember_f32_gemv_n_fn)(size_t n, size_t k, const float* x, const fl
 typedef void (*ember_f32_gemv_t_fn)(size_t m, size_t k, const float* a, size_t lda, const float* x,
                                     float beta, float* y);
 
+/* The same micro-kernel reading B in place instead of from a packed panel:
+ * step p of B is the nr floats at b + boff[p] (a direct convolution's image
+ * rows, f32_conv_rows.h), nr of them read whatever n is. Each C element is the
+ * packed kernel's FMA chain on the same values, so the tile has the same bits.
+ * ep: as the epilogue entry's, only on tables that have one (else NULL). */
+typedef void (*ember_f32_gemm_ukernel_rows_fn)(size_t m, size_t n, size_t kc, const float* a,
+                                               const float* b, const int32_t* boff, float beta,
+                                               float* c, size_t ldc,
+                                               const ember_f32_gemm_epilogue* ep);
+
 typedef struct ember_f32_gemm_config {
     ember_f32_gemm_ukernel_fn ukernel;
     ember_f32_gemm_ukernel_ep_fn ukernel_ep; /* NULL: ukernel, then ember_f32_gemm_epilogue_tile */
+    ember_f32_gemm_ukernel_rows_fn ukernel_rows; /* NULL: no direct convolution on this path */
     ember_f32_pack_a_fn pack_a;
     ember_f32_pack_b_fn pack_b;
     uint32_t mr, nr;       /* register tile */

@@ -132,6 +132,21 @@ void ember_f32_gemm_run_tile(const ember_kernels* kern, const ember_f32_gemm_ext
     }
 }
 
+void ember_f32_gemm_run_tile_rows(const ember_kernels* kern, const ember_f32_gemm_extra* ex,
+                                  size_t i0, size_t m, size_t n, size_t kc, const float* a,
+                                  const float* b, const int32_t* boff, float beta, float* c,
+                                  size_t ldc) {
+    const ember_f32_gemm_config* g = &kern->f32_gemm;
+    if (ex && g->ukernel_ep && (ex->row_bias || ex->clamp || ex->act)) {
+        const ember_f32_gemm_epilogue ep = epilogue_of(ex, i0);
+        g->ukernel_rows(m, n, kc, a, b, boff, beta, c, ldc, &ep);
+        if (ex->finish) ex->finish(ex->finish_ctx, c, ldc, m, n);
+    } else {
+        g->ukernel_rows(m, n, kc, a, b, boff, beta, c, ldc, NULL);
+        if (ex) ember_f32_gemm_finish_tile(kern, ex, i0, c, ldc, m, n);
+    }
+}
+
 /* The loop nest. apk / bpk: that operand packed ahead (then a / b are unused);
  * ex: NULL or the extras of ember_f32_gemm_extra. */
 static void driver(const ember_kernels* kern, size_t m, size_t n, size_t k, float alpha,

@@ -153,6 +153,12 @@ void ember_f32_gemm_finish_tile(const ember_kernels* kern, const ember_f32_gemm_
 void ember_f32_gemm_run_tile(const ember_kernels* kern, const ember_f32_gemm_extra* ex,
                              size_t i0, size_t m, size_t n, size_t kc, const float* a,
                              const float* b, float beta, float* c, size_t ldc);
+/* The same with B read in place (the table's ukernel_rows, which must exist):
+ * step p of B at b + boff[p]. */
+void ember_f32_gemm_run_tile_rows(const ember_kernels* kern, const ember_f32_gemm_extra* ex,
+                                  size_t i0, size_t m, size_t n, size_t kc, const float* a,
+                                  const float* b, const int32_t* boff, float beta, float* c,
+                                  size_t ldc);
 
 /* ---- on several threads (f32_gemm_mt.c) ----
  * The same products on the threads of pool (NULL, or a product too small to pay
@@ -175,6 +181,9 @@ void ember_f32_gemm_prepacked_a_mt(struct em_pool* pool, const ember_kernels* ke
 /* ---- micro-kernels (see ember_f32_gemm_ukernel_fn) ---- */
 void ember_f32_gemm_ukernel_4x4__scalar(size_t m, size_t n, size_t kc, const float* a,
                                         const float* b, float beta, float* c, size_t ldc);
+void ember_f32_gemm_ukernel_rows_4x4__scalar(size_t m, size_t n, size_t kc, const float* a,
+                                             const float* b, const int32_t* boff, float beta,
+                                             float* c, size_t ldc, const ember_f32_gemm_epilogue* ep);
 #if defined(__x86_64__)
 void ember_f32_gemm_ukernel_6x16__avx2(size_t m, size_t n, size_t kc, const float* a,
                                        const float* b, float beta, float* c, size_t ldc);
@@ -186,6 +195,13 @@ void ember_f32_gemm_ukernel_ep_12x32__avx512(size_t m, size_t n, size_t kc, cons
                                              const ember_f32_gemm_epilogue* ep);
 void ember_f32_gemm_ukernel_12x32__avx512(size_t m, size_t n, size_t kc, const float* a,
                                           const float* b, float beta, float* c, size_t ldc);
+void ember_f32_gemm_ukernel_rows_6x16__avx2(size_t m, size_t n, size_t kc, const float* a,
+                                            const float* b, const int32_t* boff, float beta,
+                                            float* c, size_t ldc, const ember_f32_gemm_epilogue* ep);
+void ember_f32_gemm_ukernel_rows_12x32__avx512(size_t m, size_t n, size_t kc, const float* a,
+                                               const float* b, const int32_t* boff, float beta,
+                                               float* c, size_t ldc,
+                                               const ember_f32_gemm_epilogue* ep);
 #endif
 #if defined(__aarch64__)
 void ember_f32_gemm_ukernel_8x12__neon(size_t m, size_t n, size_t kc, const float* a,

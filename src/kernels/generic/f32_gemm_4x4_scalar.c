@@ -2,12 +2,16 @@
  * the generic path's kernel. */
 #include "f32_gemm.h"
 
-void ember_f32_gemm_ukernel_4x4__scalar(size_t m, size_t n, size_t kc, const float* a,
-                                        const float* b, float beta, float* c, size_t ldc) {
+#include <stdint.h>
+
+/* The body of both entries (boff NULL: B is a packed panel, else step p of B
+ * is at b + boff[p]). */
+static inline void ukernel(size_t m, size_t n, size_t kc, const float* a, const float* b,
+                           const int32_t* boff, float beta, float* c, size_t ldc) {
     float acc[4][4] = {{0.0f}};
     for (size_t p = 0; p < kc; p++) {
         const float* ap = a + p * 4;
-        const float* bp = b + p * 4;
+        const float* bp = boff ? b + boff[p] : b + p * 4;
         for (size_t i = 0; i < 4; i++)
             for (size_t j = 0; j < 4; j++) acc[i][j] += ap[i] * bp[j];
     }
@@ -21,4 +25,17 @@ void ember_f32_gemm_ukernel_4x4__scalar(size_t m, size_t n, size_t kc, const flo
             for (size_t j = 0; j < n; j++) ci[j] = beta * ci[j] + acc[i][j];
         }
     }
+}
+
+void ember_f32_gemm_ukernel_4x4__scalar(size_t m, size_t n, size_t kc, const float* a,
+                                        const float* b, float beta, float* c, size_t ldc) {
+    ukernel(m, n, kc, a, b, NULL, beta, c, ldc);
+}
+
+/* No epilogue entry on this path: ep is always NULL here (dispatch.h). */
+void ember_f32_gemm_ukernel_rows_4x4__scalar(size_t m, size_t n, size_t kc, const float* a,
+                                             const float* b, const int32_t* boff, float beta,
+                                             float* c, size_t ldc, const ember_f32_gemm_epilogue* ep) {
+    (void)ep;
+    ukernel(m, n, kc, a, b, boff, beta, c, ldc);
 }

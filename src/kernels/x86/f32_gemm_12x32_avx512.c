@@ -3,6 +3,7 @@
  * vectors and one broadcast of A a step. Partial tiles use masked loads and
  * stores. Compiled with -mavx512f -mavx512bw -mavx512vl -mfma. */
 #include <immintrin.h>
+#include <stdint.h>
 
 #include "f32_gemm.h"
 #include "f32_vec_avx512.h"
@@ -73,6 +74,7 @@ static inline __attribute__((always_inline)) void store_rows(
 static inline __attribute__((always_inline)) void kloop(const size_t R, const size_t NV,
                                                         const size_t NC, size_t kc,
                                                         const float* a, const float* b,
+                                                        const int32_t* boff,
                                                         __m512 acc[MR][2], float t[4][16]) {
     __m512 c0 = _mm512_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
     /* a local copy whose address is never taken, so that it stays in
@@ -80,10 +82,11 @@ static inline __attribute__((always_inline)) void kloop(const size_t R, const si
     __m512 r[MR][2];
 #pragma GCC unroll 12
     for (size_t i = 0; i < R; i++) r[i][0] = r[i][1] = c0;
-    for (size_t p = 0; p < kc; p++, a += MR, b += NR) {
+    for (size_t p = 0; p < kc; p++, a += MR) {
+        const float* bp = boff ? b + boff[p] : b + p * NR;
         if (NV > 0) {
-            const __m512 b0 = _mm512_loadu_ps(b);
-            const __m512 b1 = NV > 1 ? _mm512_loadu_ps(b + 16) : b0;
+            const __m512 b0 = _mm512_loadu_ps(bp);
+            const __m512 b1 = NV > 1 ? _mm512_loadu_ps(bp + 16) : b0;
 #pragma GCC unroll 12
             for (size_t i = 0; i < R; i++) {
                 const __m512 av = _mm512_set1_ps(a[i]);
@@ -93,7 +96,7 @@ static inline __attribute__((always_inline)) void kloop(const size_t R, const si
         }
         if (NC > 0) {
             const __m512 ac = _mm512_maskz_loadu_ps((__mmask16)0x0FFF, a);
-            const float* bc = b + 16 * NV;
+            const float* bc = bp + 16 * NV;
             c0 = _mm512_fmadd_ps(ac, _mm512_set1_ps(bc[0]), c0);
             if (NC > 1) c1 = _mm512_fmadd_ps(ac, _mm512_set1_ps(bc[1]), c1);
             if (NC > 2) c2 = _mm512_fmadd_ps(ac, _mm512_set1_ps(bc[2]), c2);
@@ -114,34 +117,35 @@ static inline __attribute__((always_inline)) void kloop(const size_t R, const si
 /* The loop for rows m and columns n, with its shape chosen at run time. */
 static inline __attribute__((always_inline)) void kloop_for(size_t m, size_t n, size_t kc,
                                                             const float* a, const float* b,
+                                                            const int32_t* boff,
                                                             __m512 acc[MR][2]) {
     const size_t r = m <= 4 ? 4 : m <= 8 ? 8 : 12;
     float t[4][16];
     size_t nc = 0, v = 0; /* single columns, and the accumulator they go back to */
     if (n > 20) {
-        if (r == 4) kloop(4, 2, 0, kc, a, b, acc, t);
-        else if (r == 8) kloop(8, 2, 0, kc, a, b, acc, t);
-        else kloop(12, 2, 0, kc, a, b, acc, t);
+        if (r == 4) kloop(4, 2, 0, kc, a, b, boff, acc, t);
+        else if (r == 8) kloop(8, 2, 0, kc, a, b, boff, acc, t);
+        else kloop(12, 2, 0, kc, a, b, boff, acc, t);
     } else if (n > 16) {
         nc = n - 16;
         v = 1;
         switch (nc) {
-        case 1: kloop(12, 1, 1, kc, a, b, acc, t); break;
-        case 2: kloop(12, 1, 2, kc, a, b, acc, t); break;
-        case 3: kloop(12, 1, 3, kc, a, b, acc, t); break;
-        default: kloop(12, 1, 4, kc, a, b, acc, t); break;
+        case 1: kloop(12, 1, 1, kc, a, b, boff, acc, t); break;
+        case 2: kloop(12, 1, 2, kc, a, b, boff, acc, t); break;
+        case 3: kloop(12, 1, 3, kc, a, b, boff, acc, t); break;
+        default: kloop(12, 1, 4, kc, a, b, boff, acc, t); break;
         }
     } else if (n > 4) {
-        if (r == 4) kloop(4, 1, 0, kc, a, b, acc, t);
-        else if (r == 8) kloop(8, 1, 0, kc, a, b, acc, t);
-        else kloop(12, 1, 0, kc, a, b, acc, t);
+        if (r == 4) kloop(4, 1, 0, kc, a, b, boff, acc, t);
+        else if (r == 8) kloop(8, 1, 0, kc, a, b, boff, acc, t);
+        else kloop(12, 1, 0, kc, a, b, boff, acc, t);
     } else {
         nc = n;
         switch (nc) {
-        case 1: kloop(12, 0, 1, kc, a, b, acc, t); break;
-        case 2: kloop(12, 0, 2, kc, a, b, acc, t); break;
-        case 3: kloop(12, 0, 3, kc, a, b, acc, t); break;
-        default: kloop(12, 0, 4, kc, a, b, acc, t); break;
+        case 1: kloop(12, 0, 1, kc, a, b, boff, acc, t); break;
+        case 2: kloop(12, 0, 2, kc, a, b, boff, acc, t); break;
+        case 3: kloop(12, 0, 3, kc, a, b, boff, acc, t); break;
+        default: kloop(12, 0, 4, kc, a, b, boff, acc, t); break;
         }
     }
     /* the single columns back into the row accumulators: lane j of row i */
@@ -152,10 +156,12 @@ static inline __attribute__((always_inline)) void kloop_for(size_t m, size_t n, 
     }
 }
 
-/* The body, shared by the plain and the epilogue entry (ep NULL: none). */
+/* The body, shared by the plain, the epilogue and the rows entry (ep NULL:
+ * none; boff NULL: B is a packed panel, else step p of B is at b + boff[p]). */
 static inline __attribute__((always_inline)) void ukernel(size_t m, size_t n, size_t kc,
                                                           const float* a, const float* b,
-                                                          float beta, float* c, size_t ldc,
+                                                          const int32_t* boff, float beta,
+                                                          float* c, size_t ldc,
                                                           const ember_f32_gemm_epilogue* ep) {
     __m512 acc[MR][2];
     for (size_t i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
@@ -164,7 +170,7 @@ static inline __attribute__((always_inline)) void ukernel(size_t m, size_t n, si
             _mm_prefetch((const char*)(c + i * ldc), _MM_HINT_T0);
             _mm_prefetch((const char*)(c + i * ldc + n - 1), _MM_HINT_T0);
         }
-    kloop_for(m, n, kc, a, b, acc);
+    kloop_for(m, n, kc, a, b, boff, acc);
     const __mmask16 k0 = n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
     const __mmask16 k1 = n >= 32 ? (__mmask16)0xFFFF
                          : n <= 16 ? (__mmask16)0 : (__mmask16)((1u << (n - 16)) - 1u);
@@ -189,11 +195,17 @@ static inline __attribute__((always_inline)) void ukernel(size_t m, size_t n, si
 
 void ember_f32_gemm_ukernel_12x32__avx512(size_t m, size_t n, size_t kc, const float* a,
                                           const float* b, float beta, float* c, size_t ldc) {
-    ukernel(m, n, kc, a, b, beta, c, ldc, NULL);
+    ukernel(m, n, kc, a, b, NULL, beta, c, ldc, NULL);
 }
 
 void ember_f32_gemm_ukernel_ep_12x32__avx512(size_t m, size_t n, size_t kc, const float* a,
                                              const float* b, float beta, float* c, size_t ldc,
                                              const ember_f32_gemm_epilogue* ep) {
-    ukernel(m, n, kc, a, b, beta, c, ldc, ep);
+    ukernel(m, n, kc, a, b, NULL, beta, c, ldc, ep);
+}
+
+void ember_f32_gemm_ukernel_rows_12x32__avx512(size_t m, size_t n, size_t kc, const float* a,
+                                        const float* b, const int32_t* boff, float beta,
+                                        float* c, size_t ldc, const ember_f32_gemm_epilogue* ep) {
+    ukernel(m, n, kc, a, b, boff, beta, c, ldc, ep);
 }

@@ -1,6 +1,7 @@
 /* F32 GEMM micro-kernel, 6x16 register tile, AVX2 + FMA: 12 ymm accumulators,
  * two B vectors and one broadcast of A a step. Compiled with -mavx2 -mfma. */
 #include <immintrin.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "f32_gemm.h"
@@ -103,16 +104,18 @@ static inline __attribute__((always_inline)) void store_rows(
 static inline __attribute__((always_inline)) void kloop(const size_t R, const size_t NV,
                                                         const size_t NC, size_t kc,
                                                         const float* a, const float* b,
+                                                        const int32_t* boff,
                                                         __m256 acc[MR][2], float t[4][8]) {
     __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
     __m256 r[MR][2];
 #pragma GCC unroll 6
     for (size_t i = 0; i < R; i++) r[i][0] = r[i][1] = c0;
     const __m256i six = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
-    for (size_t p = 0; p < kc; p++, a += MR, b += NR) {
+    for (size_t p = 0; p < kc; p++, a += MR) {
+        const float* bp = boff ? b + boff[p] : b + p * NR;
         if (NV > 0) {
-            const __m256 b0 = _mm256_loadu_ps(b);
-            const __m256 b1 = NV > 1 ? _mm256_loadu_ps(b + 8) : b0;
+            const __m256 b0 = _mm256_loadu_ps(bp);
+            const __m256 b1 = NV > 1 ? _mm256_loadu_ps(bp + 8) : b0;
 #pragma GCC unroll 6
             for (size_t i = 0; i < R; i++) {
                 const __m256 av = _mm256_broadcast_ss(a + i);
@@ -122,7 +125,7 @@ static inline __attribute__((always_inline)) void kloop(const size_t R, const si
         }
         if (NC > 0) {
             const __m256 ac = _mm256_maskload_ps(a, six); /* the panel's 6 rows, no read past */
-            const float* bc = b + 8 * NV;
+            const float* bc = bp + 8 * NV;
             c0 = _mm256_fmadd_ps(ac, _mm256_broadcast_ss(bc), c0);
             if (NC > 1) c1 = _mm256_fmadd_ps(ac, _mm256_broadcast_ss(bc + 1), c1);
             if (NC > 2) c2 = _mm256_fmadd_ps(ac, _mm256_broadcast_ss(bc + 2), c2);
@@ -143,34 +146,35 @@ static inline __attribute__((always_inline)) void kloop(const size_t R, const si
 /* The loop for rows m and columns n, with its shape chosen at run time. */
 static inline __attribute__((always_inline)) void kloop_for(size_t m, size_t n, size_t kc,
                                                             const float* a, const float* b,
+                                                            const int32_t* boff,
                                                             __m256 acc[MR][2]) {
     const size_t r = m <= 2 ? 2 : m <= 4 ? 4 : 6;
     float t[4][8];
     size_t nc = 0, v = 0; /* single columns, and the accumulator they go back to */
     if (n > 12) {
-        if (r == 2) kloop(2, 2, 0, kc, a, b, acc, t);
-        else if (r == 4) kloop(4, 2, 0, kc, a, b, acc, t);
-        else kloop(6, 2, 0, kc, a, b, acc, t);
+        if (r == 2) kloop(2, 2, 0, kc, a, b, boff, acc, t);
+        else if (r == 4) kloop(4, 2, 0, kc, a, b, boff, acc, t);
+        else kloop(6, 2, 0, kc, a, b, boff, acc, t);
     } else if (n > 8) {
         nc = n - 8;
         v = 1;
         switch (nc) {
-        case 1: kloop(6, 1, 1, kc, a, b, acc, t); break;
-        case 2: kloop(6, 1, 2, kc, a, b, acc, t); break;
-        case 3: kloop(6, 1, 3, kc, a, b, acc, t); break;
-        default: kloop(6, 1, 4, kc, a, b, acc, t); break;
+        case 1: kloop(6, 1, 1, kc, a, b, boff, acc, t); break;
+        case 2: kloop(6, 1, 2, kc, a, b, boff, acc, t); break;
+        case 3: kloop(6, 1, 3, kc, a, b, boff, acc, t); break;
+        default: kloop(6, 1, 4, kc, a, b, boff, acc, t); break;
         }
     } else if (n > 4) {
-        if (r == 2) kloop(2, 1, 0, kc, a, b, acc, t);
-        else if (r == 4) kloop(4, 1, 0, kc, a, b, acc, t);
-        else kloop(6, 1, 0, kc, a, b, acc, t);
+        if (r == 2) kloop(2, 1, 0, kc, a, b, boff, acc, t);
+        else if (r == 4) kloop(4, 1, 0, kc, a, b, boff, acc, t);
+        else kloop(6, 1, 0, kc, a, b, boff, acc, t);
     } else {
         nc = n;
         switch (nc) {
-        case 1: kloop(6, 0, 1, kc, a, b, acc, t); break;
-        case 2: kloop(6, 0, 2, kc, a, b, acc, t); break;
-        case 3: kloop(6, 0, 3, kc, a, b, acc, t); break;
-        default: kloop(6, 0, 4, kc, a, b, acc, t); break;
+        case 1: kloop(6, 0, 1, kc, a, b, boff, acc, t); break;
+        case 2: kloop(6, 0, 2, kc, a, b, boff, acc, t); break;
+        case 3: kloop(6, 0, 3, kc, a, b, boff, acc, t); break;
+        default: kloop(6, 0, 4, kc, a, b, boff, acc, t); break;
         }
     }
     /* the single columns back into the row accumulators: lane j of row i */
@@ -181,10 +185,12 @@ static inline __attribute__((always_inline)) void kloop_for(size_t m, size_t n, 
     }
 }
 
-/* The body, shared by the plain and the epilogue entry (ep NULL: none). */
+/* The body, shared by the plain, the epilogue and the rows entry (ep NULL:
+ * none; boff NULL: B is a packed panel, else step p of B is at b + boff[p]). */
 static inline __attribute__((always_inline)) void ukernel(size_t m, size_t n, size_t kc,
                                                           const float* a, const float* b,
-                                                          float beta, float* c, size_t ldc,
+                                                          const int32_t* boff, float beta,
+                                                          float* c, size_t ldc,
                                                           const ember_f32_gemm_epilogue* ep) {
     __m256 acc[MR][2];
     for (size_t i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
@@ -193,7 +199,7 @@ static inline __attribute__((always_inline)) void ukernel(size_t m, size_t n, si
             _mm_prefetch((const char*)(c + i * ldc), _MM_HINT_T0);
             _mm_prefetch((const char*)(c + i * ldc + n - 1), _MM_HINT_T0);
         }
-    kloop_for(m, n, kc, a, b, acc);
+    kloop_for(m, n, kc, a, b, boff, acc);
     /* one copy of the row loops an activation, so no row tests which */
     if (!ep) {
         store_rows(acc, m, n, beta, c, ldc, NULL, EMBER_GEMM_ACT_NONE);
@@ -215,11 +221,17 @@ static inline __attribute__((always_inline)) void ukernel(size_t m, size_t n, si
 
 void ember_f32_gemm_ukernel_6x16__avx2(size_t m, size_t n, size_t kc, const float* a,
                                        const float* b, float beta, float* c, size_t ldc) {
-    ukernel(m, n, kc, a, b, beta, c, ldc, NULL);
+    ukernel(m, n, kc, a, b, NULL, beta, c, ldc, NULL);
 }
 
 void ember_f32_gemm_ukernel_ep_6x16__avx2(size_t m, size_t n, size_t kc, const float* a,
                                           const float* b, float beta, float* c, size_t ldc,
                                           const ember_f32_gemm_epilogue* ep) {
-    ukernel(m, n, kc, a, b, beta, c, ldc, ep);
+    ukernel(m, n, kc, a, b, NULL, beta, c, ldc, ep);
+}
+
+void ember_f32_gemm_ukernel_rows_6x16__avx2(size_t m, size_t n, size_t kc, const float* a,
+                                        const float* b, const int32_t* boff, float beta,
+                                        float* c, size_t ldc, const ember_f32_gemm_epilogue* ep) {
+    ukernel(m, n, kc, a, b, boff, beta, c, ldc, ep);
 }

@@ -13,6 +13,7 @@
 
 #include "conv_depthwise.h"
 #include "conv_winograd.h"
+#include "f32_conv_rows.h"
 #include "f32_gemm.h"
 #include "f32_im2col_pack.h"
 #include "format.h"
@@ -121,8 +122,51 @@ static ember_status conv_infer(em_op_ctx* ctx) {
         g.threads = ctx->threads;
         const size_t wb = em_conv_winograd_scratch(em_kern(ctx), &g);
         if (wb > ctx->scratch_bytes) ctx->scratch_bytes = wb;
+    } else if (!pl.direct && ember_f32_conv_rows_applies(em_kern(ctx), pl.cg, &pl.w)) {
+        /* packed: the direct kernel, from one padded copy of the image */
+        const size_t rb = ember_f32_conv_rows_scratch(pl.cg, &pl.w);
+        if (rb > ctx->scratch_bytes) ctx->scratch_bytes = rb;
     }
     return EMBER_OK;
+}
+
+/* The direct convolution of one image and group (f32_conv_rows.h) on the
+ * threads: the padded copy filled by row ranges, then output rows shared out. */
+typedef struct conv_rows_job {
+    const ember_kernels* kern;
+    const conv_plan* pl;
+    const float* x;
+    const float* ap;
+    const ember_f32_gemm_extra* ex;
+    void* scratch;
+    float* y;
+    size_t tasks;
+} conv_rows_job;
+
+static void conv_rows_fill_task(void* arg, size_t t, size_t thread) {
+    (void)thread;
+    const conv_rows_job* j = arg;
+    const size_t rows = ember_f32_conv_rows_total(&j->pl->w);
+    ember_f32_conv_rows_fill(j->pl->cg, &j->pl->w, j->x, j->scratch, rows * t / j->tasks,
+                             rows * (t + 1) / j->tasks);
+}
+
+static void conv_rows_task(void* arg, size_t t, size_t thread) {
+    (void)thread;
+    const conv_rows_job* j = arg;
+    const size_t oh = j->pl->w.out[1];
+    ember_f32_conv_rows_run(j->kern, j->pl->cg, j->pl->mg, &j->pl->w, j->ap, j->scratch, j->ex,
+                            j->y, oh * t / j->tasks, oh * (t + 1) / j->tasks);
+}
+
+static void conv_rows(em_pool* pool, conv_rows_job* j) {
+    const size_t threads = em_pool_threads(pool), oh = j->pl->w.out[1];
+    const double flops = 2.0 * (double)j->pl->mg * (double)j->pl->cg * (double)j->pl->kvol *
+                         (double)j->pl->out_vol;
+    j->tasks = threads < 2 || flops < (double)(1 << 20) || oh < 2 ? 1 : oh < 4 * threads ? oh : 4 * threads;
+    ember_f32_conv_rows_offsets(j->pl->cg, &j->pl->w, j->scratch);
+    em_pool_run(j->tasks > 1 ? pool : NULL, j->tasks, conv_rows_fill_task, j);
+    em_pool_run(j->tasks > 1 ? pool : NULL, j->tasks, conv_rows_task, j);
 }
 
 /* Bytes of one group's packed weights, 64-byte rounded. */
@@ -219,7 +263,10 @@ static ember_status conv_run(em_op_ctx* ctx) {
      * (read in place for a 1x1 stride-1 kernel, else packed straight from the
      * image), with the bias and the activation applied to each tile of the
      * output while it is in L1. */
-    ctx->kernel = pl.direct ? "gemm" : "implicit gemm";
+    /* (the direct kernel needs the weights packed for this path: a session
+     * on another path packs them at each run, as the GEMM's A) */
+    const bool rows = ctx->packed && !pl.direct && ember_f32_conv_rows_applies(kern, pl.cg, &pl.w);
+    ctx->kernel = pl.direct ? "gemm" : rows ? "direct conv" : "implicit gemm";
     const conv_act act_ctx = {.kern = kern, .act = act};
     for (size_t n = 0; n < pl.n; n++)
         for (size_t g = 0; g < pl.group; g++) {
@@ -241,6 +288,12 @@ static ember_status conv_run(em_op_ctx* ctx) {
             const float* ap = ctx->packed ? (const float*)((const char*)ctx->packed +
                                                            g * conv_group_packed(kern, &pl))
                                           : NULL;
+            if (rows) {
+                conv_rows_job j = {.kern = kern, .pl = &pl, .x = xg, .ap = ap, .ex = &ex,
+                                   .scratch = ctx->scratch, .y = yg};
+                conv_rows(ctx->pool, &j);
+                continue;
+            }
             ember_f32_gemm_ex_mt(ctx->pool, kern, pl.mg, pl.out_vol, kdim, wt + g * pl.mg * kdim,
                                  kdim, 1, ap, xg, pl.out_vol, 1, 0.0f, yg, pl.out_vol, &ex,
                                  ctx->scratch);
