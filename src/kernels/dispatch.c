@@ -88,6 +88,7 @@ static const ember_kernels k_avx512 = {
 static const ember_kernels k_neon = {
     .isa = "neon",
     .f32_gemm = {.ukernel = ember_f32_gemm_ukernel_8x12__neon,
+                 .ukernel_rows = ember_f32_gemm_ukernel_rows_8x12__neon,
                  .pack_a = ember_f32_gemm_pack_a__scalar,
                  .pack_b = ember_f32_gemm_pack_b__scalar,
                  .mr = 8, .nr = 12, .kc = 256, .mc = 128, .nc = 2040},

@@ -206,6 +206,9 @@ void ember_f32_gemm_ukernel_rows_12x32__avx512(size_t m, size_t n, size_t kc, co
 #if defined(__aarch64__)
 void ember_f32_gemm_ukernel_8x12__neon(size_t m, size_t n, size_t kc, const float* a,
                                        const float* b, float beta, float* c, size_t ldc);
+void ember_f32_gemm_ukernel_rows_8x12__neon(size_t m, size_t n, size_t kc, const float* a,
+                                            const float* b, const int32_t* boff, float beta,
+                                            float* c, size_t ldc, const ember_f32_gemm_epilogue* ep);
 #endif
 
 /* ---- matrix-vector (see ember_f32_gemv_n_fn / _t_fn) ---- */

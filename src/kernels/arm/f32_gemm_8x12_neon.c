@@ -2,19 +2,25 @@
  * (8 rows x 3 vectors of 4), two A vectors and three B vectors a step, FMLA by
  * element (the lane of A picks the row), so 29 of the 32 vector registers. */
 #include <arm_neon.h>
+#include <stdint.h>
 
 #include "f32_gemm.h"
 
 #define MR 8
 #define NR 12
 
-void ember_f32_gemm_ukernel_8x12__neon(size_t m, size_t n, size_t kc, const float* a,
-                                       const float* b, float beta, float* c, size_t ldc) {
+/* The body of both entries (boff NULL: B is a packed panel, else step p of B
+ * is at b + boff[p]). */
+static inline __attribute__((always_inline)) void ukernel(size_t m, size_t n, size_t kc,
+                                                          const float* a, const float* b,
+                                                          const int32_t* boff, float beta,
+                                                          float* c, size_t ldc) {
     float32x4_t acc[MR][3];
     for (size_t i = 0; i < MR; i++) acc[i][0] = acc[i][1] = acc[i][2] = vdupq_n_f32(0.0f);
-    for (size_t p = 0; p < kc; p++, a += MR, b += NR) {
+    for (size_t p = 0; p < kc; p++, a += MR) {
+        const float* bp = boff ? b + boff[p] : b + p * NR;
         const float32x4_t a0 = vld1q_f32(a), a1 = vld1q_f32(a + 4);
-        const float32x4_t b0 = vld1q_f32(b), b1 = vld1q_f32(b + 4), b2 = vld1q_f32(b + 8);
+        const float32x4_t b0 = vld1q_f32(bp), b1 = vld1q_f32(bp + 4), b2 = vld1q_f32(bp + 8);
 #define ROW(i, av, l)                                    \
     acc[i][0] = vfmaq_laneq_f32(acc[i][0], b0, av, l);   \
     acc[i][1] = vfmaq_laneq_f32(acc[i][1], b1, av, l);   \
@@ -49,4 +55,17 @@ void ember_f32_gemm_ukernel_8x12__neon(size_t m, size_t n, size_t kc, const floa
             for (size_t j = 0; j < n; j++) c[j] = beta * c[j] + tile[i][j];
         }
     }
+}
+
+void ember_f32_gemm_ukernel_8x12__neon(size_t m, size_t n, size_t kc, const float* a,
+                                       const float* b, float beta, float* c, size_t ldc) {
+    ukernel(m, n, kc, a, b, NULL, beta, c, ldc);
+}
+
+/* No epilogue entry on this path: ep is always NULL here (dispatch.h). */
+void ember_f32_gemm_ukernel_rows_8x12__neon(size_t m, size_t n, size_t kc, const float* a,
+                                            const float* b, const int32_t* boff, float beta,
+                                            float* c, size_t ldc, const ember_f32_gemm_epilogue* ep) {
+    (void)ep;
+    ukernel(m, n, kc, a, b, boff, beta, c, ldc);
 }
