@@ -30,6 +30,8 @@ typedef struct em_plan {
     uint64_t arena_bytes;
     uint64_t naive_bytes;
     const ember_kernels* kern;  /* the session's kernel table (options' isa, or the default) */
+    uint32_t* absorbs;          /* per node: the producer whose work it does (EM_NONE: none) */
+    uint32_t* absorbed_by;      /* per node: the node that does its work (EM_NONE: itself) */
 } em_plan;
 
 /* Checks a caller's session options (NULL: defaults) field by field (session.c). */

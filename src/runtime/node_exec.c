@@ -93,14 +93,33 @@ static void apply_activation(struct em_pool* pool, const ember_kernels* kern,
 ember_status em_node_run(const em_node* node, em_value* const* in, em_value* const* out,
                          const ember_kernels* kern, void* scratch, size_t scratch_bytes,
                          struct em_pool* pool, char* msg, const char** kernel) {
+    return em_node_run_absorbing(node, in, out, kern, scratch, scratch_bytes, pool, msg, kernel,
+                                 NULL, NULL);
+}
+
+ember_status em_node_run_absorbing(const em_node* node, em_value* const* in, em_value* const* out,
+                                   const ember_kernels* kern, void* scratch, size_t scratch_bytes,
+                                   struct em_pool* pool, char* msg, const char** kernel,
+                                   const em_node* producer, em_value* const* producer_in) {
     em_op_ctx ctx = {.node = node, .params = node->params, .n_inputs = node->n_inputs,
                      .n_outputs = node->n_outputs, .inputs = in, .outputs = out,
                      .scratch = scratch, .scratch_bytes = scratch_bytes, .pool = pool, .msg = msg,
                      .kern = kern, .threads = em_pool_threads(pool)};
     /* the packed weights are laid out for the default table */
-    ctx.packed = !kern || kern == ember_kernels_default() ? node->packed : NULL;
+    const bool default_path = !kern || kern == ember_kernels_default();
+    ctx.packed = default_path ? node->packed : NULL;
     ember_status st;
     if (ctx.packed && (st = em_node_verify_packed(node, msg)) != EMBER_OK) return st;
+    if (producer) { /* the planner fuses on the default path only, where it is packed */
+        if (!default_path || !producer->packed)
+            return em_errorf(msg, EM_MSG_CAP, EMBER_ERROR_RUNTIME,
+                             "internal error: fused with '%s', which has no packed weights",
+                             producer->name);
+        if ((st = em_node_verify_packed(producer, msg)) != EMBER_OK) return st;
+        ctx.producer = producer;
+        ctx.producer_inputs = producer_in;
+        ctx.producer_packed = producer->packed;
+    }
     st = node->op->run(&ctx);
     if (kernel) *kernel = ctx.kernel;
     if (st != EMBER_OK) return st;

@@ -53,6 +53,12 @@ typedef struct em_op_ctx {
                                  ...; a static string); NULL: the portable reference code */
     bool act_done;            /* run sets it when it applied the node's fused activation
                                  itself (in its output pass); else em_node_run applies it */
+    /* run: the node whose work this one took over (em_op_def.absorb_scratch),
+     * its inputs and its packed weights (never NULL then); NULL: none. Input
+     * 0 of this node, the producer's output, then has no data. */
+    const em_node* producer;
+    em_value* const* producer_inputs;
+    const void* producer_packed;
 } em_op_ctx;
 
 typedef struct em_op_def {
@@ -73,6 +79,13 @@ typedef struct em_op_def {
      * straight into the output's, and run must not copy a part onto itself
      * (it sees the input's data at that address). */
     bool (*input_in_output)(const em_op_ctx* ctx, uint32_t i, uint64_t* offset);
+    /* Optional, called after infer on a session of the default path: whether
+     * this node can also do the work of `producer`, the node whose output is
+     * its input 0 and which nothing else reads, returning the scratch run
+     * then needs (0: it cannot). The planner then skips the producer, gives
+     * its output no buffer, and runs this node with ctx->producer set
+     * (a 1x1 convolution into a depthwise one, conv_pw_dw.c). */
+    size_t (*absorb_scratch)(em_op_ctx* ctx, em_op_ctx* producer);
 } em_op_def;
 
 /* The kernel table infer and run use: the session's (a forced ISA path) or the
@@ -127,5 +140,12 @@ ember_status em_node_infer(const em_node* node, em_value* const* in, em_value* c
 ember_status em_node_run(const em_node* node, em_value* const* in, em_value* const* out,
                          const ember_kernels* kern, void* scratch, size_t scratch_bytes,
                          struct em_pool* pool, char* msg, const char** kernel);
+/* The same for a node that does the work of `producer` too (the planner's
+ * fusion, em_op_def.absorb_scratch): producer_in are the producer's inputs;
+ * its packed weights are checked before first use as the node's own. */
+ember_status em_node_run_absorbing(const em_node* node, em_value* const* in, em_value* const* out,
+                                   const ember_kernels* kern, void* scratch, size_t scratch_bytes,
+                                   struct em_pool* pool, char* msg, const char** kernel,
+                                   const em_node* producer, em_value* const* producer_in);
 
 #endif

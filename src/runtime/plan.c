@@ -82,6 +82,8 @@ void em_plan_free(em_plan* p) {
     free(p->scratch_offsets);
     free(p->scratch_bytes);
     free(p->packed_bytes);
+    free(p->absorbs);
+    free(p->absorbed_by);
     memset(p, 0, sizeof *p);
 }
 
@@ -233,6 +235,50 @@ static ember_status infer_all(const ember_model* m, size_t threads, em_plan* p) 
     return EMBER_OK;
 }
 
+/* Fusions (em_op_def.absorb_scratch): node i takes over the work of the
+ * producer of its input 0 when that output is read by node i alone, once,
+ * is no graph output, and the producer packs its weights. The default path
+ * only: packed weights are laid out for it. The producer's scratch goes, node
+ * i's grows to what the fused run needs. */
+static void fuse_nodes(const ember_model* m, em_plan* p, size_t threads) {
+    const uint32_t nn = m->n_nodes, nt = m->n_tensors;
+    for (uint32_t i = 0; i < nn; i++) p->absorbs[i] = p->absorbed_by[i] = EM_NONE;
+    if (p->kern != ember_kernels_default()) return;
+    uint32_t* readers = calloc(nt ? nt : 1, sizeof *readers);
+    if (!readers) return; /* no fusion: the same results, unfused */
+    for (uint32_t i = 0; i < nn; i++)
+        for (uint32_t k = 0; k < m->nodes[i].n_inputs; k++)
+            if (m->nodes[i].inputs[k] != EM_NONE) readers[m->nodes[i].inputs[k]]++;
+    em_value* in[EM_MAX_IO];
+    em_value* out[EM_MAX_IO];
+    em_value* pin[EM_MAX_IO];
+    em_value* pout[EM_MAX_IO];
+    for (uint32_t i = 0; i < nn; i++) {
+        const em_node* nd = &m->nodes[i];
+        if (!nd->op->absorb_scratch || nd->n_inputs < 1 || nd->inputs[0] == EM_NONE) continue;
+        const uint32_t x = nd->inputs[0];
+        const em_tensor* e = &m->tensors[x];
+        if (e->data || e->is_input || e->is_output || e->producer == EM_NONE || readers[x] != 1)
+            continue;
+        const uint32_t pi = e->producer;
+        const em_node* pn = &m->nodes[pi];
+        if (pn->n_outputs != 1 || !p->packed_bytes[pi] || p->absorbs[pi] != EM_NONE ||
+            p->absorbed_by[pi] != EM_NONE)
+            continue;
+        char msg[EM_MSG_CAP], pmsg[EM_MSG_CAP];
+        em_op_ctx ctx = em_plan_node_ctx(p, nd, NULL, in, out, msg);
+        em_op_ctx pctx = em_plan_node_ctx(p, pn, NULL, pin, pout, pmsg);
+        ctx.threads = pctx.threads = threads;
+        const size_t bytes = nd->op->absorb_scratch(&ctx, &pctx);
+        if (!bytes) continue;
+        p->absorbs[i] = pi;
+        p->absorbed_by[pi] = i;
+        if (bytes > p->scratch_bytes[i]) p->scratch_bytes[i] = bytes;
+        p->scratch_bytes[pi] = 0;
+    }
+    free(readers);
+}
+
 /* The kernel table the options' EMBER_SESSION_ISA_* bits force, or the default. */
 static ember_status session_kernels(const ember_session_options* o, const ember_kernels** out) {
     *out = ember_kernels_default();
@@ -263,12 +309,14 @@ ember_status em_plan_build(const ember_model* m, const ember_session_options* o,
     p->scratch_offsets = calloc(nn ? nn : 1, sizeof *p->scratch_offsets);
     p->scratch_bytes = calloc(nn ? nn : 1, sizeof *p->scratch_bytes);
     p->packed_bytes = calloc(nn ? nn : 1, sizeof *p->packed_bytes);
+    p->absorbs = calloc(nn ? nn : 1, sizeof *p->absorbs);
+    p->absorbed_by = calloc(nn ? nn : 1, sizeof *p->absorbed_by);
     item* items = malloc(((size_t)nt + nn) * sizeof *items);
     uint32_t* host = NULL; /* share_buffers */
     uint64_t* at = NULL;
     ember_status st = EMBER_OK;
     if (!p->values || !p->offsets || !p->scratch_offsets || !p->scratch_bytes || !p->packed_bytes ||
-        !items) {
+        !p->absorbs || !p->absorbed_by || !items) {
         st = em_error(EMBER_ERROR_OUT_OF_MEMORY, "out of memory planning a session");
         goto done;
     }
@@ -286,6 +334,7 @@ ember_status em_plan_build(const ember_model* m, const ember_session_options* o,
     const size_t threads = em_pool_effective_threads(
         o ? o->threads : 0, o && (o->flags & EMBER_SESSION_ALLOW_OVERSUBSCRIBE));
     if ((st = infer_all(m, threads, p)) != EMBER_OK) goto done;
+    fuse_nodes(m, p, threads);
 
     /* Lifetimes: from the producing node (inputs: 0) to the last reader;
      * graph outputs live to the end, and so do graph inputs, which keep their
@@ -303,11 +352,17 @@ ember_status em_plan_build(const ember_model* m, const ember_session_options* o,
         first[t] = e->producer == EM_NONE ? 0 : e->producer;
         last[t] = e->is_output || e->is_input ? (nn ? nn - 1 : 0) : first[t];
     }
-    for (uint32_t i = 0; i < nn; i++)
-        for (uint32_t k = 0; k < m->nodes[i].n_inputs; k++) {
-            uint32_t t = m->nodes[i].inputs[k];
-            if (t != EM_NONE && last[t] < i) last[t] = i;
+    for (uint32_t i = 0; i < nn; i++) {
+        /* a node that does its producer's work reads the producer's inputs */
+        const uint32_t src = p->absorbs[i] != EM_NONE ? p->absorbs[i] : i;
+        for (int pass = src == i; pass < 2; pass++) {
+            const em_node* rd = &m->nodes[pass == 0 ? src : i];
+            for (uint32_t k = 0; k < rd->n_inputs; k++) {
+                uint32_t t = rd->inputs[k];
+                if (t != EM_NONE && last[t] < i) last[t] = i;
+            }
         }
+    }
     host = malloc(nt * sizeof *host);
     at = malloc(nt * sizeof *at);
     if (!host || !at) {
@@ -326,6 +381,8 @@ ember_status em_plan_build(const ember_model* m, const ember_session_options* o,
                                          ember_dtype_size(p->values[t].dtype), EM_ALIGN);
         if (!em_add_u64(p->naive_bytes, bytes, &p->naive_bytes)) { p->naive_bytes = UINT64_MAX; break; }
         if (host[t] != EM_NONE) continue; /* placed with its host */
+        if (e->producer != EM_NONE && p->absorbed_by[e->producer] != EM_NONE)
+            continue; /* never written: its reader computes it a band at a time */
         items[n_items++] = (item){.size = bytes, .first = first[t], .last = last[t],
                                   .offset_out = &p->offsets[t]};
     }

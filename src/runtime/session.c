@@ -28,6 +28,8 @@ struct ember_session {
     uint32_t flags;
     bool ran;
     const ember_kernels* kern; /* the session's kernel path */
+    uint32_t* absorbs;        /* per node: the producer whose work it does (EM_NONE: none) */
+    bool* absorbed;           /* per node: done by the node that absorbs it (not run) */
 };
 
 EMBER_API void ember_session_options_init(ember_session_options* o) {
@@ -92,6 +94,8 @@ EMBER_API void ember_session_free(ember_session* s) {
     free(s->times_ns);
     free(s->kernels);
     free(s->kernel_labels);
+    free(s->absorbs);
+    free(s->absorbed);
     free(s->input_set);
     free(s->bound_output);
     free(s);
@@ -142,6 +146,8 @@ EMBER_API ember_status ember_session_create(const ember_model* m, const ember_se
     s->kernel_labels = calloc(nn ? nn : 1, sizeof *s->kernel_labels);
     s->input_set = calloc(m->n_inputs ? m->n_inputs : 1, sizeof *s->input_set);
     s->bound_output = calloc(m->n_outputs, sizeof *s->bound_output);
+    s->absorbs = calloc(nn ? nn : 1, sizeof *s->absorbs);
+    s->absorbed = calloc(nn ? nn : 1, sizeof *s->absorbed);
     s->flags = o ? o->flags : 0;
     if (o && o->arena) {
         s->arena = o->arena;
@@ -150,7 +156,8 @@ EMBER_API ember_status ember_session_create(const ember_model* m, const ember_se
         s->own_arena = true;
     }
     if (!s->arena_data || !s->io || !s->io_first || !s->scratch || !s->scratch_bytes ||
-        !s->times_ns || !s->kernels || !s->kernel_labels || !s->input_set || !s->bound_output || !s->arena) {
+        !s->times_ns || !s->kernels || !s->kernel_labels || !s->input_set || !s->bound_output ||
+        !s->absorbs || !s->absorbed || !s->arena) {
         em_plan_free(&plan);
         ember_session_free(s);
         return em_error(EMBER_ERROR_OUT_OF_MEMORY, "out of memory allocating a session's %llu-byte arena",
@@ -169,6 +176,8 @@ EMBER_API ember_status ember_session_create(const ember_model* m, const ember_se
             s->io[k++] = nd->inputs[j] == EM_NONE ? NULL : &s->values[nd->inputs[j]];
         for (uint32_t j = 0; j < nd->n_outputs; j++) s->io[k++] = &s->values[nd->outputs[j]];
         s->scratch_bytes[i] = plan.scratch_bytes[i];
+        s->absorbs[i] = plan.absorbs[i];
+        s->absorbed[i] = plan.absorbed_by[i] != EM_NONE;
         /* never NULL, so that kernels may form pointers into an empty scratch */
         s->scratch[i] = s->arena + (plan.scratch_bytes[i] ? plan.scratch_offsets[i] : 0);
     }
@@ -328,10 +337,19 @@ EMBER_API ember_status ember_session_run(ember_session* s) {
         em_value* const* in = s->io + s->io_first[i];
         char msg[EM_MSG_CAP];
         msg[0] = '\0';
+        if (s->absorbed[i]) { /* its reader computes its output */
+            if (profile) {
+                s->times_ns[i] = 0;
+                s->kernels[i] = "fused";
+            }
+            continue;
+        }
         uint64_t t0 = profile ? now_ns() : 0;
         const char* kernel = NULL;
-        ember_status st = em_node_run(nd, in, in + nd->n_inputs, s->kern, s->scratch[i], s->scratch_bytes[i], s->pool,
-                                      msg, &kernel);
+        const uint32_t pi = s->absorbs[i];
+        ember_status st = em_node_run_absorbing(
+            nd, in, in + nd->n_inputs, s->kern, s->scratch[i], s->scratch_bytes[i], s->pool, msg,
+            &kernel, pi == EM_NONE ? NULL : &m->nodes[pi], pi == EM_NONE ? NULL : s->io + s->io_first[pi]);
         if (profile) {
             s->times_ns[i] = now_ns() - t0;
             s->kernels[i] = kernel;
@@ -402,10 +420,11 @@ EMBER_API ember_status ember_session_node_profile(const ember_session* s, size_t
     out->name = nd->name;
     out->op_type = nd->op_type;
     /* "avx512 gemm": the dispatched path and the kernel; "portable ...": a fast
-     * path in portable C and "in place": no work (named as is); "reference":
+     * path in portable C, "in place": no work, "fused": done by the node
+     * that reads its output (named as is); "reference":
      * the reference code */
     const char* k = s->kernels[index];
-    if (k && (strncmp(k, "portable ", 9) == 0 || strcmp(k, "in place") == 0))
+    if (k && (strncmp(k, "portable ", 9) == 0 || strcmp(k, "in place") == 0 || strcmp(k, "fused") == 0))
         snprintf(s->kernel_labels[index], sizeof s->kernel_labels[index], "%s", k);
     else if (k)
         snprintf(s->kernel_labels[index], sizeof s->kernel_labels[index], "%s %s",

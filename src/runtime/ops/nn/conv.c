@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "conv_depthwise.h"
+#include "conv_epilogue.h"
+#include "conv_pw_dw.h"
 #include "conv_winograd.h"
 #include "f32_conv_rows.h"
 #include "f32_gemm.h"
@@ -188,34 +190,51 @@ static void conv_pack_b(const void* ctx, size_t nr, size_t p0, size_t kc, size_t
     cb->kern->f32_im2col_pack_b(cb->w, cb->x, nr, p0, kc, j0, n, dst);
 }
 
-/* A fused activation the GEMM's output pass does not do (HardSigmoid,
- * LeakyRelu, Tanh) on a finished tile of the output
- * (ember_f32_gemm_extra.finish). Relu and Clip are the GEMM's clamp, Sigmoid,
- * HardSwish and SiLU its activation (gemm_act_of), done in registers by the
- * micro-kernels that can, with the formulas of the elementwise kernels this
- * pass would call, so the values are the same either way. */
-typedef struct conv_act {
-    const ember_kernels* kern;
-    const em_activation* act;
-} conv_act;
-
-static void conv_act_tile(const void* ctx, float* c, size_t ldc, size_t m, size_t n) {
-    const conv_act* a = ctx;
-    for (size_t i = 0; i < m; i++) em_apply_activation(a->kern, a->act, c + i * ldc, n);
+/* The pair a depthwise node (ctx) and the 1x1 convolution producing its input
+ * (pw) make for conv_pw_dw.h, or false: pw one image, one group, stride 1,
+ * unpadded, with constant weights (packed: its packed_bytes); ctx depthwise. */
+static bool pw_dw_pair(em_op_ctx* ctx, em_op_ctx* pw, em_pw_dw* g) {
+    conv_plan pd, pp;
+    if (ctx->node->op != pw->node->op || conv_plan_make(ctx, &pd) != EMBER_OK ||
+        conv_plan_make(pw, &pp) != EMBER_OK)
+        return false;
+    if (!em_conv_depthwise_applies(pd.c, pd.m, pd.group, &pd.w) || pd.n != 1) return false;
+    if (!pp.direct || pp.group != 1 || pp.n != 1 || !pw->inputs[1]->data || pp.m != pd.c ||
+        pp.w.out[0] != 1 || pp.w.out[1] != pd.w.image[1] || pp.w.out[2] != pd.w.image[2])
+        return false;
+    *g = (em_pw_dw){.cin = pp.c, .c = pp.m, .dw = pd.w};
+    return true;
 }
 
-/* The activation the GEMM's output pass applies for act (ember_f32_gemm_act),
- * EMBER_GEMM_ACT_NONE when it is a clamp, none, or left to conv_act_tile. */
-static ember_f32_gemm_act gemm_act_of(const em_activation* act) {
-    switch (act->kind) {
-    case EMF_ACT_SIGMOID: return EMBER_GEMM_ACT_SIGMOID;
-    case EMF_ACT_HARD_SWISH: return EMBER_GEMM_ACT_HARD_SWISH;
-    case EMF_ACT_SILU: return EMBER_GEMM_ACT_SILU;
-    default: return EMBER_GEMM_ACT_NONE;
-    }
+static size_t conv_absorb_scratch(em_op_ctx* ctx, em_op_ctx* producer) {
+    em_pw_dw g;
+    if (!pw_dw_pair(ctx, producer, &g)) return 0;
+    return em_conv_pw_dw_scratch(em_kern(ctx), &g, ctx->threads);
+}
+
+/* The depthwise node doing its 1x1 producer's work (conv_pw_dw.h). */
+static ember_status conv_run_pw_dw(em_op_ctx* ctx) {
+    const em_node* pn = ctx->producer;
+    char pmsg[EM_MSG_CAP];
+    em_op_ctx pw = {.node = pn, .params = pn->params, .n_inputs = pn->n_inputs,
+                    .n_outputs = pn->n_outputs, .inputs = ctx->producer_inputs,
+                    .kern = ctx->kern, .msg = pmsg};
+    em_pw_dw g;
+    if (!pw_dw_pair(ctx, &pw, &g))
+        return em_op_fail(ctx, EMBER_ERROR_RUNTIME, "internal error: '%s' cannot be fused here",
+                          pn->name);
+    const em_value* pb = pn->n_inputs > 2 ? ctx->producer_inputs[2] : NULL;
+    const em_value* db = ctx->n_inputs > 2 ? ctx->inputs[2] : NULL;
+    em_conv_pw_dw_run(ctx->pool, em_kern(ctx), &g, ctx->producer_inputs[0]->data,
+                      ctx->producer_packed, pb ? pb->data : NULL, &pn->act, ctx->inputs[1]->data,
+                      db ? db->data : NULL, &ctx->node->act, ctx->outputs[0]->data, ctx->scratch);
+    ctx->kernel = "1x1+dwconv";
+    ctx->act_done = true;
+    return EMBER_OK;
 }
 
 static ember_status conv_run(em_op_ctx* ctx) {
+    if (ctx->producer) return conv_run_pw_dw(ctx);
     conv_plan pl;
     ember_status st = conv_plan_make(ctx, &pl);
     if (st != EMBER_OK) return st;
@@ -267,24 +286,17 @@ static ember_status conv_run(em_op_ctx* ctx) {
      * on another path packs them at each run, as the GEMM's A) */
     const bool rows = ctx->packed && !pl.direct && ember_f32_conv_rows_applies(kern, pl.cg, &pl.w);
     ctx->kernel = pl.direct ? "gemm" : rows ? "direct conv" : "implicit gemm";
-    const conv_act act_ctx = {.kern = kern, .act = act};
+    const em_conv_act act_ctx = {.kern = kern, .act = act};
     for (size_t n = 0; n < pl.n; n++)
         for (size_t g = 0; g < pl.group; g++) {
             const float* xg = x + (n * pl.c + g * pl.cg) * pl.in_vol;
             float* yg = y + (n * pl.m + g * pl.mg) * pl.out_vol;
             const conv_b cb = {.kern = kern, .w = &pl.w, .x = xg};
-            const bool relu = act->kind == EMF_ACT_RELU, clip = act->kind == EMF_ACT_CLIP;
-            const ember_f32_gemm_act gact = gemm_act_of(act);
-            const ember_f32_gemm_extra ex = {
-                .pack_b = pl.direct ? NULL : conv_pack_b, .pack_b_ctx = &cb,
-                .row_bias = bias ? bias + g * pl.mg : NULL,
-                .clamp = relu || clip, .zero_plus = relu,
-                .lo = relu ? 0.0f : act->alpha, .hi = relu ? INFINITY : act->beta,
-                .act = gact,
-                .finish = act->kind != EMF_ACT_NONE && !relu && !clip &&
-                                  gact == EMBER_GEMM_ACT_NONE
-                              ? conv_act_tile : NULL,
-                .finish_ctx = &act_ctx};
+            ember_f32_gemm_extra ex = em_conv_output_pass(&act_ctx, bias ? bias + g * pl.mg : NULL);
+            if (!pl.direct) {
+                ex.pack_b = conv_pack_b;
+                ex.pack_b_ctx = &cb;
+            }
             const float* ap = ctx->packed ? (const float*)((const char*)ctx->packed +
                                                            g * conv_group_packed(kern, &pl))
                                           : NULL;
@@ -340,5 +352,5 @@ const em_op_def em_op_conv = {
     .name = "Conv", .min_inputs = 2, .max_inputs = 3, .min_outputs = 1, .max_outputs = 1,
     .params_size = sizeof(conv_params), .fusable = true,
     .init = conv_init, .infer = conv_infer, .run = conv_run,
-    .packed_bytes = conv_packed_bytes, .pack = conv_pack,
+    .packed_bytes = conv_packed_bytes, .pack = conv_pack, .absorb_scratch = conv_absorb_scratch,
 };

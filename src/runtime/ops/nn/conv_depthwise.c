@@ -100,6 +100,7 @@ typedef struct dw_job {
     char* scratch;
     const em_activation* act;  /* applied to each channel while it is in cache, or NULL */
     size_t n, c, tasks, plane;
+    size_t y_plane;            /* floats from one output channel to the next (>= oh * ow) */
 } dw_job;
 
 /* One block: channels ch .. ch + nb - 1 (nb <= L) of image img. */
@@ -123,9 +124,12 @@ static void dw_block(const dw_job* j, size_t img, size_t ch, size_t nb, char* sc
         for (size_t l = nb; l < L; l++) bb[l] = 0.0f;
     }
     j->kern->f32_dwconv.blocked(g, xb, wb, j->bias ? bb : NULL, yb);
-    float* y = j->y + (img * j->c + ch) * out_vol;
-    j->kern->f32_dwconv.scatter(nb, out_vol, yb, y, out_vol);
-    if (j->act) em_apply_activation(j->kern, j->act, y, nb * out_vol);
+    float* y = j->y + (img * j->c + ch) * j->y_plane;
+    j->kern->f32_dwconv.scatter(nb, out_vol, yb, y, j->y_plane);
+    if (j->act && j->y_plane == out_vol)
+        em_apply_activation(j->kern, j->act, y, nb * out_vol);
+    else if (j->act)
+        for (size_t l = 0; l < nb; l++) em_apply_activation(j->kern, j->act, y + l * j->y_plane, out_vol);
 }
 
 /* Blocks of all images shared out in contiguous runs; each block is computed
@@ -149,12 +153,13 @@ static void dw_task(void* arg, size_t t, size_t thread) {
         const size_t img = q / j->c, ch = q % j->c;
         size_t len = (q1 - q < j->c - ch) ? q1 - q : j->c - ch;
         /* with an activation: runs of at most ~64 KB of output, activated right
-         * after, while in cache */
+         * after, while in cache; channels apart in y: one at a time */
         if (j->act && len > 1) {
             const size_t most = ((size_t)1 << 14) / out_vol;
             len = most < 1 ? 1 : most < len ? most : len;
         }
-        float* y = j->y + (img * j->c + ch) * out_vol;
+        if (j->y_plane != out_vol) len = 1;
+        float* y = j->y + (img * j->c + ch) * j->y_plane;
         j->kern->f32_dwconv.run(len, &j->g, j->x + (img * j->c + ch) * in_vol, j->wt + ch * j->g.kh * j->g.kw,
                                 j->bias ? j->bias + ch : NULL, y, j->scratch + thread * j->plane);
         if (j->act) em_apply_activation(j->kern, j->act, y, len * out_vol);
@@ -165,9 +170,17 @@ static void dw_task(void* arg, size_t t, size_t thread) {
 void em_conv_depthwise_run(struct em_pool* pool, const ember_kernels* kern, size_t n, size_t c,
                            const ember_window* w, const float* x, const float* wt,
                            const float* bias, float* y, const em_activation* act, void* scratch) {
+    em_conv_depthwise_run_into(pool, kern, n, c, w, x, wt, bias, y, w->out[1] * w->out[2], act,
+                               scratch);
+}
+
+void em_conv_depthwise_run_into(struct em_pool* pool, const ember_kernels* kern, size_t n, size_t c,
+                                const ember_window* w, const float* x, const float* wt,
+                                const float* bias, float* y, size_t y_plane,
+                                const em_activation* act, void* scratch) {
     dw_job j = {.kern = kern, .g = geom(w), .x = x, .wt = wt, .bias = bias,
                 .y = y, .scratch = scratch, .act = act && act->kind != EMF_ACT_NONE ? act : NULL,
-                .n = n, .c = c};
+                .n = n, .c = c, .y_plane = y_plane};
     j.plane = plane_bytes(j.kern, &j.g);
     const size_t threads = em_pool_threads(pool), total = n * c;
     const size_t work = total * j.g.oh * j.g.ow * j.g.kh * j.g.kw;

@@ -30,5 +30,11 @@ void em_conv_depthwise_run(struct em_pool* pool, const ember_kernels* kern, size
                            const ember_window* w, const float* x, const float* wt,
                            const float* bias, float* y, const struct em_activation* act,
                            void* scratch);
+/* The same with output channel k at y + k * y_plane (y_plane >= the output
+ * plane: rows of a taller output, conv_pw_dw.c). */
+void em_conv_depthwise_run_into(struct em_pool* pool, const ember_kernels* kern, size_t n, size_t c,
+                                const ember_window* w, const float* x, const float* wt,
+                                const float* bias, float* y, size_t y_plane,
+                                const struct em_activation* act, void* scratch);
 
 #endif

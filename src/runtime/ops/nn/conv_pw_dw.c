@@ -1,0 +1,133 @@
+/* A 1x1 convolution and the depthwise one that reads it, in bands; see
+ * conv_pw_dw.h. */
+#include "conv_pw_dw.h"
+
+#include "conv_depthwise.h"
+#include "conv_epilogue.h"
+#include "threadpool.h"
+
+/* Expanded rows a band may hold: about this many bytes (half the L2 of the
+ * machines measured, so that the depthwise pass and its output fit beside it). */
+#define BAND_BYTES ((size_t)512 << 10)
+
+/* Fused only when the expanded tensor is at least this large. Measured on
+ * mobilenet_v2 (1 thread, ember profile, whole blocks, unfused -> fused):
+ * 96 x 112 x 112 (4.8 MB, stride 2) 1330 -> 1010 us; 144 x 56 x 56 (1.8 MB)
+ * 755 -> 815 us and smaller ones 0-20 us slower: up to a few MB the unfused
+ * tensor stays in cache, and the bands' overheads (their depthwise set-up,
+ * the expanded rows two bands share computed twice) are not repaid. */
+#define FUSE_MIN_BYTES ((size_t)3 << 20)
+
+static size_t round64(size_t b) { return (b + 63) / 64 * 64; }
+
+/* Output rows a band (the last one may have fewer). */
+static size_t band_out_rows(const em_pw_dw* g) {
+    const ember_window* w = &g->dw;
+    const size_t kh = w->kernel[1], sh = w->stride[1], row = g->c * w->image[2] * sizeof(float);
+    size_t rows_e = row ? BAND_BYTES / row : 1;
+    if (rows_e < kh) rows_e = kh;
+    size_t rb = (rows_e - kh) / sh + 1;
+    return rb < w->out[1] ? rb : w->out[1];
+}
+
+/* The expanded rows [e0, e1) output rows [r0, r1) read, and the depthwise
+ * window on them alone (its image those rows, its padding what is left). */
+static void band_window(const em_pw_dw* g, size_t r0, size_t r1, size_t* e0, size_t* e1,
+                        ember_window* wb) {
+    const ember_window* w = &g->dw;
+    const ptrdiff_t kh = (ptrdiff_t)w->kernel[1], sh = (ptrdiff_t)w->stride[1], pt = w->pad[1];
+    const ptrdiff_t h = (ptrdiff_t)w->image[1];
+    ptrdiff_t lo = (ptrdiff_t)r0 * sh - pt, hi = ((ptrdiff_t)r1 - 1) * sh - pt + kh;
+    if (lo < 0) lo = 0;
+    if (hi > h) hi = h;
+    *e0 = (size_t)lo;
+    *e1 = (size_t)hi;
+    *wb = *w;
+    wb->image[1] = (size_t)(hi - lo);
+    wb->out[1] = r1 - r0;
+    wb->pad[1] = lo + pt - (ptrdiff_t)r0 * sh;
+    ptrdiff_t end = ((ptrdiff_t)(r1 - r0) - 1) * sh + kh - wb->pad[1] - (hi - lo);
+    wb->pad_end[1] = end > 0 ? end : 0;
+}
+
+typedef struct sizes {
+    size_t rb, bands, e_floats, gemm_ws, dw_ws, per_thread;
+} sizes;
+
+static bool sizes_of(const ember_kernels* kern, const em_pw_dw* g, sizes* s) {
+    const ember_window* w = &g->dw;
+    if (w->pad[1] >= (ptrdiff_t)w->kernel[1] || w->pad_end[1] >= (ptrdiff_t)w->kernel[1] ||
+        w->out[1] == 0)
+        return false; /* an output row could read padding only */
+    s->rb = band_out_rows(g);
+    s->bands = (w->out[1] + s->rb - 1) / s->rb;
+    s->e_floats = s->gemm_ws = s->dw_ws = 0;
+    for (size_t b = 0; b < s->bands; b++) {
+        const size_t r0 = b * s->rb, r1 = r0 + s->rb < w->out[1] ? r0 + s->rb : w->out[1];
+        size_t e0, e1;
+        ember_window wb;
+        band_window(g, r0, r1, &e0, &e1, &wb);
+        if (e1 <= e0 || !em_conv_depthwise_applies(g->c, g->c, g->c, &wb)) return false;
+        const size_t n = (e1 - e0) * w->image[2];
+        if (g->c * n > s->e_floats) s->e_floats = g->c * n;
+        const size_t gw = ember_f32_gemm_workspace_size(kern, g->c, n, g->cin);
+        if (gw > s->gemm_ws) s->gemm_ws = gw;
+        const size_t dw = em_conv_depthwise_scratch(kern, &wb, 1);
+        if (dw > s->dw_ws) s->dw_ws = dw;
+    }
+    s->per_thread = round64(s->e_floats * sizeof(float)) + round64(s->gemm_ws) + round64(s->dw_ws);
+    return true;
+}
+
+size_t em_conv_pw_dw_scratch(const ember_kernels* kern, const em_pw_dw* g, size_t threads) {
+    sizes s;
+    if (g->c * g->dw.image[1] * g->dw.image[2] * sizeof(float) < FUSE_MIN_BYTES ||
+        !sizes_of(kern, g, &s))
+        return 0;
+    return s.per_thread * (threads ? threads : 1);
+}
+
+typedef struct band_job {
+    const ember_kernels* kern;
+    const em_pw_dw* g;
+    sizes s;
+    const float *x, *pw_packed, *dw_w, *dw_bias;
+    ember_f32_gemm_extra pw_ex;
+    const em_activation* dw_act;
+    float* y;
+    unsigned char* scratch;
+} band_job;
+
+static void band_task(void* arg, size_t b, size_t thread) {
+    const band_job* j = arg;
+    const em_pw_dw* g = j->g;
+    const ember_window* w = &g->dw;
+    const size_t h = w->image[1], iw = w->image[2], oh = w->out[1], ow = w->out[2];
+    unsigned char* base = j->scratch + thread * j->s.per_thread;
+    float* eb = (float*)base;
+    void* gws = base + round64(j->s.e_floats * sizeof(float));
+    void* dws = (unsigned char*)gws + round64(j->s.gemm_ws);
+
+    const size_t r0 = b * j->s.rb, r1 = r0 + j->s.rb < oh ? r0 + j->s.rb : oh;
+    size_t e0, e1;
+    ember_window wb;
+    band_window(g, r0, r1, &e0, &e1, &wb);
+    const size_t n = (e1 - e0) * iw;
+    /* the expanded rows: the pw GEMM on those columns of its output */
+    ember_f32_gemm_ex(j->kern, g->c, n, g->cin, NULL, 0, 0, j->pw_packed, j->x + e0 * iw, h * iw, 1,
+                      0.0f, eb, n, &j->pw_ex, gws);
+    em_conv_depthwise_run_into(NULL, j->kern, 1, g->c, &wb, eb, j->dw_w, j->dw_bias,
+                               j->y + r0 * ow, oh * ow, j->dw_act, dws);
+}
+
+void em_conv_pw_dw_run(struct em_pool* pool, const ember_kernels* kern, const em_pw_dw* g,
+                       const float* x, const float* pw_packed, const float* pw_bias,
+                       const em_activation* pw_act, const float* dw_w, const float* dw_bias,
+                       const em_activation* dw_act, float* y, void* scratch) {
+    band_job j = {.kern = kern, .g = g, .x = x, .pw_packed = pw_packed, .dw_w = dw_w,
+                  .dw_bias = dw_bias, .dw_act = dw_act, .y = y, .scratch = scratch};
+    (void)sizes_of(kern, g, &j.s); /* true: the planner checked it (em_conv_pw_dw_scratch) */
+    const em_conv_act act_ctx = {.kern = kern, .act = pw_act};
+    j.pw_ex = em_conv_output_pass(&act_ctx, pw_bias);
+    em_pool_run(j.s.bands > 1 ? pool : NULL, j.s.bands, band_task, &j);
+}
