@@ -354,7 +354,10 @@ typedef struct ember_node_profile {
                              "portable ..." for a fast path written in portable C that
                              every ISA shares ("portable pool"), "in place" for a node
                              whose output already held its result (a Reshape, or a
-                             Concat whose inputs were written into its output), or
+                             Concat whose inputs were written into its output), "fused"
+                             for a node whose work the node reading its output did
+                             (a 1x1 Conv inside the depthwise Conv after it, whose
+                             kernel is then "avx512 1x1+dwconv"; its time is 0), or
                              "reference" for the reference code */
     uint64_t time_ns;
 } ember_node_profile;
