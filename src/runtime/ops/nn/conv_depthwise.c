@@ -170,21 +170,23 @@ static void dw_task(void* arg, size_t t, size_t thread) {
 void em_conv_depthwise_run(struct em_pool* pool, const ember_kernels* kern, size_t n, size_t c,
                            const ember_window* w, const float* x, const float* wt,
                            const float* bias, float* y, const em_activation* act, void* scratch) {
-    em_conv_depthwise_run_into(pool, kern, n, c, w, x, wt, bias, y, w->out[1] * w->out[2], act,
+    em_conv_depthwise_run_into(pool, kern, n, c, w, x, wt, bias, y, w->out[1] * w->out[2], w, act,
                                scratch);
 }
 
 void em_conv_depthwise_run_into(struct em_pool* pool, const ember_kernels* kern, size_t n, size_t c,
                                 const ember_window* w, const float* x, const float* wt,
                                 const float* bias, float* y, size_t y_plane,
-                                const em_activation* act, void* scratch) {
+                                const ember_window* choose, const em_activation* act,
+                                void* scratch) {
     dw_job j = {.kern = kern, .g = geom(w), .x = x, .wt = wt, .bias = bias,
                 .y = y, .scratch = scratch, .act = act && act->kind != EMF_ACT_NONE ? act : NULL,
                 .n = n, .c = c, .y_plane = y_plane};
     j.plane = plane_bytes(j.kern, &j.g);
     const size_t threads = em_pool_threads(pool), total = n * c;
     const size_t work = total * j.g.oh * j.g.ow * j.g.kh * j.g.kw;
-    if (use_blocked(kern, c, &j.g)) {
+    const ember_dwconv_geom cg = geom(choose);
+    if (use_blocked(kern, c, &cg)) {
         const size_t L = kern->f32_dwconv.block, blocks = n * ((c + L - 1) / L);
         /* the stride the thread's scratch was sized with */
         const size_t b = block_bytes(L, &j.g);

@@ -31,10 +31,14 @@ void em_conv_depthwise_run(struct em_pool* pool, const ember_kernels* kern, size
                            const float* bias, float* y, const struct em_activation* act,
                            void* scratch);
 /* The same with output channel k at y + k * y_plane (y_plane >= the output
- * plane: rows of a taller output, conv_pw_dw.c). */
+ * plane: rows of a taller output, conv_pw_dw.c), and the kernel (planar or
+ * channel-blocked) chosen as for window `choose` (the whole image a band of
+ * rows belongs to: the same kernel, the same bits; w itself otherwise).
+ * scratch: em_conv_depthwise_scratch of w. */
 void em_conv_depthwise_run_into(struct em_pool* pool, const ember_kernels* kern, size_t n, size_t c,
                                 const ember_window* w, const float* x, const float* wt,
                                 const float* bias, float* y, size_t y_plane,
-                                const struct em_activation* act, void* scratch);
+                                const ember_window* choose, const struct em_activation* act,
+                                void* scratch);
 
 #endif

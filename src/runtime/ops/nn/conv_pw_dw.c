@@ -117,7 +117,7 @@ static void band_task(void* arg, size_t b, size_t thread) {
     ember_f32_gemm_ex(j->kern, g->c, n, g->cin, NULL, 0, 0, j->pw_packed, j->x + e0 * iw, h * iw, 1,
                       0.0f, eb, n, &j->pw_ex, gws);
     em_conv_depthwise_run_into(NULL, j->kern, 1, g->c, &wb, eb, j->dw_w, j->dw_bias,
-                               j->y + r0 * ow, oh * ow, j->dw_act, dws);
+                               j->y + r0 * ow, oh * ow, &g->dw, j->dw_act, dws);
 }
 
 void em_conv_pw_dw_run(struct em_pool* pool, const ember_kernels* kern, const em_pw_dw* g,

@@ -1,0 +1,216 @@
+#!/usr/bin/python3
+"""The planner's fusion of a 1x1 convolution into the depthwise convolution
+that alone reads it (src/runtime/ops/nn/conv_pw_dw.c, plan.c fuse_nodes).
+
+    EMBER_LIBRARY=build/libember.so /usr/bin/python3 tests/test_fusion.py
+
+Each graph is x -> 1x1 Conv (+ activation) -> depthwise Conv (+ activation)
+-> y, with an expanded tensor large enough to be fused (>= 3 MB). Checked:
+  - y against numpy in float64 (within float rounding);
+  - y bit for bit against the same graph unfused: the expanded tensor also
+    made a graph output, which rules the fusion out on the same kernels;
+  - the profile: the 1x1 node "fused", the depthwise one "... 1x1+dwconv"
+    (and neither where fusion must not happen);
+  - 1, 2 and 3 threads give the same bits.
+Strides 1 and 2, kernels 3 and 5, asymmetric pads, odd sizes, activations in
+the GEMM's output pass (Relu6 as Clip, SiLU, HardSwish) and outside it
+(LeakyRelu), with and without biases; and the cases fusion must leave alone:
+a 1x1 output read twice, a strided or padded 1x1, a small expanded tensor, a
+forced kernel path.
+"""
+import os
+import sys
+import tempfile
+import unittest
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(ROOT, "bindings", "python"))
+
+from onnx import helper, numpy_helper, TensorProto  # noqa: E402
+
+import ember  # noqa: E402
+from ember import convert as ec  # noqa: E402
+
+F = TensorProto.FLOAT
+
+
+def act_nodes(kind, x, y, tag):
+    """ONNX nodes computing activation `kind` of x into y (converter-fusable)."""
+    if kind is None:
+        return [helper.make_node("Identity", [x], [y], name=tag)], []
+    if kind == "relu6":
+        return [helper.make_node("Clip", [x, tag + "_lo", tag + "_hi"], [y], name=tag)], \
+            [(tag + "_lo", np.array(0.0, np.float32)), (tag + "_hi", np.array(6.0, np.float32))]
+    if kind == "silu":
+        return [helper.make_node("Sigmoid", [x], [tag + "_s"], name=tag + "_sig"),
+                helper.make_node("Mul", [x, tag + "_s"], [y], name=tag)], []
+    if kind == "hardswish":
+        return [helper.make_node("HardSwish", [x], [y], name=tag)], []
+    if kind == "leaky":
+        return [helper.make_node("LeakyRelu", [x], [y], alpha=0.1, name=tag)], []
+    raise ValueError(kind)
+
+
+def act_np(kind, v):
+    if kind is None:
+        return v
+    if kind == "relu6":
+        return np.clip(v, 0, 6)
+    if kind == "silu":
+        return v / (1 + np.exp(-v))
+    if kind == "hardswish":
+        return v * np.clip(v / 6 + 0.5, 0, 1)
+    if kind == "leaky":
+        return np.where(v >= 0, v, 0.1 * v)
+    raise ValueError(kind)
+
+
+def dwconv_np(e, w, b, k, s, pads):
+    """e [C, H, W] float64, w [C, 1, k, k]; pads (top, left, bottom, right)."""
+    c, h, wd = e.shape
+    pt, pl, pb, pr = pads
+    ep = np.zeros((c, h + pt + pb, wd + pl + pr))
+    ep[:, pt:pt + h, pl:pl + wd] = e
+    oh = (h + pt + pb - k) // s + 1
+    ow = (wd + pl + pr - k) // s + 1
+    y = np.zeros((c, oh, ow))
+    for u in range(k):
+        for t in range(k):
+            y += w[:, 0, u, t][:, None, None] * ep[:, u:u + (oh - 1) * s + 1:s, t:t + (ow - 1) * s + 1:s]
+    if b is not None:
+        y += b[:, None, None]
+    return y
+
+
+class Base(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.rng = np.random.default_rng(11)
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def block(self, cin=16, c=96, h=113, w=110, k=3, s=2, pads=(1, 1, 1, 1), pw_act="relu6",
+              dw_act="relu6", bias=True, pw_stride=1, pw_pad=0, expanded_output=False,
+              extra_reader=False):
+        """The graph, its input, and numpy's y (None where not computed)."""
+        wp = (self.rng.standard_normal((c, cin, 1, 1)) / np.sqrt(cin)).astype(np.float32)
+        wd = (self.rng.standard_normal((c, 1, k, k)) / k).astype(np.float32)
+        bp = self.rng.standard_normal(c).astype(np.float32) if bias else None
+        bd = self.rng.standard_normal(c).astype(np.float32) if bias else None
+        inits = [("wp", wp), ("wd", wd)] + ([("bp", bp), ("bd", bd)] if bias else [])
+        nodes = [helper.make_node("Conv", ["x", "wp"] + (["bp"] if bias else []), ["h"], name="pw",
+                                  strides=[pw_stride, pw_stride], pads=[pw_pad] * 4)]
+        n, i = act_nodes(pw_act, "h", "e", "pw_act")
+        nodes += n
+        inits += i
+        nodes.append(helper.make_node("Conv", ["e", "wd"] + (["bd"] if bias else []), ["g"],
+                                      name="dw", group=c, kernel_shape=[k, k], strides=[s, s],
+                                      pads=list(pads[:2]) + list(pads[2:])))
+        n, i = act_nodes(dw_act, "g", "y", "dw_act")
+        nodes += n
+        inits += i
+        outs = [helper.make_tensor_value_info("y", F, None)]
+        if expanded_output:
+            outs.append(helper.make_tensor_value_info("e", F, None))
+        if extra_reader:
+            nodes.append(helper.make_node("Neg", ["e"], ["z"], name="neg"))
+            outs.append(helper.make_tensor_value_info("z", F, None))
+        g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", F, [1, cin, h, w])],
+                              outs, [numpy_helper.from_array(v, nm) for nm, v in inits])
+        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 14)])
+        m.ir_version = 7
+        x = self.rng.standard_normal((1, cin, h, w)).astype(np.float32)
+        want = None
+        if pw_stride == 1 and pw_pad == 0:
+            e = np.einsum("mc,chw->mhw", wp[:, :, 0, 0].astype(np.float64), x[0].astype(np.float64))
+            if bias:
+                e += bp[:, None, None]
+            e = act_np(pw_act, e)
+            want = act_np(dw_act, dwconv_np(e, wd.astype(np.float64), bd, k, s,
+                                            (pads[0], pads[1], pads[2], pads[3])))[None]
+        return m, x, want
+
+    def run_graph(self, m, x, threads=1, isa=None):
+        path = os.path.join(self.tmp.name, "m%d.ember" % len(os.listdir(self.tmp.name)))
+        ec.convert(m, path)
+        mod = ember.Model(path)
+        s = mod.session(threads=threads, profile=True, isa=isa)
+        out = s.run({"x": x})
+        prof = {p["name"]: p["kernel"] for p in s.profile()}
+        s.close()
+        mod.close()
+        return out, prof
+
+
+class TestFused(Base):
+    CASES = [
+        dict(),                                                      # mobilenet_v2's block 2
+        dict(s=1, h=57, w=61, c=240, pads=(1, 1, 1, 1), pw_act="hardswish", dw_act=None),
+        dict(k=5, s=2, pads=(2, 1, 2, 2), pw_act="silu", dw_act="silu", h=101, w=99),
+        dict(k=3, s=1, pads=(0, 1, 2, 1), pw_act=None, dw_act="leaky", bias=False, h=70, w=71,
+             c=160),
+        dict(k=3, s=2, pads=(0, 0, 0, 0), pw_act="leaky", dw_act="hardswish", cin=8, h=112, w=112),
+    ]
+
+    def test_against_numpy_and_unfused(self):
+        for case in self.CASES:
+            with self.subTest(**case):
+                self.rng = np.random.default_rng(11)
+                m, x, want = self.block(**case)
+                # the same graph and input unfused: the expanded tensor is an
+                # output too, which rules the fusion out on the same kernels
+                self.rng = np.random.default_rng(11)
+                mu, _, _ = self.block(**case, expanded_output=True)
+                got, prof = self.run_graph(m, x)
+                self.assertEqual(prof["pw"], "fused", prof)
+                self.assertTrue(prof["dw"].endswith("1x1+dwconv"), prof)
+                np.testing.assert_allclose(got["y"], want, rtol=2e-5, atol=2e-5)
+                un, pu = self.run_graph(mu, x)
+                self.assertNotEqual(pu["pw"], "fused")
+                self.assertTrue(np.array_equal(got["y"], un["y"]), "fused and unfused differ")
+                for t in (2, 3):
+                    gt, _ = self.run_graph(m, x, threads=t)
+                    self.assertTrue(np.array_equal(gt["y"], got["y"]), "%d threads differ" % t)
+
+
+class TestNotFused(Base):
+    def check_unfused(self, **kw):
+        m, x, want = self.block(**kw)
+        got, prof = self.run_graph(m, x)
+        self.assertNotEqual(prof["pw"], "fused", prof)
+        self.assertFalse(prof["dw"].endswith("1x1+dwconv"), prof)
+        if want is not None:
+            np.testing.assert_allclose(got["y"], want, rtol=2e-5, atol=2e-5)
+        return got
+
+    def test_read_twice(self):
+        got = self.check_unfused(extra_reader=True)
+        self.assertIn("z", got)
+
+    def test_graph_output(self):
+        self.check_unfused(expanded_output=True)
+
+    def test_strided_or_padded_1x1(self):
+        self.check_unfused(pw_stride=2, h=225, w=221)
+        self.check_unfused(pw_pad=1, h=111, w=111)
+
+    def test_small_expanded_tensor(self):
+        self.check_unfused(c=144, h=56, w=56, s=1)  # 1.8 MB: measured slower fused
+
+    def test_forced_path(self):
+        m, x, want = self.block()
+        for isa in ("generic", "avx2"):
+            try:
+                got, prof = self.run_graph(m, x, isa=isa)
+            except ember.Unsupported:
+                continue  # a path this machine cannot run
+            self.assertEqual(prof["pw"].split()[0], isa, prof)
+            np.testing.assert_allclose(got["y"], want, rtol=2e-5, atol=2e-5)
+
+
+if __name__ == "__main__":
+    unittest.main()
