@@ -2,6 +2,8 @@
  * conv_pw_dw.h. */
 #include "conv_pw_dw.h"
 
+#include <string.h>
+
 #include "conv_depthwise.h"
 #include "conv_epilogue.h"
 #include "threadpool.h"
@@ -12,10 +14,12 @@
 
 /* Fused only when the expanded tensor is at least this large. Measured on
  * mobilenet_v2 (1 thread, ember profile, whole blocks, unfused -> fused):
- * 96 x 112 x 112 (4.8 MB, stride 2) 1330 -> 1010 us; 144 x 56 x 56 (1.8 MB)
- * 755 -> 815 us and smaller ones 0-20 us slower: up to a few MB the unfused
- * tensor stays in cache, and the bands' overheads (their depthwise set-up,
- * the expanded rows two bands share computed twice) are not repaid. */
+ * 96 x 112 x 112 (4.8 MB, stride 2) 1430-1650 -> 960-1060 us; 144 x 56 x 56
+ * (1.8 MB, strides 1 and 2) 775-880 -> 840-960 and 435-495 -> 465-505 us:
+ * up to a few MB the unfused tensor stays in cache, and the bands' own costs
+ * (a depthwise set-up each, the shared rows copied) are not repaid.
+ * efficientnet_b0's 96 x 112 x 112 block (SiLU: its GEMM is compute-bound)
+ * 1375-1395 -> 1300-1390 us. */
 #define FUSE_MIN_BYTES ((size_t)3 << 20)
 
 static size_t round64(size_t b) { return (b + 63) / 64 * 64; }
@@ -75,7 +79,9 @@ static bool sizes_of(const ember_kernels* kern, const em_pw_dw* g, sizes* s) {
         const size_t dw = em_conv_depthwise_scratch(kern, &wb, 1);
         if (dw > s->dw_ws) s->dw_ws = dw;
     }
-    s->per_thread = round64(s->e_floats * sizeof(float)) + round64(s->gemm_ws) + round64(s->dw_ws);
+    /* two band buffers: the rows a band shares with the previous one are
+     * copied from the other buffer, not computed again */
+    s->per_thread = 2 * round64(s->e_floats * sizeof(float)) + round64(s->gemm_ws) + round64(s->dw_ws);
     return true;
 }
 
@@ -96,28 +102,50 @@ typedef struct band_job {
     const em_activation* dw_act;
     float* y;
     unsigned char* scratch;
+    size_t tasks;
 } band_job;
 
-static void band_task(void* arg, size_t b, size_t thread) {
+/* Bands [b0, b1) in order on one thread: each band's expanded rows go to the
+ * other of two buffers, the rows it shares with the band before copied across
+ * (the same values), the rest computed by the pw GEMM. */
+static void band_task(void* arg, size_t t, size_t thread) {
     const band_job* j = arg;
     const em_pw_dw* g = j->g;
     const ember_window* w = &g->dw;
     const size_t h = w->image[1], iw = w->image[2], oh = w->out[1], ow = w->out[2];
     unsigned char* base = j->scratch + thread * j->s.per_thread;
-    float* eb = (float*)base;
-    void* gws = base + round64(j->s.e_floats * sizeof(float));
+    const size_t eb_bytes = round64(j->s.e_floats * sizeof(float));
+    float* ebuf[2] = {(float*)base, (float*)(base + eb_bytes)};
+    void* gws = base + 2 * eb_bytes;
     void* dws = (unsigned char*)gws + round64(j->s.gemm_ws);
-
-    const size_t r0 = b * j->s.rb, r1 = r0 + j->s.rb < oh ? r0 + j->s.rb : oh;
-    size_t e0, e1;
-    ember_window wb;
-    band_window(g, r0, r1, &e0, &e1, &wb);
-    const size_t n = (e1 - e0) * iw;
-    /* the expanded rows: the pw GEMM on those columns of its output */
-    ember_f32_gemm_ex(j->kern, g->c, n, g->cin, NULL, 0, 0, j->pw_packed, j->x + e0 * iw, h * iw, 1,
-                      0.0f, eb, n, &j->pw_ex, gws);
-    em_conv_depthwise_run_into(NULL, j->kern, 1, g->c, &wb, eb, j->dw_w, j->dw_bias,
-                               j->y + r0 * ow, oh * ow, &g->dw, j->dw_act, dws);
+    const size_t b0 = j->s.bands * t / j->tasks, b1 = j->s.bands * (t + 1) / j->tasks;
+    size_t pe0 = 0, pe1 = 0; /* the previous band's expanded rows (none yet) */
+    for (size_t b = b0; b < b1; b++) {
+        const size_t r0 = b * j->s.rb, r1 = r0 + j->s.rb < oh ? r0 + j->s.rb : oh;
+        size_t e0, e1;
+        ember_window wb;
+        band_window(g, r0, r1, &e0, &e1, &wb);
+        float* eb = ebuf[b & 1];
+        const size_t rows = e1 - e0;
+        size_t have = 0; /* rows [e0, e0 + have) copied from the previous band */
+        if (b > b0 && e0 >= pe0 && e0 < pe1) {
+            have = (pe1 < e1 ? pe1 : e1) - e0;
+            const float* prev = ebuf[(b - 1) & 1];
+            const size_t prows = pe1 - pe0;
+            for (size_t c = 0; c < g->c; c++)
+                memcpy(eb + c * rows * iw, prev + (c * prows + (e0 - pe0)) * iw,
+                       have * iw * sizeof(float));
+        }
+        /* the other rows: the pw GEMM on those columns of its output */
+        if (have < rows)
+            ember_f32_gemm_ex(j->kern, g->c, (rows - have) * iw, g->cin, NULL, 0, 0, j->pw_packed,
+                              j->x + (e0 + have) * iw, h * iw, 1, 0.0f, eb + have * iw, rows * iw,
+                              &j->pw_ex, gws);
+        em_conv_depthwise_run_into(NULL, j->kern, 1, g->c, &wb, eb, j->dw_w, j->dw_bias,
+                                   j->y + r0 * ow, oh * ow, &g->dw, j->dw_act, dws);
+        pe0 = e0;
+        pe1 = e1;
+    }
 }
 
 void em_conv_pw_dw_run(struct em_pool* pool, const ember_kernels* kern, const em_pw_dw* g,
@@ -129,5 +157,7 @@ void em_conv_pw_dw_run(struct em_pool* pool, const ember_kernels* kern, const em
     (void)sizes_of(kern, g, &j.s); /* true: the planner checked it (em_conv_pw_dw_scratch) */
     const em_conv_act act_ctx = {.kern = kern, .act = pw_act};
     j.pw_ex = em_conv_output_pass(&act_ctx, pw_bias);
-    em_pool_run(j.s.bands > 1 ? pool : NULL, j.s.bands, band_task, &j);
+    const size_t threads = em_pool_threads(pool);
+    j.tasks = j.s.bands < threads ? j.s.bands : threads; /* contiguous bands a thread */
+    em_pool_run(j.tasks > 1 ? pool : NULL, j.tasks, band_task, &j);
 }

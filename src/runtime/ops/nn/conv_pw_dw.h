@@ -7,8 +7,9 @@
  * block's largest, 4.8 MB for mobilenet_v2's second block) never leaves L2,
  * where unfused it is written to and read back from memory; taken for
  * expanded tensors of a few MB and more only (FUSE_MIN_BYTES, measured).
- * Bands are independent (overlapping expanded rows are computed again), so
- * they are shared out over the threads. Each output value is the
+ * Each thread takes a run of bands; the expanded rows a band shares with the
+ * one before are copied from the previous band's buffer (computed again only
+ * where one thread's run starts). Each output value is the
  * same computation as unfused (the same GEMM FMA chains, the same depthwise
  * kernel arithmetic), so the outputs are the same. conv.c decides when it
  * applies (conv_absorb_scratch) and calls em_conv_pw_dw_run. */
