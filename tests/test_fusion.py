@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""The planner's fusion of a 1x1 convolution into the depthwise convolution
-that alone reads it (src/runtime/ops/nn/conv_pw_dw.c, plan.c fuse_nodes).
+"""The planner's fusions (plan.c fuse_nodes): a 1x1 convolution into the
+depthwise convolution that alone reads it (src/runtime/ops/nn/conv_pw_dw.c),
+and a stem convolution into the MaxPool after it (conv_maxpool.c).
 
     EMBER_LIBRARY=build/libember.so /usr/bin/python3 tests/test_fusion.py
 
@@ -16,7 +17,9 @@ Strides 1 and 2, kernels 3 and 5, asymmetric pads, odd sizes, activations in
 the GEMM's output pass (Relu6 as Clip, SiLU, HardSwish) and outside it
 (LeakyRelu), with and without biases; and the cases fusion must leave alone:
 a 1x1 output read twice, a strided or padded 1x1, a small expanded tensor, a
-forced kernel path.
+forced kernel path. The stem + MaxPool pair likewise: 3x3/2 and 7x7/2
+convolutions, pools with and without padding and ceil_mode, against numpy,
+unfused, and threads; left alone where the output is read twice or small.
 """
 import os
 import sys
@@ -210,6 +213,111 @@ class TestNotFused(Base):
                 continue  # a path this machine cannot run
             self.assertEqual(prof["pw"].split()[0], isa, prof)
             np.testing.assert_allclose(got["y"], want, rtol=2e-5, atol=2e-5)
+
+
+def conv_np(x, w, b, s, pads):
+    """x [C, H, W], w [M, C, k, k] (float64); pads (top, left, bottom, right)."""
+    c, h, wd = x.shape
+    m, _, k, _ = w.shape
+    pt, pl, pb, pr = pads
+    xp = np.zeros((c, h + pt + pb, wd + pl + pr))
+    xp[:, pt:pt + h, pl:pl + wd] = x
+    oh = (h + pt + pb - k) // s + 1
+    ow = (wd + pl + pr - k) // s + 1
+    y = np.zeros((m, oh, ow))
+    for ci in range(c):
+        for u in range(k):
+            for t in range(k):
+                y += w[:, ci, u, t][:, None, None] * xp[ci, u:u + (oh - 1) * s + 1:s, t:t + (ow - 1) * s + 1:s][None]
+    if b is not None:
+        y += b[:, None, None]
+    return y
+
+
+def maxpool_np(x, k, s, pads, ceil):
+    c, h, w = x.shape
+    pt, pl, pb, pr = pads
+    def out(n, p0, p1):
+        span = n + p0 + p1 - k
+        o = (-(-span // s) if ceil else span // s) + 1
+        if ceil and (o - 1) * s >= n + p0:  # the last window must start inside
+            o -= 1
+        return o
+    oh, ow = out(h, pt, pb), out(w, pl, pr)
+    xp = np.full((c, h + pt + pb + k + s, w + pl + pr + k + s), -np.inf)
+    xp[:, pt:pt + h, pl:pl + w] = x
+    y = np.full((c, oh, ow), -np.inf)
+    for u in range(k):
+        for t in range(k):
+            y = np.maximum(y, xp[:, u:u + (oh - 1) * s + 1:s, t:t + (ow - 1) * s + 1:s])
+    return y
+
+
+class TestStemPool(Base):
+    def stem(self, k=3, cs=2, cpads=(0, 0, 0, 0), m=64, h=224, w=224, pk=3, ps=2,
+             ppads=(0, 0, 0, 0), ceil=1, relu=True, bias=True, conv_output=False,
+             extra_reader=False):
+        wc = (self.rng.standard_normal((m, 3, k, k)) / (3 * k)).astype(np.float32)
+        bc = self.rng.standard_normal(m).astype(np.float32) if bias else None
+        inits = [("wc", wc)] + ([("bc", bc)] if bias else [])
+        nodes = [helper.make_node("Conv", ["x", "wc"] + (["bc"] if bias else []), ["h"],
+                                  name="conv", kernel_shape=[k, k], strides=[cs, cs],
+                                  pads=list(cpads))]
+        nodes.append(helper.make_node("Relu" if relu else "Identity", ["h"], ["c"], name="act"))
+        nodes.append(helper.make_node("MaxPool", ["c"], ["y"], name="pool", kernel_shape=[pk, pk],
+                                      strides=[ps, ps], pads=list(ppads), ceil_mode=ceil))
+        outs = [helper.make_tensor_value_info("y", F, None)]
+        if conv_output:
+            outs.append(helper.make_tensor_value_info("c", F, None))
+        if extra_reader:
+            nodes.append(helper.make_node("Neg", ["c"], ["z"], name="neg"))
+            outs.append(helper.make_tensor_value_info("z", F, None))
+        g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", F, [1, 3, h, w])],
+                              outs, [numpy_helper.from_array(v, n) for n, v in inits])
+        mdl = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+        mdl.ir_version = 7
+        x = self.rng.standard_normal((1, 3, h, w)).astype(np.float32)
+        cv = conv_np(x[0].astype(np.float64), wc.astype(np.float64), bc, cs,
+                     (cpads[0], cpads[1], cpads[2], cpads[3]))
+        if relu:
+            cv = np.maximum(cv, 0)
+        want = maxpool_np(cv, pk, ps, (ppads[0], ppads[1], ppads[2], ppads[3]), ceil)[None]
+        return mdl, x, want
+
+    CASES = [
+        dict(),                                                        # squeezenet1_1
+        dict(k=7, cs=2, cpads=(3, 3, 3, 3), ppads=(1, 1, 1, 1), ceil=0),  # resnet18
+        dict(k=3, cs=2, cpads=(1, 0, 1, 1), h=227, w=229, ppads=(0, 1, 1, 0), relu=False,
+             bias=False, m=72),
+        dict(k=5, cs=1, cpads=(2, 2, 2, 2), h=120, w=117, pk=2, ps=2, ceil=1, m=64),
+    ]
+
+    def test_against_numpy_and_unfused(self):
+        for case in self.CASES:
+            with self.subTest(**case):
+                self.rng = np.random.default_rng(5)
+                m, x, want = self.stem(**case)
+                self.rng = np.random.default_rng(5)
+                mu, _, _ = self.stem(**case, conv_output=True)
+                got, prof = self.run_graph(m, x)
+                self.assertEqual(prof["conv"], "fused", prof)
+                self.assertTrue(prof["pool"].endswith("conv+maxpool"), prof)
+                np.testing.assert_allclose(got["y"], want, rtol=1e-5, atol=1e-5)
+                un, pu = self.run_graph(mu, x)
+                self.assertNotEqual(pu["conv"], "fused")
+                self.assertTrue(np.array_equal(got["y"], un["y"]), "fused and unfused differ")
+                for t in (2, 3):
+                    gt, _ = self.run_graph(m, x, threads=t)
+                    self.assertTrue(np.array_equal(gt["y"], got["y"]), "%d threads differ" % t)
+
+    def test_not_fused(self):
+        for kw in (dict(extra_reader=True), dict(h=112, w=112), dict(conv_output=True)):
+            with self.subTest(**kw):
+                m, x, want = self.stem(**kw)
+                got, prof = self.run_graph(m, x)
+                self.assertNotEqual(prof["conv"], "fused", prof)
+                self.assertFalse(prof["pool"].endswith("conv+maxpool"), prof)
+                np.testing.assert_allclose(got["y"], want, rtol=1e-5, atol=1e-5)
 
 
 if __name__ == "__main__":

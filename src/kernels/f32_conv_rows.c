@@ -119,19 +119,29 @@ void ember_f32_conv_rows_fill(size_t channels, const ember_window* w, const floa
 void ember_f32_conv_rows_run(const ember_kernels* kern, size_t channels, size_t m,
                              const ember_window* w, const float* ap, const void* scratch,
                              const ember_f32_gemm_extra* ex, float* y, size_t oy0, size_t oy1) {
+    const size_t ow = w->out[2];
+    ember_f32_conv_rows_run_into(kern, channels, m, w, ap, scratch, ex, y + oy0 * ow,
+                                 w->out[1] * ow, oy0, oy1);
+}
+
+void ember_f32_conv_rows_run_into(const ember_kernels* kern, size_t channels, size_t m,
+                                  const ember_window* w, const float* ap, const void* scratch,
+                                  const ember_f32_gemm_extra* ex, float* y, size_t y_plane,
+                                  size_t oy0, size_t oy1) {
     const geom g = geom_of(w);
     const ember_f32_gemm_config* gc = &kern->f32_gemm;
-    const size_t kdim = channels * g.kh * g.kw, plane = g.oh * g.ow;
+    const size_t kdim = channels * g.kh * g.kw;
     const int32_t* off = scratch;
     const float* cp = (const float*)((const char*)scratch + offsets_bytes(channels, w));
     for (size_t oy = oy0; oy < oy1; oy++) {
         const float* brow = cp + oy * g.sh * g.q;
+        float* yrow = y + (oy - oy0) * g.ow;
         for (size_t ox = 0; ox < g.ow; ox += gc->nr) {
             const size_t n = g.ow - ox < gc->nr ? g.ow - ox : gc->nr;
             for (size_t i0 = 0; i0 < m; i0 += gc->mr) {
                 const size_t mt = m - i0 < gc->mr ? m - i0 : gc->mr;
                 ember_f32_gemm_run_tile_rows(kern, ex, i0, mt, n, kdim, ap + i0 * kdim, brow + ox,
-                                             off, 0.0f, y + i0 * plane + oy * g.ow + ox, plane);
+                                             off, 0.0f, yrow + i0 * y_plane + ox, y_plane);
             }
         }
     }

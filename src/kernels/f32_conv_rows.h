@@ -46,5 +46,11 @@ void ember_f32_conv_rows_fill(size_t channels, const ember_window* w, const floa
 void ember_f32_conv_rows_run(const ember_kernels* kern, size_t channels, size_t m,
                              const ember_window* w, const float* ap, const void* scratch,
                              const ember_f32_gemm_extra* ex, float* y, size_t oy0, size_t oy1);
+/* The same rows into another buffer: output row oy of channel i at
+ * y + i * y_plane + (oy - oy0) * ow (a band of rows, conv_maxpool.c). */
+void ember_f32_conv_rows_run_into(const ember_kernels* kern, size_t channels, size_t m,
+                                  const ember_window* w, const float* ap, const void* scratch,
+                                  const ember_f32_gemm_extra* ex, float* y, size_t y_plane,
+                                  size_t oy0, size_t oy1);
 
 #endif

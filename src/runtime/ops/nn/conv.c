@@ -13,6 +13,7 @@
 
 #include "conv_depthwise.h"
 #include "conv_epilogue.h"
+#include "conv_maxpool.h"
 #include "conv_pw_dw.h"
 #include "conv_winograd.h"
 #include "f32_conv_rows.h"
@@ -210,6 +211,21 @@ static size_t conv_absorb_scratch(em_op_ctx* ctx, em_op_ctx* producer) {
     em_pw_dw g;
     if (!pw_dw_pair(ctx, producer, &g)) return 0;
     return em_conv_pw_dw_scratch(em_kern(ctx), &g, ctx->threads);
+}
+
+extern const em_op_def em_op_conv;
+
+bool em_conv_rows_geometry(em_op_ctx* ctx, size_t* channels, size_t* m, ember_window* w) {
+    conv_plan pl;
+    if (ctx->node->op != &em_op_conv || conv_plan_make(ctx, &pl) != EMBER_OK || pl.n != 1 || pl.group != 1 || pl.direct ||
+        !ctx->inputs[1]->data || em_conv_depthwise_applies(pl.c, pl.m, pl.group, &pl.w) ||
+        em_conv_winograd_applies(pl.c, pl.m, pl.group, &pl.w) ||
+        !ember_f32_conv_rows_applies(em_kern(ctx), pl.cg, &pl.w))
+        return false;
+    *channels = pl.c;
+    *m = pl.m;
+    *w = pl.w;
+    return true;
 }
 
 /* The depthwise node doing its 1x1 producer's work (conv_pw_dw.h). */

@@ -2,6 +2,7 @@
  * spatial dims). */
 #include <string.h>
 
+#include "conv_maxpool.h"
 #include "f32_pool2d.h"
 #include "nn_window.h"
 #include "threadpool.h"
@@ -142,13 +143,30 @@ static ember_status window_pool_run(em_op_ctx* ctx, pool_kind kind) {
     return EMBER_OK;
 }
 
-static ember_status maxpool_run(em_op_ctx* ctx) { return window_pool_run(ctx, POOL_MAX); }
+static ember_status maxpool_run(em_op_ctx* ctx) {
+    if (ctx->producer) { /* the stem convolution before it, in bands (conv_maxpool.h) */
+        ember_window w;
+        size_t planes = 0;
+        ember_status st = pool_plan(ctx, &w, &planes);
+        if (st != EMBER_OK) return st;
+        return em_conv_maxpool_run(ctx, &w);
+    }
+    return window_pool_run(ctx, POOL_MAX);
+}
+
+static size_t maxpool_absorb_scratch(em_op_ctx* ctx, em_op_ctx* producer) {
+    ember_window w;
+    size_t planes = 0;
+    if (pool_plan(ctx, &w, &planes) != EMBER_OK || planes != (size_t)ctx->inputs[0]->shape.dims[1]) return 0;
+    return em_conv_maxpool_scratch(producer, &w, ctx->threads);
+}
 static ember_status avgpool_run(em_op_ctx* ctx) { return window_pool_run(ctx, POOL_AVG); }
 
 const em_op_def em_op_max_pool = {
     .name = "MaxPool", .min_inputs = 1, .max_inputs = 1, .min_outputs = 1, .max_outputs = 2,
     .params_size = sizeof(pool_params), .fusable = false,
     .init = maxpool_init, .infer = pool_infer, .run = maxpool_run,
+    .absorb_scratch = maxpool_absorb_scratch,
 };
 
 const em_op_def em_op_average_pool = {

@@ -1,0 +1,164 @@
+/* A stem convolution and the MaxPool after it, in bands; see conv_maxpool.h. */
+#include "conv_maxpool.h"
+
+#include <string.h>
+
+#include "conv_epilogue.h"
+#include "f32_conv_rows.h"
+#include "f32_pool2d.h"
+#include "threadpool.h"
+
+/* Fused only when the convolution's output is at least this large (the two
+ * stems measured are 3.1 and 3.2 MB; smaller outputs stay in cache). */
+#define FUSE_MIN_BYTES ((size_t)3 << 20)
+/* Convolution rows a band holds: about this many bytes. */
+#define BAND_BYTES ((size_t)512 << 10)
+
+static size_t round64(size_t b) { return (b + 63) / 64 * 64; }
+
+typedef struct pair {
+    size_t c, m;         /* convolution input and output channels */
+    ember_window conv;   /* its window; its output is the pool's image */
+    ember_window pool;
+    size_t rb, bands;    /* pooled rows a band, bands */
+    size_t band_floats;  /* the largest band of convolution rows */
+    size_t shared, per_thread;
+} pair;
+
+/* The convolution rows [e0, e1) pooled rows [r0, r1) read, and the pool's
+ * window on them alone. */
+static void band_window(const ember_window* p, size_t r0, size_t r1, size_t* e0, size_t* e1,
+                        ember_window* wb) {
+    const ptrdiff_t kh = (ptrdiff_t)p->kernel[1], sh = (ptrdiff_t)p->stride[1], pt = p->pad[1];
+    const ptrdiff_t h = (ptrdiff_t)p->image[1];
+    ptrdiff_t lo = (ptrdiff_t)r0 * sh - pt, hi = ((ptrdiff_t)r1 - 1) * sh - pt + kh;
+    if (lo < 0) lo = 0;
+    if (hi > h) hi = h;
+    *e0 = (size_t)lo;
+    *e1 = (size_t)hi;
+    *wb = *p;
+    wb->image[1] = (size_t)(hi - lo);
+    wb->out[1] = r1 - r0;
+    wb->pad[1] = lo + pt - (ptrdiff_t)r0 * sh;
+    const ptrdiff_t end = ((ptrdiff_t)(r1 - r0) - 1) * sh + kh - wb->pad[1] - (hi - lo);
+    wb->pad_end[1] = end > 0 ? end : 0;
+}
+
+static bool pair_of(em_op_ctx* conv, const ember_window* pool, pair* q) {
+    if (!em_conv_rows_geometry(conv, &q->c, &q->m, &q->conv)) return false;
+    const ember_window* p = pool;
+    q->pool = *pool;
+    if (!ember_f32_pool2d_applies(p) || p->image[0] != 1 || p->image[1] != q->conv.out[1] ||
+        p->image[2] != q->conv.out[2] || p->dilation[1] != 1 || p->out[1] == 0 ||
+        p->pad[1] < 0 || p->pad[1] >= (ptrdiff_t)p->kernel[1] ||
+        p->pad_end[1] >= (ptrdiff_t)p->kernel[1])
+        return false; /* (a pooled row reading padding only could not be banded) */
+    const size_t row = q->m * p->image[2] * sizeof(float);
+    if (row * p->image[1] < FUSE_MIN_BYTES) return false;
+    size_t rows = BAND_BYTES / row;
+    if (rows < p->kernel[1]) rows = p->kernel[1];
+    q->rb = (rows - p->kernel[1]) / p->stride[1] + 1;
+    if (q->rb > p->out[1]) q->rb = p->out[1];
+    q->bands = (p->out[1] + q->rb - 1) / q->rb;
+    q->band_floats = 0;
+    for (size_t b = 0; b < q->bands; b++) {
+        const size_t r0 = b * q->rb, r1 = r0 + q->rb < p->out[1] ? r0 + q->rb : p->out[1];
+        size_t e0, e1;
+        ember_window wb;
+        band_window(p, r0, r1, &e0, &e1, &wb);
+        if (e1 <= e0 || !ember_f32_pool2d_applies(&wb)) return false;
+        if (q->m * (e1 - e0) * p->image[2] > q->band_floats) q->band_floats = q->m * (e1 - e0) * p->image[2];
+    }
+    q->shared = round64(ember_f32_conv_rows_scratch(q->c, &q->conv));
+    q->per_thread = 2 * round64(q->band_floats * sizeof(float));
+    return true;
+}
+
+size_t em_conv_maxpool_scratch(em_op_ctx* conv, const ember_window* pool, size_t threads) {
+    pair q;
+    if (!pair_of(conv, pool, &q)) return 0;
+    return q.shared + q.per_thread * (threads ? threads : 1);
+}
+
+typedef struct job {
+    const ember_kernels* kern;
+    const pair* q;
+    const float* x;
+    const float* ap;
+    ember_f32_gemm_extra ex;
+    unsigned char* scratch;
+    float* y;
+    size_t tasks;
+} job;
+
+static void fill_task(void* arg, size_t t, size_t thread) {
+    (void)thread;
+    const job* j = arg;
+    const size_t rows = ember_f32_conv_rows_total(&j->q->conv);
+    ember_f32_conv_rows_fill(j->q->c, &j->q->conv, j->x, j->scratch, rows * t / j->tasks,
+                             rows * (t + 1) / j->tasks);
+}
+
+/* Bands [b0, b1) in order on one thread, two buffers: the convolution rows a
+ * band shares with the one before are copied across, the rest computed. */
+static void band_task(void* arg, size_t t, size_t thread) {
+    const job* j = arg;
+    const pair* q = j->q;
+    const ember_window* p = &q->pool;
+    const size_t ow = p->image[2], poh = p->out[1], pow = p->out[2];
+    unsigned char* base = j->scratch + q->shared + thread * q->per_thread;
+    const size_t buf_bytes = q->per_thread / 2;
+    float* buf[2] = {(float*)base, (float*)(base + buf_bytes)};
+    const size_t b0 = q->bands * t / j->tasks, b1 = q->bands * (t + 1) / j->tasks;
+    size_t pe0 = 0, pe1 = 0;
+    for (size_t b = b0; b < b1; b++) {
+        const size_t r0 = b * q->rb, r1 = r0 + q->rb < poh ? r0 + q->rb : poh;
+        size_t e0, e1;
+        ember_window wb;
+        band_window(p, r0, r1, &e0, &e1, &wb);
+        float* eb = buf[b & 1];
+        const size_t rows = e1 - e0;
+        size_t have = 0;
+        if (b > b0 && e0 >= pe0 && e0 < pe1) {
+            have = (pe1 < e1 ? pe1 : e1) - e0;
+            const float* prev = buf[(b - 1) & 1];
+            const size_t prows = pe1 - pe0;
+            for (size_t c = 0; c < q->m; c++)
+                memcpy(eb + c * rows * ow, prev + (c * prows + (e0 - pe0)) * ow,
+                       have * ow * sizeof(float));
+        }
+        if (have < rows)
+            ember_f32_conv_rows_run_into(j->kern, q->c, q->m, &q->conv, j->ap, j->scratch, &j->ex,
+                                         eb + have * ow, rows * ow, e0 + have, e1);
+        for (size_t c = 0; c < q->m; c++)
+            ember_f32_maxpool2d(1, &wb, eb + c * rows * ow, j->y + c * poh * pow + r0 * pow);
+        pe0 = e0;
+        pe1 = e1;
+    }
+}
+
+ember_status em_conv_maxpool_run(em_op_ctx* ctx, const ember_window* pool) {
+    const em_node* pn = ctx->producer;
+    char pmsg[EM_MSG_CAP];
+    em_op_ctx conv = {.node = pn, .params = pn->params, .n_inputs = pn->n_inputs,
+                      .n_outputs = pn->n_outputs, .inputs = ctx->producer_inputs,
+                      .kern = ctx->kern, .msg = pmsg};
+    pair q;
+    if (!pair_of(&conv, pool, &q))
+        return em_op_fail(ctx, EMBER_ERROR_RUNTIME, "internal error: '%s' cannot be fused here",
+                          pn->name);
+    const em_value* bias = pn->n_inputs > 2 ? ctx->producer_inputs[2] : NULL;
+    const ember_kernels* kern = em_kern(ctx);
+    const em_conv_act act_ctx = {.kern = kern, .act = &pn->act};
+    job j = {.kern = kern, .q = &q, .x = ctx->producer_inputs[0]->data,
+             .ap = ctx->producer_packed, .scratch = ctx->scratch, .y = ctx->outputs[0]->data};
+    j.ex = em_conv_output_pass(&act_ctx, bias ? bias->data : NULL);
+    const size_t threads = em_pool_threads(ctx->pool);
+    ember_f32_conv_rows_offsets(q.c, &q.conv, j.scratch);
+    j.tasks = threads;
+    em_pool_run(threads > 1 ? ctx->pool : NULL, j.tasks, fill_task, &j);
+    j.tasks = q.bands < threads ? q.bands : threads;
+    em_pool_run(j.tasks > 1 ? ctx->pool : NULL, j.tasks, band_task, &j);
+    ctx->kernel = "direct conv+maxpool";
+    return EMBER_OK;
+}
