@@ -22,6 +22,8 @@
 #define V_MAX _mm512_max_ps
 #define V_MIN _mm512_min_ps
 #define V_ROUND(a) _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+/* a * 2^floor(n), rounded once (vscalefps; v_exp's scaling, f32_vexp_tmpl.h) */
+#define V_SCALEF(a, n) _mm512_scalef_ps(a, n)
 #define V_ABS(a) _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(a), _mm512_set1_epi32(0x7fffffff)))
 #define V_XOR(a, b) _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(a), _mm512_castps_si512(b)))
 #define V_LT(a, b) _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ)
