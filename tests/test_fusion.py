@@ -320,5 +320,78 @@ class TestStemPool(Base):
                 np.testing.assert_allclose(got["y"], want, rtol=1e-5, atol=1e-5)
 
 
+class TestScaleConv(Base):
+    """x -> Relu -> a; s = Sigmoid(Conv1x1(GlobalAveragePool(a))); Mul(a, s)
+    (or Mul(s, a)) -> 1x1 Conv (+ activation) -> y: the SE block's end."""
+
+    def se(self, c=40, m=24, h=30, w=31, swap=False, mul_output=False, extra_reader=False,
+           k=1, full_operand=False, act="relu"):
+        wr = (self.rng.standard_normal((c, c, 1, 1)) / c).astype(np.float32)
+        wp = (self.rng.standard_normal((m, c, k, k)) / c).astype(np.float32)
+        bp = self.rng.standard_normal(m).astype(np.float32)
+        nodes = [helper.make_node("Relu", ["x"], ["a"], name="relu"),
+                 helper.make_node("GlobalAveragePool", ["a"], ["g"], name="gap"),
+                 helper.make_node("Conv", ["g", "wr"], ["r"], name="reduce"),
+                 helper.make_node("Sigmoid", ["r"], ["s"], name="sig")]
+        other = "a2" if full_operand else "s"
+        if full_operand:
+            nodes.append(helper.make_node("Sigmoid", ["a"], ["a2"], name="sig2"))
+        ins = [other, "a"] if swap else ["a", other]
+        nodes.append(helper.make_node("Mul", ins, ["t"], name="scale"))
+        nodes.append(helper.make_node("Conv", ["t", "wp", "bp"], ["p"], name="project",
+                                      pads=[k // 2] * 4))
+        nodes.append(helper.make_node("Relu" if act == "relu" else "Identity", ["p"], ["y"],
+                                      name="act"))
+        outs = [helper.make_tensor_value_info("y", F, None)]
+        if mul_output:
+            outs.append(helper.make_tensor_value_info("t", F, None))
+        if extra_reader:
+            nodes.append(helper.make_node("Neg", ["t"], ["z"], name="neg"))
+            outs.append(helper.make_tensor_value_info("z", F, None))
+        g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", F, [1, c, h, w])],
+                              outs, [numpy_helper.from_array(v, n)
+                                     for n, v in (("wr", wr), ("wp", wp), ("bp", bp))])
+        mdl = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+        mdl.ir_version = 7
+        x = self.rng.standard_normal((1, c, h, w)).astype(np.float32)
+        a = np.maximum(x[0].astype(np.float64), 0)
+        sc = 1 / (1 + np.exp(-(wr[:, :, 0, 0].astype(np.float64) @ a.mean(axis=(1, 2)))))
+        t = a * (1 / (1 + np.exp(-a)) if full_operand else sc[:, None, None])
+        want = None
+        if k == 1:
+            want = np.einsum("mc,chw->mhw", wp[:, :, 0, 0].astype(np.float64), t) + bp[:, None, None]
+            if act == "relu":
+                want = np.maximum(want, 0)
+            want = want[None]
+        return mdl, x, want
+
+    def test_against_numpy_and_unfused(self):
+        for case in (dict(), dict(swap=True, act=None, c=96, m=40, h=56, w=57), dict(c=17, m=5, h=7, w=7)):
+            with self.subTest(**case):
+                self.rng = np.random.default_rng(3)
+                m, x, want = self.se(**case)
+                self.rng = np.random.default_rng(3)
+                mu, _, _ = self.se(**case, mul_output=True)
+                got, prof = self.run_graph(m, x)
+                self.assertEqual(prof["scale"], "fused", prof)
+                self.assertTrue(prof["project"].endswith("scale+gemm"), prof)
+                np.testing.assert_allclose(got["y"], want, rtol=1e-5, atol=1e-5)
+                un, pu = self.run_graph(mu, x)
+                self.assertNotEqual(pu["scale"], "fused")
+                self.assertTrue(np.array_equal(got["y"], un["y"]), "fused and unfused differ")
+                for t in (2, 3):
+                    gt, _ = self.run_graph(m, x, threads=t)
+                    self.assertTrue(np.array_equal(gt["y"], got["y"]), "%d threads differ" % t)
+
+    def test_not_fused(self):
+        for kw in (dict(extra_reader=True), dict(k=3), dict(full_operand=True)):
+            with self.subTest(**kw):
+                m, x, want = self.se(**kw)
+                got, prof = self.run_graph(m, x)
+                self.assertNotEqual(prof["scale"], "fused", prof)
+                if want is not None:
+                    np.testing.assert_allclose(got["y"], want, rtol=1e-5, atol=1e-5)
+
+
 if __name__ == "__main__":
     unittest.main()

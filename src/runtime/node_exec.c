@@ -110,12 +110,12 @@ ember_status em_node_run_absorbing(const em_node* node, em_value* const* in, em_
     ctx.packed = default_path ? node->packed : NULL;
     ember_status st;
     if (ctx.packed && (st = em_node_verify_packed(node, msg)) != EMBER_OK) return st;
-    if (producer) { /* the planner fuses on the default path only, where it is packed */
-        if (!default_path || !producer->packed)
+    if (producer) { /* the planner fuses on the default path only */
+        if (!default_path)
             return em_errorf(msg, EM_MSG_CAP, EMBER_ERROR_RUNTIME,
-                             "internal error: fused with '%s', which has no packed weights",
+                             "internal error: fused with '%s' on another kernel path",
                              producer->name);
-        if ((st = em_node_verify_packed(producer, msg)) != EMBER_OK) return st;
+        if (producer->packed && (st = em_node_verify_packed(producer, msg)) != EMBER_OK) return st;
         ctx.producer = producer;
         ctx.producer_inputs = producer_in;
         ctx.producer_packed = producer->packed;

@@ -54,8 +54,8 @@ typedef struct em_op_ctx {
     bool act_done;            /* run sets it when it applied the node's fused activation
                                  itself (in its output pass); else em_node_run applies it */
     /* run: the node whose work this one took over (em_op_def.absorb_scratch),
-     * its inputs and its packed weights (never NULL then); NULL: none. Input
-     * 0 of this node, the producer's output, then has no data. */
+     * its inputs and its packed weights (NULL if it packs none); NULL: none.
+     * Input 0 of this node, the producer's output, then has no data. */
     const em_node* producer;
     em_value* const* producer_inputs;
     const void* producer_packed;

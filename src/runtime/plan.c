@@ -237,9 +237,9 @@ static ember_status infer_all(const ember_model* m, size_t threads, em_plan* p) 
 
 /* Fusions (em_op_def.absorb_scratch): node i takes over the work of the
  * producer of its input 0 when that output is read by node i alone, once,
- * is no graph output, and the producer packs its weights. The default path
- * only: packed weights are laid out for it. The producer's scratch goes, node
- * i's grows to what the fused run needs. */
+ * is no graph output, and the hook agrees. The default path only: the fused
+ * runs use packed weights, laid out for it. The producer's scratch goes,
+ * node i's grows to what the fused run needs. */
 static void fuse_nodes(const ember_model* m, em_plan* p, size_t threads) {
     const uint32_t nn = m->n_nodes, nt = m->n_tensors;
     for (uint32_t i = 0; i < nn; i++) p->absorbs[i] = p->absorbed_by[i] = EM_NONE;
@@ -262,8 +262,7 @@ static void fuse_nodes(const ember_model* m, em_plan* p, size_t threads) {
             continue;
         const uint32_t pi = e->producer;
         const em_node* pn = &m->nodes[pi];
-        if (pn->n_outputs != 1 || !p->packed_bytes[pi] || p->absorbs[pi] != EM_NONE ||
-            p->absorbed_by[pi] != EM_NONE)
+        if (pn->n_outputs != 1 || p->absorbs[pi] != EM_NONE || p->absorbed_by[pi] != EM_NONE)
             continue;
         char msg[EM_MSG_CAP], pmsg[EM_MSG_CAP];
         em_op_ctx ctx = em_plan_node_ctx(p, nd, NULL, in, out, msg);

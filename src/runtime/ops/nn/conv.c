@@ -35,6 +35,8 @@ typedef struct conv_plan {
     em_shape out;
 } conv_plan;
 
+static size_t conv_packed_bytes(em_op_ctx* ctx);
+
 static ember_status conv_init(em_op_ctx* ctx, void* params) {
     conv_params* p = params;
     ember_status st = nn_window_parse(ctx, &p->win);
@@ -200,17 +202,93 @@ static bool pw_dw_pair(em_op_ctx* ctx, em_op_ctx* pw, em_pw_dw* g) {
         conv_plan_make(pw, &pp) != EMBER_OK)
         return false;
     if (!em_conv_depthwise_applies(pd.c, pd.m, pd.group, &pd.w) || pd.n != 1) return false;
-    if (!pp.direct || pp.group != 1 || pp.n != 1 || !pw->inputs[1]->data || pp.m != pd.c ||
+    if (!pp.direct || pp.group != 1 || pp.n != 1 || !conv_packed_bytes(pw) || pp.m != pd.c ||
         pp.w.out[0] != 1 || pp.w.out[1] != pd.w.image[1] || pp.w.out[2] != pd.w.image[2])
         return false;
     *g = (em_pw_dw){.cin = pp.c, .c = pp.m, .dw = pd.w};
     return true;
 }
 
+/* A per-channel scale in front of a 1x1 convolution (Squeeze-and-Excitation:
+ * Mul(x [1, C, H, W], s [1, C, 1, 1]) read only by the Conv): the GEMM packs
+ * its B panels from x times s instead, so the scaled tensor is never written.
+ * Each packed value is the float product the Mul would have stored, so the
+ * output is the same bits. Which Mul input is x (0 or 1), or -1. */
+static int scale_input(em_op_ctx* ctx, em_op_ctx* mul) {
+    if (strcmp(mul->node->op->name, "Mul") != 0 || mul->n_inputs != 2 || !mul->inputs[0] ||
+        !mul->inputs[1] || mul->node->act.kind != EMF_ACT_NONE)
+        return -1;
+    conv_plan pl;
+    if (conv_plan_make(ctx, &pl) != EMBER_OK || !pl.direct || pl.group != 1 || pl.n != 1 ||
+        !conv_packed_bytes(ctx))
+        return -1;
+    for (int xi = 0; xi < 2; xi++) {
+        const em_value* x = mul->inputs[xi];
+        const em_value* sc = mul->inputs[1 - xi];
+        if (x->dtype != EMBER_DTYPE_F32 || sc->dtype != EMBER_DTYPE_F32 ||
+            x->shape.rank != ctx->inputs[0]->shape.rank || sc->shape.rank != x->shape.rank)
+            continue;
+        bool ok = true;
+        for (int d = 0; d < x->shape.rank && ok; d++)
+            ok = x->shape.dims[d] == ctx->inputs[0]->shape.dims[d] &&
+                 sc->shape.dims[d] == (d == 1 ? x->shape.dims[1] : 1);
+        if (ok) return xi;
+    }
+    return -1;
+}
+
+typedef struct conv_scaled_b {
+    const float* x;
+    const float* s;
+    size_t plane; /* floats a channel of x */
+} conv_scaled_b;
+
+/* ember_f32_gemm_extra.pack_b: rows [p0, p0 + kc), columns [j0, j0 + n) of
+ * s[p] * x[p][j], in the table's panel layout (columns past n zero). */
+static void conv_pack_scaled_b(const void* ctx, size_t nr, size_t p0, size_t kc, size_t j0,
+                               size_t n, float* dst) {
+    const conv_scaled_b* sb = ctx;
+    for (size_t q = 0; q < n; q += nr, dst += kc * nr) {
+        const size_t cols = n - q < nr ? n - q : nr;
+        for (size_t p = 0; p < kc; p++) {
+            const float sp = sb->s[p0 + p];
+            const float* xr = sb->x + (p0 + p) * sb->plane + j0 + q;
+            float* d = dst + p * nr;
+            for (size_t j = 0; j < cols; j++) d[j] = sp * xr[j];
+            for (size_t j = cols; j < nr; j++) d[j] = 0.0f;
+        }
+    }
+}
+
 static size_t conv_absorb_scratch(em_op_ctx* ctx, em_op_ctx* producer) {
+    if (scale_input(ctx, producer) >= 0) /* the GEMM's own workspace is enough */
+        return ctx->scratch_bytes ? ctx->scratch_bytes : 1;
     em_pw_dw g;
     if (!pw_dw_pair(ctx, producer, &g)) return 0;
     return em_conv_pw_dw_scratch(em_kern(ctx), &g, ctx->threads);
+}
+
+/* The 1x1 convolution doing the per-channel scale in front of it. */
+static ember_status conv_run_scaled(em_op_ctx* ctx, int xi) {
+    conv_plan pl;
+    ember_status st = conv_plan_make(ctx, &pl);
+    if (st != EMBER_OK) return st;
+    if (!ctx->packed)
+        return em_op_fail(ctx, EMBER_ERROR_RUNTIME, "internal error: fused with '%s' unpacked",
+                          ctx->producer->name);
+    const ember_kernels* kern = em_kern(ctx);
+    const float* bias = ctx->n_inputs > 2 && ctx->inputs[2] ? ctx->inputs[2]->data : NULL;
+    const conv_scaled_b sb = {.x = ctx->producer_inputs[xi]->data,
+                              .s = ctx->producer_inputs[1 - xi]->data, .plane = pl.out_vol};
+    const em_conv_act act_ctx = {.kern = kern, .act = &ctx->node->act};
+    ember_f32_gemm_extra ex = em_conv_output_pass(&act_ctx, bias);
+    ex.pack_b = conv_pack_scaled_b;
+    ex.pack_b_ctx = &sb;
+    ember_f32_gemm_ex_mt(ctx->pool, kern, pl.m, pl.out_vol, pl.c, NULL, 0, 0, ctx->packed, NULL, 0, 0,
+                         0.0f, ctx->outputs[0]->data, pl.out_vol, &ex, ctx->scratch);
+    ctx->kernel = "scale+gemm";
+    ctx->act_done = true;
+    return EMBER_OK;
 }
 
 extern const em_op_def em_op_conv;
@@ -236,7 +314,7 @@ static ember_status conv_run_pw_dw(em_op_ctx* ctx) {
                     .n_outputs = pn->n_outputs, .inputs = ctx->producer_inputs,
                     .kern = ctx->kern, .msg = pmsg};
     em_pw_dw g;
-    if (!pw_dw_pair(ctx, &pw, &g))
+    if (!pw_dw_pair(ctx, &pw, &g) || !ctx->producer_packed)
         return em_op_fail(ctx, EMBER_ERROR_RUNTIME, "internal error: '%s' cannot be fused here",
                           pn->name);
     const em_value* pb = pn->n_inputs > 2 ? ctx->producer_inputs[2] : NULL;
@@ -250,7 +328,15 @@ static ember_status conv_run_pw_dw(em_op_ctx* ctx) {
 }
 
 static ember_status conv_run(em_op_ctx* ctx) {
-    if (ctx->producer) return conv_run_pw_dw(ctx);
+    if (ctx->producer) {
+        char pmsg[EM_MSG_CAP];
+        const em_node* pn = ctx->producer;
+        em_op_ctx mul = {.node = pn, .params = pn->params, .n_inputs = pn->n_inputs,
+                         .n_outputs = pn->n_outputs, .inputs = ctx->producer_inputs,
+                         .kern = ctx->kern, .msg = pmsg};
+        const int xi = scale_input(ctx, &mul);
+        return xi >= 0 ? conv_run_scaled(ctx, xi) : conv_run_pw_dw(ctx);
+    }
     conv_plan pl;
     ember_status st = conv_plan_make(ctx, &pl);
     if (st != EMBER_OK) return st;
