@@ -1,11 +1,10 @@
 /* A stem convolution and the MaxPool after it, in bands; see conv_maxpool.h. */
 #include "conv_maxpool.h"
 
-#include <string.h>
-
 #include "conv_epilogue.h"
 #include "f32_conv_rows.h"
 #include "f32_pool2d.h"
+#include "nn_window.h"
 #include "threadpool.h"
 
 /* Fused only when the convolution's output is at least this large (the two
@@ -24,25 +23,6 @@ typedef struct pair {
     size_t band_floats;  /* the largest band of convolution rows */
     size_t shared, per_thread;
 } pair;
-
-/* The convolution rows [e0, e1) pooled rows [r0, r1) read, and the pool's
- * window on them alone. */
-static void band_window(const ember_window* p, size_t r0, size_t r1, size_t* e0, size_t* e1,
-                        ember_window* wb) {
-    const ptrdiff_t kh = (ptrdiff_t)p->kernel[1], sh = (ptrdiff_t)p->stride[1], pt = p->pad[1];
-    const ptrdiff_t h = (ptrdiff_t)p->image[1];
-    ptrdiff_t lo = (ptrdiff_t)r0 * sh - pt, hi = ((ptrdiff_t)r1 - 1) * sh - pt + kh;
-    if (lo < 0) lo = 0;
-    if (hi > h) hi = h;
-    *e0 = (size_t)lo;
-    *e1 = (size_t)hi;
-    *wb = *p;
-    wb->image[1] = (size_t)(hi - lo);
-    wb->out[1] = r1 - r0;
-    wb->pad[1] = lo + pt - (ptrdiff_t)r0 * sh;
-    const ptrdiff_t end = ((ptrdiff_t)(r1 - r0) - 1) * sh + kh - wb->pad[1] - (hi - lo);
-    wb->pad_end[1] = end > 0 ? end : 0;
-}
 
 static bool pair_of(em_op_ctx* conv, const ember_window* pool, pair* q) {
     if (!em_conv_rows_geometry(conv, &q->c, &q->m, &q->conv)) return false;
@@ -65,7 +45,7 @@ static bool pair_of(em_op_ctx* conv, const ember_window* pool, pair* q) {
         const size_t r0 = b * q->rb, r1 = r0 + q->rb < p->out[1] ? r0 + q->rb : p->out[1];
         size_t e0, e1;
         ember_window wb;
-        band_window(p, r0, r1, &e0, &e1, &wb);
+        nn_band_window(p, r0, r1, &e0, &e1, &wb);
         if (e1 <= e0 || !ember_f32_pool2d_applies(&wb)) return false;
         if (q->m * (e1 - e0) * p->image[2] > q->band_floats) q->band_floats = q->m * (e1 - e0) * p->image[2];
     }
@@ -115,18 +95,11 @@ static void band_task(void* arg, size_t t, size_t thread) {
         const size_t r0 = b * q->rb, r1 = r0 + q->rb < poh ? r0 + q->rb : poh;
         size_t e0, e1;
         ember_window wb;
-        band_window(p, r0, r1, &e0, &e1, &wb);
+        nn_band_window(p, r0, r1, &e0, &e1, &wb);
         float* eb = buf[b & 1];
         const size_t rows = e1 - e0;
-        size_t have = 0;
-        if (b > b0 && e0 >= pe0 && e0 < pe1) {
-            have = (pe1 < e1 ? pe1 : e1) - e0;
-            const float* prev = buf[(b - 1) & 1];
-            const size_t prows = pe1 - pe0;
-            for (size_t c = 0; c < q->m; c++)
-                memcpy(eb + c * rows * ow, prev + (c * prows + (e0 - pe0)) * ow,
-                       have * ow * sizeof(float));
-        }
+        const size_t have = nn_band_copy_shared(q->m, ow, e0, e1, b > b0 ? buf[(b - 1) & 1] : NULL,
+                                                pe0, pe1, eb);
         if (have < rows)
             ember_f32_conv_rows_run_into(j->kern, q->c, q->m, &q->conv, j->ap, j->scratch, &j->ex,
                                          eb + have * ow, rows * ow, e0 + have, e1);

@@ -2,10 +2,9 @@
  * conv_pw_dw.h. */
 #include "conv_pw_dw.h"
 
-#include <string.h>
-
 #include "conv_depthwise.h"
 #include "conv_epilogue.h"
+#include "nn_window.h"
 #include "threadpool.h"
 
 /* Expanded rows a band may hold: about this many bytes (half the L2 of the
@@ -34,26 +33,6 @@ static size_t band_out_rows(const em_pw_dw* g) {
     return rb < w->out[1] ? rb : w->out[1];
 }
 
-/* The expanded rows [e0, e1) output rows [r0, r1) read, and the depthwise
- * window on them alone (its image those rows, its padding what is left). */
-static void band_window(const em_pw_dw* g, size_t r0, size_t r1, size_t* e0, size_t* e1,
-                        ember_window* wb) {
-    const ember_window* w = &g->dw;
-    const ptrdiff_t kh = (ptrdiff_t)w->kernel[1], sh = (ptrdiff_t)w->stride[1], pt = w->pad[1];
-    const ptrdiff_t h = (ptrdiff_t)w->image[1];
-    ptrdiff_t lo = (ptrdiff_t)r0 * sh - pt, hi = ((ptrdiff_t)r1 - 1) * sh - pt + kh;
-    if (lo < 0) lo = 0;
-    if (hi > h) hi = h;
-    *e0 = (size_t)lo;
-    *e1 = (size_t)hi;
-    *wb = *w;
-    wb->image[1] = (size_t)(hi - lo);
-    wb->out[1] = r1 - r0;
-    wb->pad[1] = lo + pt - (ptrdiff_t)r0 * sh;
-    ptrdiff_t end = ((ptrdiff_t)(r1 - r0) - 1) * sh + kh - wb->pad[1] - (hi - lo);
-    wb->pad_end[1] = end > 0 ? end : 0;
-}
-
 typedef struct sizes {
     size_t rb, bands, e_floats, gemm_ws, dw_ws, per_thread;
 } sizes;
@@ -70,7 +49,7 @@ static bool sizes_of(const ember_kernels* kern, const em_pw_dw* g, sizes* s) {
         const size_t r0 = b * s->rb, r1 = r0 + s->rb < w->out[1] ? r0 + s->rb : w->out[1];
         size_t e0, e1;
         ember_window wb;
-        band_window(g, r0, r1, &e0, &e1, &wb);
+        nn_band_window(&g->dw, r0, r1, &e0, &e1, &wb);
         if (e1 <= e0 || !em_conv_depthwise_applies(g->c, g->c, g->c, &wb)) return false;
         const size_t n = (e1 - e0) * w->image[2];
         if (g->c * n > s->e_floats) s->e_floats = g->c * n;
@@ -124,18 +103,12 @@ static void band_task(void* arg, size_t t, size_t thread) {
         const size_t r0 = b * j->s.rb, r1 = r0 + j->s.rb < oh ? r0 + j->s.rb : oh;
         size_t e0, e1;
         ember_window wb;
-        band_window(g, r0, r1, &e0, &e1, &wb);
+        nn_band_window(&g->dw, r0, r1, &e0, &e1, &wb);
         float* eb = ebuf[b & 1];
         const size_t rows = e1 - e0;
-        size_t have = 0; /* rows [e0, e0 + have) copied from the previous band */
-        if (b > b0 && e0 >= pe0 && e0 < pe1) {
-            have = (pe1 < e1 ? pe1 : e1) - e0;
-            const float* prev = ebuf[(b - 1) & 1];
-            const size_t prows = pe1 - pe0;
-            for (size_t c = 0; c < g->c; c++)
-                memcpy(eb + c * rows * iw, prev + (c * prows + (e0 - pe0)) * iw,
-                       have * iw * sizeof(float));
-        }
+        /* rows [e0, e0 + have) copied from the previous band */
+        const size_t have = nn_band_copy_shared(g->c, iw, e0, e1, b > b0 ? ebuf[(b - 1) & 1] : NULL,
+                                                pe0, pe1, eb);
         /* the other rows: the pw GEMM on those columns of its output */
         if (have < rows)
             ember_f32_gemm_ex(j->kern, g->c, (rows - have) * iw, g->cin, NULL, 0, 0, j->pw_packed,

@@ -150,3 +150,30 @@ ember_status nn_conv_operands_check(em_op_ctx* ctx) {
                           "weight W must have rank %d like X, got rank %d", rank, wt->shape.rank);
     return EMBER_OK;
 }
+
+void nn_band_window(const ember_window* w, size_t r0, size_t r1, size_t* e0, size_t* e1,
+                    ember_window* wb) {
+    const ptrdiff_t kh = (ptrdiff_t)w->kernel[1], sh = (ptrdiff_t)w->stride[1], pt = w->pad[1];
+    const ptrdiff_t h = (ptrdiff_t)w->image[1];
+    ptrdiff_t lo = (ptrdiff_t)r0 * sh - pt, hi = ((ptrdiff_t)r1 - 1) * sh - pt + kh;
+    if (lo < 0) lo = 0;
+    if (hi > h) hi = h;
+    *e0 = (size_t)lo;
+    *e1 = (size_t)hi;
+    *wb = *w;
+    wb->image[1] = (size_t)(hi - lo);
+    wb->out[1] = r1 - r0;
+    wb->pad[1] = lo + pt - (ptrdiff_t)r0 * sh;
+    const ptrdiff_t end = ((ptrdiff_t)(r1 - r0) - 1) * sh + kh - wb->pad[1] - (hi - lo);
+    wb->pad_end[1] = end > 0 ? end : 0;
+}
+
+size_t nn_band_copy_shared(size_t planes, size_t width, size_t e0, size_t e1, const float* prev,
+                           size_t pe0, size_t pe1, float* buf) {
+    if (!prev || e0 < pe0 || e0 >= pe1) return 0;
+    const size_t have = (pe1 < e1 ? pe1 : e1) - e0, rows = e1 - e0, prows = pe1 - pe0;
+    for (size_t c = 0; c < planes; c++)
+        memcpy(buf + c * rows * width, prev + (c * prows + (e0 - pe0)) * width,
+               have * width * sizeof(float));
+    return have;
+}

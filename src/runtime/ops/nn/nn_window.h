@@ -42,6 +42,20 @@ ember_status nn_window_forward(em_op_ctx* ctx, const nn_window_attrs* a, int nsp
                                const int64_t* in, const int64_t* kernel, bool ceil_mode,
                                int64_t* out, ember_window* w);
 
+/* Bands of output rows (the fusions of conv_pw_dw.c and conv_maxpool.c):
+ * the image rows [e0, e1) that output rows [r0, r1) of 2-D window w read
+ * (dilation 1 along the rows), and wb: w on those rows alone (their image,
+ * the padding left at its edges). */
+void nn_band_window(const ember_window* w, size_t r0, size_t r1, size_t* e0, size_t* e1,
+                    ember_window* wb);
+
+/* A band's rows [e0, e1) of `planes` planes of `width` floats in buf
+ * ([plane][e1 - e0][width]), the first of which the previous band's buffer
+ * prev (rows [pe0, pe1), same layout) already holds: copies those across and
+ * returns how many (0 when it holds none). */
+size_t nn_band_copy_shared(size_t planes, size_t width, size_t e0, size_t e1, const float* prev,
+                           size_t pe0, size_t pe1, float* buf);
+
 /* Largest dim accepted in window arithmetic (keeps it free of overflow). */
 #define NN_DIM_LIMIT ((int64_t)1 << 40)
 #define NN_ATTR_LIMIT ((int64_t)1 << 20)
