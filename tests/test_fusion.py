@@ -137,6 +137,26 @@ class Base(unittest.TestCase):
                                             (pads[0], pads[1], pads[2], pads[3])))[None]
         return m, x, want
 
+    def check_fused(self, build, case, keep, producer, consumer, kernel, seed, tol):
+        """build(**case) fused against numpy (tol), and bit for bit against
+        build(**case, **{keep: True}) (the intermediate made a graph output,
+        which rules the fusion out on the same kernels) and at 2 and 3
+        threads; the profile names producer "fused" and consumer `kernel`."""
+        self.rng = np.random.default_rng(seed)
+        m, x, want = build(**case)
+        self.rng = np.random.default_rng(seed)
+        mu, _, _ = build(**case, **{keep: True})
+        got, prof = self.run_graph(m, x)
+        self.assertEqual(prof[producer], "fused", prof)
+        self.assertTrue(prof[consumer].endswith(kernel), prof)
+        np.testing.assert_allclose(got["y"], want, rtol=tol, atol=tol)
+        un, pu = self.run_graph(mu, x)
+        self.assertNotEqual(pu[producer], "fused")
+        self.assertTrue(np.array_equal(got["y"], un["y"]), "fused and unfused differ")
+        for t in (2, 3):
+            gt, _ = self.run_graph(m, x, threads=t)
+            self.assertTrue(np.array_equal(gt["y"], got["y"]), "%d threads differ" % t)
+
     def run_graph(self, m, x, threads=1, isa=None):
         path = os.path.join(self.tmp.name, "m%d.ember" % len(os.listdir(self.tmp.name)))
         ec.convert(m, path)
@@ -162,22 +182,8 @@ class TestFused(Base):
     def test_against_numpy_and_unfused(self):
         for case in self.CASES:
             with self.subTest(**case):
-                self.rng = np.random.default_rng(11)
-                m, x, want = self.block(**case)
-                # the same graph and input unfused: the expanded tensor is an
-                # output too, which rules the fusion out on the same kernels
-                self.rng = np.random.default_rng(11)
-                mu, _, _ = self.block(**case, expanded_output=True)
-                got, prof = self.run_graph(m, x)
-                self.assertEqual(prof["pw"], "fused", prof)
-                self.assertTrue(prof["dw"].endswith("1x1+dwconv"), prof)
-                np.testing.assert_allclose(got["y"], want, rtol=2e-5, atol=2e-5)
-                un, pu = self.run_graph(mu, x)
-                self.assertNotEqual(pu["pw"], "fused")
-                self.assertTrue(np.array_equal(got["y"], un["y"]), "fused and unfused differ")
-                for t in (2, 3):
-                    gt, _ = self.run_graph(m, x, threads=t)
-                    self.assertTrue(np.array_equal(gt["y"], got["y"]), "%d threads differ" % t)
+                self.check_fused(self.block, case, "expanded_output", "pw", "dw", "1x1+dwconv",
+                                 11, 2e-5)
 
 
 class TestNotFused(Base):
@@ -295,20 +301,8 @@ class TestStemPool(Base):
     def test_against_numpy_and_unfused(self):
         for case in self.CASES:
             with self.subTest(**case):
-                self.rng = np.random.default_rng(5)
-                m, x, want = self.stem(**case)
-                self.rng = np.random.default_rng(5)
-                mu, _, _ = self.stem(**case, conv_output=True)
-                got, prof = self.run_graph(m, x)
-                self.assertEqual(prof["conv"], "fused", prof)
-                self.assertTrue(prof["pool"].endswith("conv+maxpool"), prof)
-                np.testing.assert_allclose(got["y"], want, rtol=1e-5, atol=1e-5)
-                un, pu = self.run_graph(mu, x)
-                self.assertNotEqual(pu["conv"], "fused")
-                self.assertTrue(np.array_equal(got["y"], un["y"]), "fused and unfused differ")
-                for t in (2, 3):
-                    gt, _ = self.run_graph(m, x, threads=t)
-                    self.assertTrue(np.array_equal(gt["y"], got["y"]), "%d threads differ" % t)
+                self.check_fused(self.stem, case, "conv_output", "conv", "pool", "conv+maxpool",
+                                 5, 1e-5)
 
     def test_not_fused(self):
         for kw in (dict(extra_reader=True), dict(h=112, w=112), dict(conv_output=True)):
@@ -366,22 +360,11 @@ class TestScaleConv(Base):
         return mdl, x, want
 
     def test_against_numpy_and_unfused(self):
-        for case in (dict(), dict(swap=True, act=None, c=96, m=40, h=56, w=57), dict(c=17, m=5, h=7, w=7)):
+        for case in (dict(), dict(swap=True, act=None, c=96, m=40, h=56, w=57),
+                     dict(c=17, m=5, h=7, w=7)):
             with self.subTest(**case):
-                self.rng = np.random.default_rng(3)
-                m, x, want = self.se(**case)
-                self.rng = np.random.default_rng(3)
-                mu, _, _ = self.se(**case, mul_output=True)
-                got, prof = self.run_graph(m, x)
-                self.assertEqual(prof["scale"], "fused", prof)
-                self.assertTrue(prof["project"].endswith("scale+gemm"), prof)
-                np.testing.assert_allclose(got["y"], want, rtol=1e-5, atol=1e-5)
-                un, pu = self.run_graph(mu, x)
-                self.assertNotEqual(pu["scale"], "fused")
-                self.assertTrue(np.array_equal(got["y"], un["y"]), "fused and unfused differ")
-                for t in (2, 3):
-                    gt, _ = self.run_graph(m, x, threads=t)
-                    self.assertTrue(np.array_equal(gt["y"], got["y"]), "%d threads differ" % t)
+                self.check_fused(self.se, case, "mul_output", "scale", "project", "scale+gemm",
+                                 3, 1e-5)
 
     def test_not_fused(self):
         for kw in (dict(extra_reader=True), dict(k=3), dict(full_operand=True)):
