@@ -261,8 +261,8 @@ static void conv_pack_scaled_b(const void* ctx, size_t nr, size_t p0, size_t kc,
 }
 
 static size_t conv_absorb_scratch(em_op_ctx* ctx, em_op_ctx* producer) {
-    if (scale_input(ctx, producer) >= 0) /* the GEMM's own workspace is enough */
-        return ctx->scratch_bytes ? ctx->scratch_bytes : 1;
+    if (scale_input(ctx, producer) >= 0) /* 1: the node's own scratch (its GEMM's) is enough */
+        return 1;
     em_pw_dw g;
     if (!pw_dw_pair(ctx, producer, &g)) return 0;
     return em_conv_pw_dw_scratch(em_kern(ctx), &g, ctx->threads);
