@@ -186,6 +186,64 @@ def make_cnn(out):
     write_records(os.path.join(out, "cnn.expected.bin"), [("logits", y)])
 
 
+def make_fused(out):
+    """Each of the planner's fusions once, at sizes that take them (>= 3 MB
+    intermediates), so the C tests (and valgrind, the sanitizers and qemu)
+    run them: a stem Conv into its MaxPool, a per-channel Mul into a 1x1 Conv,
+    a 1x1 Conv into a depthwise Conv."""
+    torch, F = torch_f64()
+    rng = np.random.default_rng(1006)
+    ws, bs = init(rng, (64, 3, 3, 3), 27, 1.4), (rng.standard_normal(64) * 0.1).astype(np.float32)
+    wr, br = init(rng, (16, 64, 1, 1), 64, 1.4), (rng.standard_normal(16) * 0.1).astype(np.float32)
+    we, be = init(rng, (64, 16, 1, 1), 16, 1.0), (rng.standard_normal(64) * 0.1).astype(np.float32)
+    wp, bp = init(rng, (64, 64, 1, 1), 64, 1.4), (rng.standard_normal(64) * 0.1).astype(np.float32)
+    wx, bx = init(rng, (256, 64, 1, 1), 64, 1.4), (rng.standard_normal(256) * 0.1).astype(np.float32)
+    wd, bd = init(rng, (256, 1, 3, 3), 9, 1.4), (rng.standard_normal(256) * 0.1).astype(np.float32)
+    b = ModelBuilder()
+    b.input("x", "f32", [1, 3, 112, 112])
+    for n, a in (("stem.w", ws), ("stem.b", bs), ("se.reduce.w", wr), ("se.reduce.b", br),
+                 ("se.expand.w", we), ("se.expand.b", be), ("project.w", wp), ("project.b", bp),
+                 ("expand.w", wx), ("expand.b", bx), ("dw.w", wd), ("dw.b", bd)):
+        b.constant(n, a)
+    one = {"kernel_shape": [1, 1]}
+    b.node("Conv", ["x", "stem.w", "stem.b"], ["s"], name="stem",
+           attrs={"kernel_shape": [3, 3], "pads": [1, 1, 1, 1]}, activation="relu")
+    b.node("MaxPool", ["s"], ["p"], name="pool",
+           attrs={"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]})
+    b.node("GlobalAveragePool", ["p"], ["g"], name="se.pool")
+    b.node("Conv", ["g", "se.reduce.w", "se.reduce.b"], ["r"], name="se.reduce", attrs=one,
+           activation="relu")
+    b.node("Conv", ["r", "se.expand.w", "se.expand.b"], ["e"], name="se.expand", attrs=one,
+           activation="sigmoid")
+    b.node("Mul", ["p", "e"], ["m"], name="se.scale")
+    b.node("Conv", ["m", "project.w", "project.b"], ["q"], name="project", attrs=one)
+    b.node("Conv", ["q", "expand.w", "expand.b"], ["h"], name="expand", attrs=one,
+           activation=("clip", 0.0, 6.0))
+    b.node("Conv", ["h", "dw.w", "dw.b"], ["d"], name="dw",
+           attrs={"kernel_shape": [3, 3], "pads": [1, 1, 1, 1], "strides": [2, 2], "group": 256},
+           activation=("clip", 0.0, 6.0))
+    b.node("GlobalAveragePool", ["d"], ["gd"], name="head.pool")
+    b.node("Flatten", ["gd"], ["y"], name="flatten", attrs={"axis": 1})
+    b.output("y")
+    b.metadata(name="fused", version="1.0", producer=PRODUCER,
+               description="stem conv + maxpool, squeeze-excite scale + 1x1, 1x1 expand + "
+                           "depthwise: one of each of the planner's fusions")
+    b.save(os.path.join(out, "fused.ember"))
+
+    x = rng.standard_normal((1, 3, 112, 112)).astype(np.float32)
+    t = lambda a: torch.from_numpy(np.asarray(a, dtype=np.float64))  # noqa: E731
+    h = F.relu(F.conv2d(t(x), t(ws), t(bs), padding=1))
+    p = F.max_pool2d(h, 3, 2, padding=1)
+    g = p.mean(dim=(2, 3), keepdim=True)
+    e = torch.sigmoid(F.conv2d(F.relu(F.conv2d(g, t(wr), t(br))), t(we), t(be)))
+    q = F.conv2d(p * e, t(wp), t(bp))
+    hh = torch.clamp(F.conv2d(q, t(wx), t(bx)), 0, 6)
+    d = torch.clamp(F.conv2d(hh, t(wd), t(bd), stride=2, padding=1, groups=256), 0, 6)
+    y = f32(d.mean(dim=(2, 3)).numpy())
+    write_records(os.path.join(out, "fused.input.bin"), [("x", x)])
+    write_records(os.path.join(out, "fused.expected.bin"), [("y", y)])
+
+
 def make_deep(out, blocks=40):
     rng = np.random.default_rng(1003)
     b = ModelBuilder()
@@ -306,6 +364,7 @@ def main():
     make_deep(out)
     make_ops(out)
     make_gather(out)
+    make_fused(out)
     total = 0
     for f in sorted(os.listdir(out)):
         if f.endswith((".ember", ".bin")):

@@ -124,6 +124,59 @@ static void test_gather_reference(void** state) {
     run_reference("gather.ember", "gather", 0);
 }
 
+/* The planner's fusions (fused.ember has one of each): the reference values,
+ * the profile naming the absorbed nodes "fused" and the nodes that did their
+ * work, the same bits at 2 and 3 threads, and the same values unfused on the
+ * portable path (a forced path runs the graph as written). */
+static void run_fused(size_t threads, unsigned flags, const rec_tensor* in, size_t n_in,
+                      const rec_tensor* want, size_t n_want, float* y, size_t n_y) {
+    ember_model* m = load("fused.ember");
+    ember_session_options o;
+    ember_session_options_init(&o);
+    o.threads = (int)threads;
+    o.flags = EMBER_SESSION_PROFILE | EMBER_SESSION_ALLOW_OVERSUBSCRIBE | flags;
+    ember_session* s = NULL;
+    if (ember_session_create(m, &o, &s) != EMBER_OK) fail_msg("session: %s", ember_last_error());
+    set_inputs(s, in, n_in);
+    assert_int_equal(ember_session_run(s), EMBER_OK);
+    check_outputs(s, want, n_want);
+    ember_tensor t = {.struct_size = sizeof t};
+    assert_int_equal(ember_session_output(s, 0, &t), EMBER_OK);
+    assert_int_equal(t.bytes, n_y * sizeof(float));
+    memcpy(y, t.data, t.bytes);
+    static const char* const absorbed[] = {"stem", "se.scale", "expand"};
+    static const char* const absorbers[][2] = {
+        {"pool", "direct conv+maxpool"}, {"project", "scale+gemm"}, {"dw", "1x1+dwconv"}};
+    for (size_t i = 0; i < ember_model_node_count(m); i++) {
+        ember_node_profile np = {.struct_size = sizeof np};
+        assert_int_equal(ember_session_node_profile(s, i, &np), EMBER_OK);
+        for (size_t k = 0; k < 3; k++) {
+            const int fused = flags == 0;
+            if (strcmp(np.name, absorbed[k]) == 0 && (strcmp(np.kernel, "fused") == 0) != fused)
+                fail_msg("%s ran as '%s'", np.name, np.kernel);
+            if (strcmp(np.name, absorbers[k][0]) == 0 && (strstr(np.kernel, absorbers[k][1]) != NULL) != fused)
+                fail_msg("%s ran as '%s'", np.name, np.kernel);
+        }
+    }
+    ember_session_free(s);
+    ember_model_free(m);
+}
+
+static void test_fused_reference(void** state) {
+    (void)state;
+    rec_tensor *in, *want;
+    const size_t n_in = records("fused.input.bin", &in), n_want = records("fused.expected.bin", &want);
+    float y1[256], y[256];
+    run_fused(1, 0, in, n_in, want, n_want, y1, 256);
+    for (size_t threads = 2; threads <= 3; threads++) {
+        run_fused(threads, 0, in, n_in, want, n_want, y, 256);
+        assert_memory_equal(y, y1, sizeof y);
+    }
+    run_fused(1, EMBER_SESSION_ISA_GENERIC, in, n_in, want, n_want, y, 256);
+    rec_free(in, n_in);
+    rec_free(want, n_want);
+}
+
 /* An operator failing on data names the node, and writes no output. */
 static void test_runtime_error_names_node(void** state) {
     (void)state;
@@ -543,6 +596,7 @@ int main(void) {
         cmocka_unit_test(test_deep_reference),
         cmocka_unit_test(test_ops_reference),
         cmocka_unit_test(test_gather_reference),
+        cmocka_unit_test(test_fused_reference),
         cmocka_unit_test(test_runtime_error_names_node),
         cmocka_unit_test(test_load_memory_matches_file),
         cmocka_unit_test(test_limits),
