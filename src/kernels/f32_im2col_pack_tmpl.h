@@ -11,6 +11,8 @@
  * runs are found once a panel; the rows are walked with counters, no divisions. */
 #include "f32_im2col_pack.h"
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
 typedef struct run {
@@ -48,8 +50,64 @@ static void copy_run(const float* xr, size_t iw, ptrdiff_t w0, size_t sw, size_t
     for (size_t t = hi; t < len; t++) d[t] = 0.0f;
 }
 
+/* Narrow output rows (a panel of nr columns spans several output rows, each
+ * run a few floats long: resnet18's 7 x 7 and 14 x 14 layers): per panel, the
+ * plane offset every tap reads for every column (-1: padding) is computed
+ * once, then each of the kc rows is a gather from its channel's plane. The
+ * table is GATHER_MAX ints, on the stack. */
+#define GATHER_MAX 4096
+
+static bool gather_applies(const ember_window* w, size_t nr) {
+    const size_t kvol = w->kernel[0] * w->kernel[1] * w->kernel[2];
+    return w->out[2] < nr && kvol * nr <= GATHER_MAX &&
+           w->image[0] * w->image[1] * w->image[2] < ((size_t)1 << 31);
+}
+
+static void pack_gather(const ember_window* w, const float* x, size_t nr, size_t p0, size_t kc,
+                        size_t j0, size_t n, float* dst) {
+    const size_t k0 = w->kernel[0], k1 = w->kernel[1], k2 = w->kernel[2], kvol = k0 * k1 * k2;
+    const size_t oh_n = w->out[1], ow_n = w->out[2];
+    const size_t idn = w->image[0], ihn = w->image[1], iwn = w->image[2];
+    const size_t in_vol = idn * ihn * iwn;
+    int32_t idx[GATHER_MAX];
+    for (size_t q = 0; q < n; q += nr, dst += kc * nr) {
+        const size_t cols = n - q < nr ? n - q : nr;
+        for (size_t col = 0; col < cols; col++) {
+            const size_t j = j0 + q + col;
+            const size_t ow = j % ow_n, oh = (j / ow_n) % oh_n, od = j / (ow_n * oh_n);
+            for (size_t kd = 0, tap = 0; kd < k0; kd++)
+                for (size_t kh = 0; kh < k1; kh++)
+                    for (size_t kw = 0; kw < k2; kw++, tap++) {
+                        const ptrdiff_t id = (ptrdiff_t)(od * w->stride[0] + kd * w->dilation[0]) - w->pad[0];
+                        const ptrdiff_t ih = (ptrdiff_t)(oh * w->stride[1] + kh * w->dilation[1]) - w->pad[1];
+                        const ptrdiff_t iw = (ptrdiff_t)(ow * w->stride[2] + kw * w->dilation[2]) - w->pad[2];
+                        const bool in = id >= 0 && id < (ptrdiff_t)idn && ih >= 0 &&
+                                        ih < (ptrdiff_t)ihn && iw >= 0 && iw < (ptrdiff_t)iwn;
+                        idx[tap * nr + col] =
+                            in ? (int32_t)(((size_t)id * ihn + (size_t)ih) * iwn + (size_t)iw) : -1;
+                    }
+        }
+        size_t c = p0 / kvol, tap = p0 % kvol;
+        for (size_t pp = 0; pp < kc; pp++) {
+            float* d = dst + pp * nr;
+            const float* xc = x + c * in_vol;
+            const int32_t* ix = idx + tap * nr;
+            for (size_t col = 0; col < cols; col++) d[col] = ix[col] >= 0 ? xc[ix[col]] : 0.0f;
+            for (size_t col = cols; col < nr; col++) d[col] = 0.0f;
+            if (++tap == kvol) {
+                tap = 0;
+                c++;
+            }
+        }
+    }
+}
+
 void IM2COL_FN(const ember_window* w, const float* x, size_t nr, size_t p0, size_t kc, size_t j0,
                size_t n, float* dst) {
+    if (gather_applies(w, nr)) {
+        pack_gather(w, x, nr, p0, kc, j0, n, dst);
+        return;
+    }
     const size_t k0 = w->kernel[0], k1 = w->kernel[1], k2 = w->kernel[2];
     const size_t oh_n = w->out[1], ow_n = w->out[2];
     const size_t idn = w->image[0], ihn = w->image[1], iwn = w->image[2];
