@@ -90,6 +90,14 @@ static void apply_activation(struct em_pool* pool, const ember_kernels* kern,
     em_pool_run_chunks(pool, n, (size_t)1 << 14, act_chunk, &j);
 }
 
+em_op_ctx em_producer_ctx(const em_op_ctx* ctx, char* msg) {
+    const em_node* pn = ctx->producer;
+    msg[0] = '\0';
+    return (em_op_ctx){.node = pn, .params = pn->params, .n_inputs = pn->n_inputs,
+                       .n_outputs = pn->n_outputs, .inputs = ctx->producer_inputs,
+                       .kern = ctx->kern, .msg = msg};
+}
+
 ember_status em_node_run(const em_node* node, em_value* const* in, em_value* const* out,
                          const ember_kernels* kern, void* scratch, size_t scratch_bytes,
                          struct em_pool* pool, char* msg, const char** kernel) {

@@ -127,6 +127,11 @@ ember_status em_const_ints(em_op_ctx* ctx, uint32_t input, int64_t* out, uint32_
 /* Requires input i to have dtype; fails naming the input otherwise. */
 ember_status em_expect_dtype(em_op_ctx* ctx, uint32_t input, ember_dtype dtype);
 
+/* A run's context for ctx->producer, the node it absorbed (its params and
+ * inputs, ctx's kernel table, msg: EM_MSG_CAP bytes): what an operator's
+ * plan helpers need to look at the producer's geometry again. */
+em_op_ctx em_producer_ctx(const em_op_ctx* ctx, char* msg);
+
 /* ---- node execution (node_exec.c): shared by the executor and op tests ---- */
 ember_status em_node_init(em_node* node, void* params, char* msg);
 /* threads: how many threads the runs will have (>= 1; sizes per-thread scratch);

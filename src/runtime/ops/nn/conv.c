@@ -148,12 +148,27 @@ typedef struct conv_rows_job {
     size_t tasks;
 } conv_rows_job;
 
-static void conv_rows_fill_task(void* arg, size_t t, size_t thread) {
+typedef struct rows_fill_job {
+    size_t channels, tasks;
+    const ember_window* w;
+    const float* x;
+    void* scratch;
+} rows_fill_job;
+
+static void rows_fill_task(void* arg, size_t t, size_t thread) {
     (void)thread;
-    const conv_rows_job* j = arg;
-    const size_t rows = ember_f32_conv_rows_total(&j->pl->w);
-    ember_f32_conv_rows_fill(j->pl->cg, &j->pl->w, j->x, j->scratch, rows * t / j->tasks,
+    const rows_fill_job* j = arg;
+    const size_t rows = ember_f32_conv_rows_total(j->w);
+    ember_f32_conv_rows_fill(j->channels, j->w, j->x, j->scratch, rows * t / j->tasks,
                              rows * (t + 1) / j->tasks);
+}
+
+void em_conv_rows_prepare(em_pool* pool, size_t tasks, size_t channels, const ember_window* w,
+                          const float* x, void* scratch) {
+    ember_f32_conv_rows_offsets(channels, w, scratch);
+    rows_fill_job j = {.channels = channels, .tasks = tasks ? tasks : 1, .w = w, .x = x,
+                       .scratch = scratch};
+    em_pool_run(j.tasks > 1 ? pool : NULL, j.tasks, rows_fill_task, &j);
 }
 
 static void conv_rows_task(void* arg, size_t t, size_t thread) {
@@ -169,8 +184,7 @@ static void conv_rows(em_pool* pool, conv_rows_job* j) {
     const double flops = 2.0 * (double)j->pl->mg * (double)j->pl->cg * (double)j->pl->kvol *
                          (double)j->pl->out_vol;
     j->tasks = threads < 2 || flops < (double)(1 << 20) || oh < 2 ? 1 : oh < 4 * threads ? oh : 4 * threads;
-    ember_f32_conv_rows_offsets(j->pl->cg, &j->pl->w, j->scratch);
-    em_pool_run(j->tasks > 1 ? pool : NULL, j->tasks, conv_rows_fill_task, j);
+    em_conv_rows_prepare(pool, j->tasks, j->pl->cg, &j->pl->w, j->x, j->scratch);
     em_pool_run(j->tasks > 1 ? pool : NULL, j->tasks, conv_rows_task, j);
 }
 
@@ -213,13 +227,13 @@ static bool pw_dw_pair(em_op_ctx* ctx, em_op_ctx* pw, em_pw_dw* g) {
  * Mul(x [1, C, H, W], s [1, C, 1, 1]) read only by the Conv): the GEMM packs
  * its B panels from x times s instead, so the scaled tensor is never written.
  * Each packed value is the float product the Mul would have stored, so the
- * output is the same bits. Which Mul input is x (0 or 1), or -1. */
-static int scale_input(em_op_ctx* ctx, em_op_ctx* mul) {
+ * output is the same bits. Which Mul input is x (0 or 1), or -1; *pl is the
+ * Conv's plan when it is not -1. */
+static int scale_input(em_op_ctx* ctx, em_op_ctx* mul, conv_plan* pl) {
     if (strcmp(mul->node->op->name, "Mul") != 0 || mul->n_inputs != 2 || !mul->inputs[0] ||
         !mul->inputs[1] || mul->node->act.kind != EMF_ACT_NONE)
         return -1;
-    conv_plan pl;
-    if (conv_plan_make(ctx, &pl) != EMBER_OK || !pl.direct || pl.group != 1 || pl.n != 1 ||
+    if (conv_plan_make(ctx, pl) != EMBER_OK || !pl->direct || pl->group != 1 || pl->n != 1 ||
         !conv_packed_bytes(ctx))
         return -1;
     for (int xi = 0; xi < 2; xi++) {
@@ -261,7 +275,8 @@ static void conv_pack_scaled_b(const void* ctx, size_t nr, size_t p0, size_t kc,
 }
 
 static size_t conv_absorb_scratch(em_op_ctx* ctx, em_op_ctx* producer) {
-    if (scale_input(ctx, producer) >= 0) /* 1: the node's own scratch (its GEMM's) is enough */
+    conv_plan pl;
+    if (scale_input(ctx, producer, &pl) >= 0) /* 1: the node's own scratch (its GEMM's) is enough */
         return 1;
     em_pw_dw g;
     if (!pw_dw_pair(ctx, producer, &g)) return 0;
@@ -269,10 +284,8 @@ static size_t conv_absorb_scratch(em_op_ctx* ctx, em_op_ctx* producer) {
 }
 
 /* The 1x1 convolution doing the per-channel scale in front of it. */
-static ember_status conv_run_scaled(em_op_ctx* ctx, int xi) {
-    conv_plan pl;
-    ember_status st = conv_plan_make(ctx, &pl);
-    if (st != EMBER_OK) return st;
+static ember_status conv_run_scaled(em_op_ctx* ctx, const conv_plan* plan, int xi) {
+    const conv_plan pl = *plan;
     if (!ctx->packed)
         return em_op_fail(ctx, EMBER_ERROR_RUNTIME, "internal error: fused with '%s' unpacked",
                           ctx->producer->name);
@@ -307,14 +320,10 @@ bool em_conv_rows_geometry(em_op_ctx* ctx, size_t* channels, size_t* m, ember_wi
 }
 
 /* The depthwise node doing its 1x1 producer's work (conv_pw_dw.h). */
-static ember_status conv_run_pw_dw(em_op_ctx* ctx) {
+static ember_status conv_run_pw_dw(em_op_ctx* ctx, em_op_ctx* pw) {
     const em_node* pn = ctx->producer;
-    char pmsg[EM_MSG_CAP];
-    em_op_ctx pw = {.node = pn, .params = pn->params, .n_inputs = pn->n_inputs,
-                    .n_outputs = pn->n_outputs, .inputs = ctx->producer_inputs,
-                    .kern = ctx->kern, .msg = pmsg};
     em_pw_dw g;
-    if (!pw_dw_pair(ctx, &pw, &g) || !ctx->producer_packed)
+    if (!pw_dw_pair(ctx, pw, &g) || !ctx->producer_packed)
         return em_op_fail(ctx, EMBER_ERROR_RUNTIME, "internal error: '%s' cannot be fused here",
                           pn->name);
     const em_value* pb = pn->n_inputs > 2 ? ctx->producer_inputs[2] : NULL;
@@ -330,12 +339,10 @@ static ember_status conv_run_pw_dw(em_op_ctx* ctx) {
 static ember_status conv_run(em_op_ctx* ctx) {
     if (ctx->producer) {
         char pmsg[EM_MSG_CAP];
-        const em_node* pn = ctx->producer;
-        em_op_ctx mul = {.node = pn, .params = pn->params, .n_inputs = pn->n_inputs,
-                         .n_outputs = pn->n_outputs, .inputs = ctx->producer_inputs,
-                         .kern = ctx->kern, .msg = pmsg};
-        const int xi = scale_input(ctx, &mul);
-        return xi >= 0 ? conv_run_scaled(ctx, xi) : conv_run_pw_dw(ctx);
+        em_op_ctx prod = em_producer_ctx(ctx, pmsg);
+        conv_plan pl;
+        const int xi = scale_input(ctx, &prod, &pl);
+        return xi >= 0 ? conv_run_scaled(ctx, &pl, xi) : conv_run_pw_dw(ctx, &prod);
     }
     conv_plan pl;
     ember_status st = conv_plan_make(ctx, &pl);

@@ -71,14 +71,6 @@ typedef struct job {
     size_t tasks;
 } job;
 
-static void fill_task(void* arg, size_t t, size_t thread) {
-    (void)thread;
-    const job* j = arg;
-    const size_t rows = ember_f32_conv_rows_total(&j->q->conv);
-    ember_f32_conv_rows_fill(j->q->c, &j->q->conv, j->x, j->scratch, rows * t / j->tasks,
-                             rows * (t + 1) / j->tasks);
-}
-
 /* Bands [b0, b1) in order on one thread, two buffers: the convolution rows a
  * band shares with the one before are copied across, the rest computed. */
 static void band_task(void* arg, size_t t, size_t thread) {
@@ -113,9 +105,7 @@ static void band_task(void* arg, size_t t, size_t thread) {
 ember_status em_conv_maxpool_run(em_op_ctx* ctx, const ember_window* pool) {
     const em_node* pn = ctx->producer;
     char pmsg[EM_MSG_CAP];
-    em_op_ctx conv = {.node = pn, .params = pn->params, .n_inputs = pn->n_inputs,
-                      .n_outputs = pn->n_outputs, .inputs = ctx->producer_inputs,
-                      .kern = ctx->kern, .msg = pmsg};
+    em_op_ctx conv = em_producer_ctx(ctx, pmsg);
     pair q;
     if (!pair_of(&conv, pool, &q))
         return em_op_fail(ctx, EMBER_ERROR_RUNTIME, "internal error: '%s' cannot be fused here",
@@ -127,9 +117,7 @@ ember_status em_conv_maxpool_run(em_op_ctx* ctx, const ember_window* pool) {
              .ap = ctx->producer_packed, .scratch = ctx->scratch, .y = ctx->outputs[0]->data};
     j.ex = em_conv_output_pass(&act_ctx, bias ? bias->data : NULL);
     const size_t threads = em_pool_threads(ctx->pool);
-    ember_f32_conv_rows_offsets(q.c, &q.conv, j.scratch);
-    j.tasks = threads;
-    em_pool_run(threads > 1 ? ctx->pool : NULL, j.tasks, fill_task, &j);
+    em_conv_rows_prepare(ctx->pool, threads, q.c, &q.conv, j.x, j.scratch);
     j.tasks = q.bands < threads ? q.bands : threads;
     em_pool_run(j.tasks > 1 ? ctx->pool : NULL, j.tasks, band_task, &j);
     ctx->kernel = "direct conv+maxpool";

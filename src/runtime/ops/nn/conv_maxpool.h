@@ -21,6 +21,12 @@
 /* conv.c: whether the Conv node of ctx runs the direct kernel on one image
  * and group with constant weights, and its channels, output channels, window. */
 bool em_conv_rows_geometry(em_op_ctx* ctx, size_t* channels, size_t* m, ember_window* w);
+/* conv.c: the direct kernel's scratch made ready for image x (channels of one
+ * group, window w): the step offsets, then the padded copy filled by row
+ * ranges as `tasks` tasks on pool's threads. */
+struct em_pool;
+void em_conv_rows_prepare(struct em_pool* pool, size_t tasks, size_t channels,
+                          const ember_window* w, const float* x, void* scratch);
 
 /* MaxPool's absorb_scratch for a Conv producer, given the pool's window
  * (pool): the scratch bytes, or 0 when the pair does not fuse. */
