@@ -1,5 +1,5 @@
-/* What the kernel tests share: a seeded generator of floats in [-1, 1), and
- * guard values (a NaN no kernel computes) written after an output to catch a
+/* What the kernel tests share: a seeded generator of floats in [-1, 1), window
+ * output sizes, and guard values (a NaN no kernel computes) written after an output to catch a
  * kernel writing past it. Header-only: each test seeds its own generator. */
 #ifndef EMBER_TESTS_KERNEL_TEST_H
 #define EMBER_TESTS_KERNEL_TEST_H
@@ -25,6 +25,14 @@ static inline int kt_guard_ok(const float* p, size_t n) {
     for (size_t i = 0; i < n; i++)
         if (memcmp(p + i, &KT_GUARD_BITS, 4) != 0) return 0;
     return 1;
+}
+
+/* Output size of a window of k taps, dilation d, stride s over in positions
+ * padded by p0 and p1 (0: no output). */
+static inline size_t kt_out_dim(size_t in, size_t k, size_t s, size_t d, size_t p0, size_t p1) {
+    const size_t ek = (k - 1) * d + 1;
+    if (in + p0 + p1 < ek) return 0;
+    return (in + p0 + p1 - ek) / s + 1;
 }
 
 /* The cmocka tests test_generic, test_avx2, test_avx512 and test_neon, each

@@ -19,24 +19,15 @@
 
 #include <cmocka.h>
 
+#include "kernel_test.h"
 #include "f32_conv_rows.h"
 #include "f32_gemm.h"
 #include "f32_im2col_pack.h"
 
 static uint32_t g_rng = 7;
-static float frand(void) {
-    g_rng = g_rng * 1664525u + 1013904223u;
-    return (float)((g_rng >> 8) & 0xFFFF) / 32768.0f - 1.0f;
-}
 
 static int g_failures;
 static size_t g_cases;
-
-static size_t out_dim(size_t in, size_t k, size_t s, size_t d, size_t p0, size_t p1) {
-    const size_t ek = (k - 1) * d + 1;
-    if (in + p0 + p1 < ek) return 0;
-    return (in + p0 + p1 - ek) / s + 1;
-}
 
 static int window_2d(ember_window* w, size_t ih, size_t iw, size_t kh, size_t kw, size_t s,
                      size_t d, size_t pt, size_t pl, size_t pb, size_t pr) {
@@ -49,7 +40,7 @@ static int window_2d(ember_window* w, size_t ih, size_t iw, size_t kh, size_t kw
         w->dilation[a] = a == 0 ? 1 : d;
         w->pad[a] = (ptrdiff_t)p0[a];
         w->pad_end[a] = (ptrdiff_t)p1[a];
-        w->out[a] = out_dim(in[a], k[a], w->stride[a], w->dilation[a], p0[a], p1[a]);
+        w->out[a] = kt_out_dim(in[a], k[a], w->stride[a], w->dilation[a], p0[a], p1[a]);
         if (w->out[a] == 0) return 0;
     }
     return 1;
@@ -83,9 +74,9 @@ static void check(const ember_kernels* kern, const ember_window* w, size_t ch, s
     float* x = malloc(sizeof(float) * ch * in_vol);
     float* wt = malloc(sizeof(float) * m * kdim);
     float* bias = malloc(sizeof(float) * m);
-    for (size_t i = 0; i < ch * in_vol; i++) x[i] = frand();
-    for (size_t i = 0; i < m * kdim; i++) wt[i] = frand();
-    for (size_t i = 0; i < m; i++) bias[i] = frand();
+    for (size_t i = 0; i < ch * in_vol; i++) x[i] = kt_frand(&g_rng);
+    for (size_t i = 0; i < m * kdim; i++) wt[i] = kt_frand(&g_rng);
+    for (size_t i = 0; i < m; i++) bias[i] = kt_frand(&g_rng);
     float* ap = malloc(ember_f32_gemm_packed_a_size(kern, m, kdim));
     ember_f32_gemm_pack_a_full(kern, m, kdim, 1.0f, wt, kdim, 1, ap);
 
@@ -117,7 +108,7 @@ static void check(const ember_kernels* kern, const ember_window* w, size_t ch, s
     unsigned char* scratch = malloc(sb + GUARD);
     memset(scratch + sb, 0xA5, GUARD);
     float* got = malloc(sizeof(float) * (m * plane + GUARD));
-    for (size_t i = 0; i < m * plane + GUARD; i++) got[i] = 12345.0f;
+    kt_set_guard(got + m * plane, GUARD);
     ember_f32_conv_rows_offsets(ch, w, scratch);
     const size_t rows = ember_f32_conv_rows_total(w), oh = w->out[1];
     if (split) { /* as threads would: the copy and the rows in three ranges each */
@@ -141,8 +132,8 @@ static void check(const ember_kernels* kern, const ember_window* w, size_t ch, s
                         w->dilation[1], w->pad[1], w->pad[2], w->pad_end[1], w->pad_end[2], ch, m,
                         mode, split, i, got[i], want[i]);
     }
-    for (size_t i = m * plane; i < m * plane + GUARD; i++)
-        if (got[i] != 12345.0f && g_failures++ < 10) print_error("%s: wrote past the output\n", kern->isa);
+    if (!kt_guard_ok(got + m * plane, GUARD) && g_failures++ < 10)
+        print_error("%s: wrote past the output\n", kern->isa);
     for (size_t i = sb; i < sb + GUARD; i++)
         if (scratch[i] != 0xA5 && g_failures++ < 10) print_error("%s: wrote past its scratch\n", kern->isa);
 

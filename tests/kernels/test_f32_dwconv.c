@@ -32,15 +32,10 @@ static int g_failures;
 static size_t g_cases;
 
 /* Output size along one axis; 0 when the window never fits. */
-static size_t out_dim(size_t in, size_t k, size_t s, size_t p0, size_t p1) {
-    if (in + p0 + p1 < k) return 0;
-    return (in + p0 + p1 - k) / s + 1;
-}
-
 static void check(const ember_kernels* kern, size_t ch, size_t ih, size_t iw, size_t kh,
                   size_t kw, size_t sh, size_t sw, size_t pt, size_t pl, size_t pb, size_t pr,
                   int with_bias) {
-    const size_t oh = out_dim(ih, kh, sh, pt, pb), ow = out_dim(iw, kw, sw, pl, pr);
+    const size_t oh = kt_out_dim(ih, kh, sh, 1, pt, pb), ow = kt_out_dim(iw, kw, sw, 1, pl, pr);
     if (oh == 0 || ow == 0) return;
     const ember_dwconv_geom g = {.ih = ih, .iw = iw, .oh = oh, .ow = ow, .kh = kh, .kw = kw,
                                  .sh = sh, .sw = sw, .pad_top = pt, .pad_left = pl};
@@ -143,7 +138,7 @@ KT_PATH_TESTS(run_path)
 static int blocked_case(const ember_kernels* kern, em_pool* pool, size_t ch, size_t ih,
                         size_t iw, size_t kh, size_t kw, size_t sh, size_t sw, size_t pt,
                         size_t pl, size_t pb, size_t pr, int with_bias) {
-    const size_t oh = out_dim(ih, kh, sh, pt, pb), ow = out_dim(iw, kw, sw, pl, pr);
+    const size_t oh = kt_out_dim(ih, kh, sh, 1, pt, pb), ow = kt_out_dim(iw, kw, sw, 1, pl, pr);
     if (oh == 0 || ow == 0) return 0;
     const ember_dwconv_geom g = {.ih = ih, .iw = iw, .oh = oh, .ow = ow, .kh = kh, .kw = kw,
                                  .sh = sh, .sw = sw, .pad_top = pt, .pad_left = pl};

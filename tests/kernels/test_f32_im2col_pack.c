@@ -18,25 +18,16 @@
 
 #include <cmocka.h>
 
+#include "kernel_test.h"
 #include "f32_gemm.h"
 #include "f32_im2col_pack.h"
 #include "threadpool.h"
 
 static uint32_t g_rng = 99;
-static float frand(void) {
-    g_rng = g_rng * 1664525u + 1013904223u;
-    return (float)((g_rng >> 8) & 0xFFFF) / 32768.0f - 1.0f;
-}
 
 static int g_failures;
 static size_t g_cases;
 static const char* g_path = "generic"; /* the table whose packer check_pack runs */
-
-static size_t out_dim(size_t in, size_t k, size_t s, size_t d, size_t p0, size_t p1) {
-    const size_t ek = (k - 1) * d + 1;
-    if (in + p0 + p1 < ek) return 0;
-    return (in + p0 + p1 - ek) / s + 1;
-}
 
 static int make_window(ember_window* w, const size_t* in, const size_t* k, size_t s, size_t d,
                        const size_t* pb, const size_t* pe) {
@@ -47,7 +38,7 @@ static int make_window(ember_window* w, const size_t* in, const size_t* k, size_
         w->dilation[a] = d;
         w->pad[a] = (ptrdiff_t)pb[a];
         w->pad_end[a] = (ptrdiff_t)pe[a];
-        w->out[a] = out_dim(in[a], k[a], w->stride[a], d, pb[a], pe[a]);
+        w->out[a] = kt_out_dim(in[a], k[a], w->stride[a], d, pb[a], pe[a]);
         if (w->out[a] == 0) return 0;
     }
     return 1;
@@ -60,7 +51,7 @@ static void check_pack(const ember_window* w, size_t channels) {
     const size_t rows = channels * kvol;
     float* x = malloc(sizeof(float) * channels * in_vol);
     float* col = malloc(sizeof(float) * rows * out_vol);
-    for (size_t i = 0; i < channels * in_vol; i++) x[i] = frand();
+    for (size_t i = 0; i < channels * in_vol; i++) x[i] = kt_frand(&g_rng);
     ember_f32_im2col_ref(channels, w, x, col);
     static const size_t nrs[] = {4, 12, 16, 32, 64};
     for (size_t t = 0; t < sizeof nrs / sizeof nrs[0]; t++) {
@@ -231,9 +222,9 @@ static void test_gemm_extra(void** state) {
             float* unfused = malloc(sizeof(float) * m * n);
             float* ap = malloc(ember_f32_gemm_packed_a_size(kern, m, kdim) + 64);
             void* ws = malloc(ember_f32_gemm_workspace_size(kern, m, n, kdim) + 64);
-            for (size_t i = 0; i < ch * side * side; i++) x[i] = frand();
-            for (size_t i = 0; i < m * kdim; i++) a[i] = frand();
-            for (size_t i = 0; i < m; i++) bias[i] = frand();
+            for (size_t i = 0; i < ch * side * side; i++) x[i] = kt_frand(&g_rng);
+            for (size_t i = 0; i < m * kdim; i++) a[i] = kt_frand(&g_rng);
+            for (size_t i = 0; i < m; i++) bias[i] = kt_frand(&g_rng);
             ember_f32_im2col_ref(ch, &w, x, col);
             ember_f32_gemm_ref(m, n, kdim, 1.0f, a, kdim, 1, col, n, 1, 0.0f, want, n);
             for (size_t i = 0; i < m; i++)
