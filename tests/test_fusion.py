@@ -71,21 +71,51 @@ def act_np(kind, v):
     raise ValueError(kind)
 
 
-def dwconv_np(e, w, b, k, s, pads):
-    """e [C, H, W] float64, w [C, 1, k, k]; pads (top, left, bottom, right)."""
-    c, h, wd = e.shape
+def taps(x, k, s, pads, oh, ow, fill=0.0):
+    """(u, t, view) for every tap of a k x k window at stride s over x
+    [C, H, W] padded by pads (top, left, bottom, right) with fill: view[c, i,
+    j] is the value tap (u, t) of output (i, j) reads."""
+    c, h, w = x.shape
     pt, pl, pb, pr = pads
-    ep = np.zeros((c, h + pt + pb, wd + pl + pr))
-    ep[:, pt:pt + h, pl:pl + wd] = e
-    oh = (h + pt + pb - k) // s + 1
-    ow = (wd + pl + pr - k) // s + 1
-    y = np.zeros((c, oh, ow))
+    xp = np.full((c, h + pt + pb + k + s, w + pl + pr + k + s), fill)
+    xp[:, pt:pt + h, pl:pl + w] = x
     for u in range(k):
         for t in range(k):
-            y += w[:, 0, u, t][:, None, None] * ep[:, u:u + (oh - 1) * s + 1:s, t:t + (ow - 1) * s + 1:s]
+            yield u, t, xp[:, u:u + (oh - 1) * s + 1:s, t:t + (ow - 1) * s + 1:s]
+
+
+def conv_out(n, k, s, p0, p1):
+    return (n + p0 + p1 - k) // s + 1
+
+
+def dwconv_np(e, w, b, k, s, pads):
+    """e [C, H, W] float64, w [C, 1, k, k]; pads (top, left, bottom, right)."""
+    oh = conv_out(e.shape[1], k, s, pads[0], pads[2])
+    ow = conv_out(e.shape[2], k, s, pads[1], pads[3])
+    y = np.zeros((e.shape[0], oh, ow))
+    for u, t, v in taps(e, k, s, pads, oh, ow):
+        y += w[:, 0, u, t][:, None, None] * v
     if b is not None:
         y += b[:, None, None]
     return y
+
+
+def graph(nodes, x_shape, inits, opset, inner, keep_inner=False, extra_reader=False):
+    """The model of nodes from input x (x_shape) to output y; with keep_inner
+    the tensor `inner` is a graph output too, with extra_reader a Neg reads it
+    (output z): both rule its fusion out."""
+    nodes = list(nodes)
+    outs = [helper.make_tensor_value_info("y", F, None)]
+    if keep_inner:
+        outs.append(helper.make_tensor_value_info(inner, F, None))
+    if extra_reader:
+        nodes.append(helper.make_node("Neg", [inner], ["z"], name="neg"))
+        outs.append(helper.make_tensor_value_info("z", F, None))
+    g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", F, x_shape)], outs,
+                          [numpy_helper.from_array(v, n) for n, v in inits])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
+    m.ir_version = 7
+    return m
 
 
 class Base(unittest.TestCase):
@@ -116,16 +146,7 @@ class Base(unittest.TestCase):
         n, i = act_nodes(dw_act, "g", "y", "dw_act")
         nodes += n
         inits += i
-        outs = [helper.make_tensor_value_info("y", F, None)]
-        if expanded_output:
-            outs.append(helper.make_tensor_value_info("e", F, None))
-        if extra_reader:
-            nodes.append(helper.make_node("Neg", ["e"], ["z"], name="neg"))
-            outs.append(helper.make_tensor_value_info("z", F, None))
-        g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", F, [1, cin, h, w])],
-                              outs, [numpy_helper.from_array(v, nm) for nm, v in inits])
-        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 14)])
-        m.ir_version = 7
+        m = graph(nodes, [1, cin, h, w], inits, 14, "e", expanded_output, extra_reader)
         x = self.rng.standard_normal((1, cin, h, w)).astype(np.float32)
         want = None
         if pw_stride == 1 and pw_pad == 0:
@@ -223,18 +244,12 @@ class TestNotFused(Base):
 
 def conv_np(x, w, b, s, pads):
     """x [C, H, W], w [M, C, k, k] (float64); pads (top, left, bottom, right)."""
-    c, h, wd = x.shape
-    m, _, k, _ = w.shape
-    pt, pl, pb, pr = pads
-    xp = np.zeros((c, h + pt + pb, wd + pl + pr))
-    xp[:, pt:pt + h, pl:pl + wd] = x
-    oh = (h + pt + pb - k) // s + 1
-    ow = (wd + pl + pr - k) // s + 1
-    y = np.zeros((m, oh, ow))
-    for ci in range(c):
-        for u in range(k):
-            for t in range(k):
-                y += w[:, ci, u, t][:, None, None] * xp[ci, u:u + (oh - 1) * s + 1:s, t:t + (ow - 1) * s + 1:s][None]
+    k = w.shape[2]
+    oh = conv_out(x.shape[1], k, s, pads[0], pads[2])
+    ow = conv_out(x.shape[2], k, s, pads[1], pads[3])
+    y = np.zeros((w.shape[0], oh, ow))
+    for u, t, v in taps(x, k, s, pads, oh, ow):
+        y += np.einsum("mc,chw->mhw", w[:, :, u, t], v)
     if b is not None:
         y += b[:, None, None]
     return y
@@ -243,6 +258,7 @@ def conv_np(x, w, b, s, pads):
 def maxpool_np(x, k, s, pads, ceil):
     c, h, w = x.shape
     pt, pl, pb, pr = pads
+
     def out(n, p0, p1):
         span = n + p0 + p1 - k
         o = (-(-span // s) if ceil else span // s) + 1
@@ -250,12 +266,9 @@ def maxpool_np(x, k, s, pads, ceil):
             o -= 1
         return o
     oh, ow = out(h, pt, pb), out(w, pl, pr)
-    xp = np.full((c, h + pt + pb + k + s, w + pl + pr + k + s), -np.inf)
-    xp[:, pt:pt + h, pl:pl + w] = x
     y = np.full((c, oh, ow), -np.inf)
-    for u in range(k):
-        for t in range(k):
-            y = np.maximum(y, xp[:, u:u + (oh - 1) * s + 1:s, t:t + (ow - 1) * s + 1:s])
+    for _, _, v in taps(x, k, s, pads, oh, ow, -np.inf):
+        y = np.maximum(y, v)
     return y
 
 
@@ -272,16 +285,7 @@ class TestStemPool(Base):
         nodes.append(helper.make_node("Relu" if relu else "Identity", ["h"], ["c"], name="act"))
         nodes.append(helper.make_node("MaxPool", ["c"], ["y"], name="pool", kernel_shape=[pk, pk],
                                       strides=[ps, ps], pads=list(ppads), ceil_mode=ceil))
-        outs = [helper.make_tensor_value_info("y", F, None)]
-        if conv_output:
-            outs.append(helper.make_tensor_value_info("c", F, None))
-        if extra_reader:
-            nodes.append(helper.make_node("Neg", ["c"], ["z"], name="neg"))
-            outs.append(helper.make_tensor_value_info("z", F, None))
-        g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", F, [1, 3, h, w])],
-                              outs, [numpy_helper.from_array(v, n) for n, v in inits])
-        mdl = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
-        mdl.ir_version = 7
+        mdl = graph(nodes, [1, 3, h, w], inits, 13, "c", conv_output, extra_reader)
         x = self.rng.standard_normal((1, 3, h, w)).astype(np.float32)
         cv = conv_np(x[0].astype(np.float64), wc.astype(np.float64), bc, cs,
                      (cpads[0], cpads[1], cpads[2], cpads[3]))
@@ -336,17 +340,8 @@ class TestScaleConv(Base):
                                       pads=[k // 2] * 4))
         nodes.append(helper.make_node("Relu" if act == "relu" else "Identity", ["p"], ["y"],
                                       name="act"))
-        outs = [helper.make_tensor_value_info("y", F, None)]
-        if mul_output:
-            outs.append(helper.make_tensor_value_info("t", F, None))
-        if extra_reader:
-            nodes.append(helper.make_node("Neg", ["t"], ["z"], name="neg"))
-            outs.append(helper.make_tensor_value_info("z", F, None))
-        g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", F, [1, c, h, w])],
-                              outs, [numpy_helper.from_array(v, n)
-                                     for n, v in (("wr", wr), ("wp", wp), ("bp", bp))])
-        mdl = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
-        mdl.ir_version = 7
+        mdl = graph(nodes, [1, c, h, w], (("wr", wr), ("wp", wp), ("bp", bp)), 13, "t",
+                    mul_output, extra_reader)
         x = self.rng.standard_normal((1, c, h, w)).astype(np.float32)
         a = np.maximum(x[0].astype(np.float64), 0)
         sc = 1 / (1 + np.exp(-(wr[:, :, 0, 0].astype(np.float64) @ a.mean(axis=(1, 2)))))
