@@ -99,6 +99,34 @@ static size_t count_of(const em_shape* s) {
     return n;
 }
 
+/* The case's Conv node on input x (xs), weights w (ws) and, with cc->bias,
+ * bias b: its attributes, and activation act with Clip's bounds -0.25, 0.5
+ * (the other activations have no parameter). */
+static void conv_node(oh_node* n, const conv_case* cc, uint32_t act, const em_shape* xs,
+                      const float* x, const em_shape* ws, const float* w, const float* b) {
+    int64_t strides[MAXS], dil[MAXS], pads[2 * MAXS], ks[MAXS];
+    for (int i = 0; i < cc->nsp; i++) {
+        strides[i] = cc->s[i];
+        dil[i] = cc->d[i];
+        pads[i] = cc->pb[i];
+        pads[i + cc->nsp] = cc->pe[i];
+        ks[i] = cc->k[i];
+    }
+    oh_begin(n, "Conv", 1);
+    oh_ints(n, "strides", (uint32_t)cc->nsp, strides);
+    oh_ints(n, "dilations", (uint32_t)cc->nsp, dil);
+    oh_ints(n, "kernel_shape", (uint32_t)cc->nsp, ks);
+    oh_int(n, "group", cc->group);
+    if (cc->auto_pad) oh_string(n, "auto_pad", cc->auto_pad);
+    else oh_ints(n, "pads", 2u * (uint32_t)cc->nsp, pads);
+    n->act.kind = act;
+    n->act.alpha = -0.25f;
+    n->act.beta = 0.5f;
+    oh_input(n, EMBER_DTYPE_F32, *xs, x);
+    oh_constant(n, EMBER_DTYPE_F32, *ws, w);
+    if (cc->bias) oh_constant(n, EMBER_DTYPE_F32, OH_SHAPE(cc->m), b);
+}
+
 static void run_conv_case(const conv_case* cc, uint32_t seed, uint32_t act) {
     em_shape xs = shape_of(cc->n, cc->c, cc->nsp, cc->in);
     em_shape ws = shape_of(cc->m, cc->c / cc->group, cc->nsp, cc->k);
@@ -130,28 +158,8 @@ static void run_conv_case(const conv_case* cc, uint32_t seed, uint32_t act) {
         for (size_t i = 0; i < count_of(&ys); i++)
             want[i] = (float)((double)want[i] * fmin(1.0, fmax(0.0, (double)want[i] / 6.0 + 0.5)));
 
-    int64_t strides[MAXS], dil[MAXS], pads[2 * MAXS], ks[MAXS];
-    for (int i = 0; i < cc->nsp; i++) {
-        strides[i] = cc->s[i];
-        dil[i] = cc->d[i];
-        pads[i] = cc->pb[i];
-        pads[i + cc->nsp] = cc->pe[i];
-        ks[i] = cc->k[i];
-    }
     oh_node n;
-    oh_begin(&n, "Conv", 1);
-    oh_ints(&n, "strides", (uint32_t)cc->nsp, strides);
-    oh_ints(&n, "dilations", (uint32_t)cc->nsp, dil);
-    oh_ints(&n, "kernel_shape", (uint32_t)cc->nsp, ks);
-    oh_int(&n, "group", cc->group);
-    if (cc->auto_pad) oh_string(&n, "auto_pad", cc->auto_pad);
-    else oh_ints(&n, "pads", 2u * (uint32_t)cc->nsp, pads);
-    n.act.kind = act;
-    n.act.alpha = -0.25f; /* Clip's bounds; the others have no parameter */
-    n.act.beta = 0.5f;
-    oh_input(&n, EMBER_DTYPE_F32, xs, x);
-    oh_constant(&n, EMBER_DTYPE_F32, ws, w);
-    if (cc->bias) oh_constant(&n, EMBER_DTYPE_F32, OH_SHAPE(cc->m), b);
+    conv_node(&n, cc, act, &xs, x, &ws, w, b);
     ember_status st = oh_run(&n);
     if (st != EMBER_OK) fail_msg("Conv failed (%d): %s", st, n.msg);
     assert_true(em_shape_equal(&n.out[0].shape, &ys));
@@ -259,24 +267,9 @@ static void run_conv_fused_vs_unfused(const conv_case* cc, uint32_t seed, uint32
     oh_fill_random(x, count_of(&xs), seed, -1.0f, 1.0f);
     oh_fill_random(w, count_of(&ws), seed + 1, -1.0f, 1.0f);
     oh_fill_random(b, (size_t)cc->m, seed + 2, -4.0f, 4.0f);
-    int64_t strides[MAXS], pads[2 * MAXS], ks[MAXS];
-    for (int i = 0; i < cc->nsp; i++) {
-        strides[i] = cc->s[i];
-        pads[i] = cc->pb[i];
-        pads[i + cc->nsp] = cc->pe[i];
-        ks[i] = cc->k[i];
-    }
     oh_node n[2];
     for (int fused = 0; fused < 2; fused++) {
-        oh_begin(&n[fused], "Conv", 1);
-        oh_ints(&n[fused], "strides", (uint32_t)cc->nsp, strides);
-        oh_ints(&n[fused], "kernel_shape", (uint32_t)cc->nsp, ks);
-        oh_ints(&n[fused], "pads", 2u * (uint32_t)cc->nsp, pads);
-        oh_int(&n[fused], "group", cc->group);
-        n[fused].act.kind = fused ? act : EMF_ACT_NONE;
-        oh_input(&n[fused], EMBER_DTYPE_F32, xs, x);
-        oh_constant(&n[fused], EMBER_DTYPE_F32, ws, w);
-        if (cc->bias) oh_constant(&n[fused], EMBER_DTYPE_F32, OH_SHAPE(cc->m), b);
+        conv_node(&n[fused], cc, fused ? act : EMF_ACT_NONE, &xs, x, &ws, w, b);
         ember_status st = oh_run(&n[fused]);
         if (st != EMBER_OK) fail_msg("Conv failed (%d): %s", st, n[fused].msg);
     }
