@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <ember.h>
 
@@ -26,6 +27,33 @@ int cli_fail_ember(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_opt(int argc, char** argv, int* i, const char* name, const char** val);
 /* True if argv[i] is -h or --help. */
 bool cli_is_help(const char* arg);
+
+/* One option of a subcommand (cli_parse): --name VALUE or --name=VALUE, or a
+ * bare flag. */
+typedef enum cli_kind {
+    CLI_STR,   /* out: const char**, the value as given */
+    CLI_PATH,  /* out: const char**, a non-empty value */
+    CLI_INT,   /* out: long long*, a whole decimal number in [min, max] */
+    CLI_ISA,   /* out: uint32_t*, cli_isa_flag of the value */
+    CLI_LIST,  /* out: const char** array of CLI_LIST_MAX, *count entries: repeatable */
+    CLI_FLAG,  /* out: bool*, set by the bare --name */
+} cli_kind;
+#define CLI_LIST_MAX 64
+typedef struct cli_option {
+    const char* name;
+    cli_kind kind;
+    void* out;
+    long long min, max; /* CLI_INT */
+    size_t* count;      /* CLI_LIST */
+} cli_option;
+
+/* Parses a subcommand's argv[1..] against opts (tried in order), the other
+ * arguments being up to max_pos positional ones (pos[*n_pos]). -h / --help
+ * prints help on stdout and returns -1 (the command then returns CLI_OK);
+ * a bad value, an unknown option or one positional too many prints a usage
+ * error and returns CLI_USAGE; else CLI_OK. */
+int cli_parse(int argc, char** argv, const cli_option* opts, size_t n_opts, const char** pos,
+              size_t max_pos, size_t* n_pos, void (*help)(FILE*));
 
 /* --isa NAME: the EMBER_SESSION_ISA_* flag of generic, avx2, avx512 or neon;
  * prints a usage error and returns false for another name. */

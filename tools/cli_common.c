@@ -58,6 +58,62 @@ int cli_opt(int argc, char** argv, int* i, const char* name, const char** val) {
     return 1;
 }
 
+/* One option's value into its out (cli_parse); false after a usage error. */
+static bool cli_take(const cli_option* o, const char* v) {
+    switch (o->kind) {
+    case CLI_STR: *(const char**)o->out = v; return true;
+    case CLI_PATH:
+        if (!*v) {
+            cli_fail(CLI_USAGE, "%s: empty path", o->name);
+            return false;
+        }
+        *(const char**)o->out = v;
+        return true;
+    case CLI_INT: return cli_int(o->name, v, o->min, o->max, (long long*)o->out);
+    case CLI_ISA: return cli_isa_flag(v, (uint32_t*)o->out);
+    case CLI_LIST:
+        if (*o->count == CLI_LIST_MAX) {
+            cli_fail(CLI_USAGE, "too many %s options", o->name);
+            return false;
+        }
+        ((const char**)o->out)[(*o->count)++] = v;
+        return true;
+    case CLI_FLAG: break;
+    }
+    return false;
+}
+
+int cli_parse(int argc, char** argv, const cli_option* opts, size_t n_opts, const char** pos,
+              size_t max_pos, size_t* n_pos, void (*help)(FILE*)) {
+    *n_pos = 0;
+    for (int i = 1; i < argc; i++) {
+        if (cli_is_help(argv[i])) {
+            help(stdout);
+            return -1;
+        }
+        int r = 0;
+        for (size_t k = 0; k < n_opts && !r; k++) {
+            const cli_option* o = &opts[k];
+            if (o->kind == CLI_FLAG) {
+                if (strcmp(argv[i], o->name) == 0) {
+                    *(bool*)o->out = true;
+                    r = 1;
+                }
+                continue;
+            }
+            const char* v;
+            if ((r = cli_opt(argc, argv, &i, o->name, &v)) < 0) return CLI_USAGE;
+            if (r && !cli_take(o, v)) return CLI_USAGE;
+        }
+        if (r) continue;
+        if (argv[i][0] == '-' && argv[i][1])
+            return cli_fail(CLI_USAGE, "unknown option '%s' (see ember %s --help)", argv[i], cli_cmd);
+        if (*n_pos == max_pos) return cli_fail(CLI_USAGE, "unexpected argument '%s'", argv[i]);
+        pos[(*n_pos)++] = argv[i];
+    }
+    return CLI_OK;
+}
+
 bool cli_isa_flag(const char* s, uint32_t* flag) {
     static const struct { const char* name; uint32_t flag; } isas[] = {
         {"generic", EMBER_SESSION_ISA_GENERIC}, {"avx2", EMBER_SESSION_ISA_AVX2},

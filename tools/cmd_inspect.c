@@ -52,30 +52,16 @@ static void print_io(const ember_model* m, bool input) {
 int cmd_inspect(int argc, char** argv) {
     const char* path = NULL;
     cli_dims dims = {0};
-    const char* shapes[64];
+    const char* shapes[CLI_LIST_MAX];
     size_t n_shapes = 0;
     long long batch = 0;
-    for (int i = 1; i < argc; i++) {
-        const char* v;
-        int r;
-        if (cli_is_help(argv[i])) {
-            help(stdout);
-            return CLI_OK;
-        }
-        if ((r = cli_opt(argc, argv, &i, "--batch", &v))) {
-            if (r < 0 || !cli_int("--batch", v, 1, 1LL << 40, &batch)) return CLI_USAGE;
-        } else if ((r = cli_opt(argc, argv, &i, "--shape", &v))) {
-            if (r < 0) return CLI_USAGE;
-            if (n_shapes == 64) return cli_fail(CLI_USAGE, "too many --shape options");
-            shapes[n_shapes++] = v;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            return cli_fail(CLI_USAGE, "unknown option '%s' (see ember inspect --help)", argv[i]);
-        } else if (!path) {
-            path = argv[i];
-        } else {
-            return cli_fail(CLI_USAGE, "unexpected argument '%s'", argv[i]);
-        }
-    }
+    const cli_option opts[] = {
+        {"--batch", CLI_INT, &batch, 1, 1LL << 40, NULL},
+        {"--shape", CLI_LIST, shapes, 0, 0, &n_shapes},
+    };
+    size_t n_path;
+    const int pr = cli_parse(argc, argv, opts, sizeof opts / sizeof opts[0], &path, 1, &n_path, help);
+    if (pr != CLI_OK) return pr < 0 ? CLI_OK : pr;
     if (!path) {
         cli_fail(CLI_USAGE, "missing MODEL (see ember inspect --help)");
         return CLI_USAGE;

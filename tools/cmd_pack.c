@@ -22,23 +22,11 @@ int cmd_pack(int argc, char** argv) {
     const char* paths[2] = {NULL, NULL};
     size_t n_paths = 0;
     uint32_t isa_flag = 0;
-    for (int i = 1; i < argc; i++) {
-        const char* v;
-        int r;
-        if (cli_is_help(argv[i])) {
-            help(stdout);
-            return CLI_OK;
-        }
-        if ((r = cli_opt(argc, argv, &i, "--isa", &v))) {
-            if (r < 0 || !cli_isa_flag(v, &isa_flag)) return CLI_USAGE;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            return cli_fail(CLI_USAGE, "unknown option '%s' (see ember pack --help)", argv[i]);
-        } else if (n_paths < 2) {
-            paths[n_paths++] = argv[i];
-        } else {
-            return cli_fail(CLI_USAGE, "unexpected argument '%s'", argv[i]);
-        }
-    }
+    const cli_option opts[] = {
+        {"--isa", CLI_ISA, &isa_flag, 0, 0, NULL},
+    };
+    const int pr = cli_parse(argc, argv, opts, sizeof opts / sizeof opts[0], paths, 2, &n_paths, help);
+    if (pr != CLI_OK) return pr < 0 ? CLI_OK : pr;
     if (n_paths < 2) return cli_fail(CLI_USAGE, "missing %s (see ember pack --help)", n_paths ? "OUT" : "MODEL and OUT");
     ember_session_options o;
     ember_session_options_init(&o);

@@ -116,44 +116,22 @@ static int make_session(const predictor* p, int64_t batch, ember_session** out) 
 
 int cmd_predict(int argc, char** argv) {
     const char *path = NULL, *in_path = NULL, *out_path = NULL, *out_name = NULL;
-    const char* shapes[64];
+    const char* shapes[CLI_LIST_MAX];
     size_t n_shapes = 0;
     long long batch_opt = 64, threads = 1;
     bool raw = false;
-    for (int i = 1; i < argc; i++) {
-        const char* v;
-        int r;
-        if (cli_is_help(argv[i])) {
-            help(stdout);
-            return CLI_OK;
-        }
-        if ((r = cli_opt(argc, argv, &i, "--input", &v))) {
-            if (r < 0) return CLI_USAGE;
-            in_path = v;
-        } else if ((r = cli_opt(argc, argv, &i, "--output-name", &v))) {
-            if (r < 0) return CLI_USAGE;
-            out_name = v;
-        } else if ((r = cli_opt(argc, argv, &i, "--output", &v))) {
-            if (r < 0) return CLI_USAGE;
-            out_path = v;
-        } else if ((r = cli_opt(argc, argv, &i, "--batch-size", &v))) {
-            if (r < 0 || !cli_int("--batch-size", v, 1, 1 << 24, &batch_opt)) return CLI_USAGE;
-        } else if ((r = cli_opt(argc, argv, &i, "--threads", &v))) {
-            if (r < 0 || !cli_int("--threads", v, 1, 1024, &threads)) return CLI_USAGE;
-        } else if ((r = cli_opt(argc, argv, &i, "--shape", &v))) {
-            if (r < 0) return CLI_USAGE;
-            if (n_shapes == 64) return cli_fail(CLI_USAGE, "too many --shape options");
-            shapes[n_shapes++] = v;
-        } else if (strcmp(argv[i], "--raw") == 0) {
-            raw = true;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            return cli_fail(CLI_USAGE, "unknown option '%s' (see ember predict --help)", argv[i]);
-        } else if (!path) {
-            path = argv[i];
-        } else {
-            return cli_fail(CLI_USAGE, "unexpected argument '%s'", argv[i]);
-        }
-    }
+    const cli_option opts[] = {
+        {"--input", CLI_STR, &in_path, 0, 0, NULL},
+        {"--output-name", CLI_STR, &out_name, 0, 0, NULL},
+        {"--output", CLI_STR, &out_path, 0, 0, NULL},
+        {"--batch-size", CLI_INT, &batch_opt, 1, 1 << 24, NULL},
+        {"--threads", CLI_INT, &threads, 1, 1024, NULL},
+        {"--shape", CLI_LIST, shapes, 0, 0, &n_shapes},
+        {"--raw", CLI_FLAG, &raw, 0, 0, NULL},
+    };
+    size_t n_path;
+    const int pr = cli_parse(argc, argv, opts, sizeof opts / sizeof opts[0], &path, 1, &n_path, help);
+    if (pr != CLI_OK) return pr < 0 ? CLI_OK : pr;
     if (!path) return cli_fail(CLI_USAGE, "missing MODEL (see ember predict --help)");
     if (!in_path) return cli_fail(CLI_USAGE, "missing --input DATA.csv|DATA.npy");
     if (!out_path) return cli_fail(CLI_USAGE, "missing --output PREDS.csv|PREDS.npy");

@@ -48,43 +48,22 @@ static void json_str(FILE* f, const char* s) {
 int cmd_profile(int argc, char** argv) {
     const char* path = NULL;
     const char* trace = NULL;
-    const char* shapes[64];
+    const char* shapes[CLI_LIST_MAX];
     size_t n_shapes = 0;
     long long runs = 20, warmup = 2, threads = 1, batch = 0;
     uint32_t isa_flag = 0;
-    for (int i = 1; i < argc; i++) {
-        const char* v;
-        int r;
-        if (cli_is_help(argv[i])) {
-            help(stdout);
-            return CLI_OK;
-        }
-        if ((r = cli_opt(argc, argv, &i, "--runs", &v))) {
-            if (r < 0 || !cli_int("--runs", v, 1, 1000000, &runs)) return CLI_USAGE;
-        } else if ((r = cli_opt(argc, argv, &i, "--warmup", &v))) {
-            if (r < 0 || !cli_int("--warmup", v, 0, 1000000, &warmup)) return CLI_USAGE;
-        } else if ((r = cli_opt(argc, argv, &i, "--isa", &v))) {
-            if (r < 0 || !cli_isa_flag(v, &isa_flag)) return CLI_USAGE;
-        } else if ((r = cli_opt(argc, argv, &i, "--threads", &v))) {
-            if (r < 0 || !cli_int("--threads", v, 1, 1024, &threads)) return CLI_USAGE;
-        } else if ((r = cli_opt(argc, argv, &i, "--batch", &v))) {
-            if (r < 0 || !cli_int("--batch", v, 1, 1LL << 40, &batch)) return CLI_USAGE;
-        } else if ((r = cli_opt(argc, argv, &i, "--trace", &v))) {
-            if (r < 0) return CLI_USAGE;
-            if (!*v) return cli_fail(CLI_USAGE, "--trace: empty path");
-            trace = v;
-        } else if ((r = cli_opt(argc, argv, &i, "--shape", &v))) {
-            if (r < 0) return CLI_USAGE;
-            if (n_shapes == 64) return cli_fail(CLI_USAGE, "too many --shape options");
-            shapes[n_shapes++] = v;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            return cli_fail(CLI_USAGE, "unknown option '%s' (see ember profile --help)", argv[i]);
-        } else if (!path) {
-            path = argv[i];
-        } else {
-            return cli_fail(CLI_USAGE, "unexpected argument '%s'", argv[i]);
-        }
-    }
+    const cli_option opts[] = {
+        {"--runs", CLI_INT, &runs, 1, 1000000, NULL},
+        {"--warmup", CLI_INT, &warmup, 0, 1000000, NULL},
+        {"--isa", CLI_ISA, &isa_flag, 0, 0, NULL},
+        {"--threads", CLI_INT, &threads, 1, 1024, NULL},
+        {"--batch", CLI_INT, &batch, 1, 1LL << 40, NULL},
+        {"--trace", CLI_PATH, &trace, 0, 0, NULL},
+        {"--shape", CLI_LIST, shapes, 0, 0, &n_shapes},
+    };
+    size_t n_path;
+    const int pr = cli_parse(argc, argv, opts, sizeof opts / sizeof opts[0], &path, 1, &n_path, help);
+    if (pr != CLI_OK) return pr < 0 ? CLI_OK : pr;
     if (!path) return cli_fail(CLI_USAGE, "missing MODEL (see ember profile --help)");
 
     ember_model* m = NULL;

@@ -116,43 +116,22 @@ static void print_top(const ember_model* m, const char* out_name, const ember_te
 
 int cmd_run(int argc, char** argv) {
     const char* path = NULL;
-    const char* inputs[64];
+    const char* inputs[CLI_LIST_MAX];
     size_t n_inputs = 0;
-    const char* shapes[64];
+    const char* shapes[CLI_LIST_MAX];
     size_t n_shapes = 0;
     const char* out_dir = NULL;
     long long top = 5, threads = 1;
-    for (int i = 1; i < argc; i++) {
-        const char* v;
-        int r;
-        if (cli_is_help(argv[i])) {
-            help(stdout);
-            return CLI_OK;
-        }
-        if ((r = cli_opt(argc, argv, &i, "--input", &v))) {
-            if (r < 0) return CLI_USAGE;
-            if (n_inputs == 64) return cli_fail(CLI_USAGE, "too many --input options");
-            inputs[n_inputs++] = v;
-        } else if ((r = cli_opt(argc, argv, &i, "--shape", &v))) {
-            if (r < 0) return CLI_USAGE;
-            if (n_shapes == 64) return cli_fail(CLI_USAGE, "too many --shape options");
-            shapes[n_shapes++] = v;
-        } else if ((r = cli_opt(argc, argv, &i, "--output-dir", &v))) {
-            if (r < 0) return CLI_USAGE;
-            if (!*v) return cli_fail(CLI_USAGE, "--output-dir: empty path");
-            out_dir = v;
-        } else if ((r = cli_opt(argc, argv, &i, "--top", &v))) {
-            if (r < 0 || !cli_int("--top", v, 0, 1000000, &top)) return CLI_USAGE;
-        } else if ((r = cli_opt(argc, argv, &i, "--threads", &v))) {
-            if (r < 0 || !cli_int("--threads", v, 1, 1024, &threads)) return CLI_USAGE;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            return cli_fail(CLI_USAGE, "unknown option '%s' (see ember run --help)", argv[i]);
-        } else if (!path) {
-            path = argv[i];
-        } else {
-            return cli_fail(CLI_USAGE, "unexpected argument '%s'", argv[i]);
-        }
-    }
+    const cli_option opts[] = {
+        {"--input", CLI_LIST, inputs, 0, 0, &n_inputs},
+        {"--shape", CLI_LIST, shapes, 0, 0, &n_shapes},
+        {"--output-dir", CLI_PATH, &out_dir, 0, 0, NULL},
+        {"--top", CLI_INT, &top, 0, 1000000, NULL},
+        {"--threads", CLI_INT, &threads, 1, 1024, NULL},
+    };
+    size_t n_path;
+    const int pr = cli_parse(argc, argv, opts, sizeof opts / sizeof opts[0], &path, 1, &n_path, help);
+    if (pr != CLI_OK) return pr < 0 ? CLI_OK : pr;
     if (!path) return cli_fail(CLI_USAGE, "missing MODEL (see ember run --help)");
     if (!n_inputs) return cli_fail(CLI_USAGE, "no --input given (see ember run --help)");
 
@@ -160,7 +139,7 @@ int cmd_run(int argc, char** argv) {
     int rc = cli_load_model(path, &m);
     if (rc) return rc;
     size_t n_model_inputs = ember_model_input_count(m);
-    given_input given[64];
+    given_input given[CLI_LIST_MAX];
     size_t n_given = 0;
     cli_dims dims = {0};
     ember_session* s = NULL;
