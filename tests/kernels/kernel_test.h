@@ -1,5 +1,5 @@
 /* What the kernel tests share: a seeded generator of floats in [-1, 1), window
- * output sizes, and guard values (a NaN no kernel computes) written after an output to catch a
+ * output sizes and windows, and guard values (a NaN no kernel computes) written after an output to catch a
  * kernel writing past it. Header-only: each test seeds its own generator. */
 #ifndef EMBER_TESTS_KERNEL_TEST_H
 #define EMBER_TESTS_KERNEL_TEST_H
@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
+#include "generic/nn_ref.h"
 
 static const uint32_t KT_GUARD_BITS = 0x7fa5a5a5u;
 
@@ -33,6 +35,26 @@ static inline size_t kt_out_dim(size_t in, size_t k, size_t s, size_t d, size_t 
     const size_t ek = (k - 1) * d + 1;
     if (in + p0 + p1 < ek) return 0;
     return (in + p0 + p1 - ek) / s + 1;
+}
+
+/* The window of image in, kernel k, stride s and dilation d (both 1 on a unit
+ * axis: image and kernel 1), pads pb before and pe after, per axis (three);
+ * 0 when an axis would have no output. */
+static inline int kt_window(ember_window* w, const size_t* in, const size_t* k, size_t s, size_t d,
+                            const size_t* pb, const size_t* pe) {
+    memset(w, 0, sizeof *w);
+    for (int a = 0; a < 3; a++) {
+        const int unit = in[a] == 1 && k[a] == 1;
+        w->image[a] = in[a];
+        w->kernel[a] = k[a];
+        w->stride[a] = unit ? 1 : s;
+        w->dilation[a] = unit ? 1 : d;
+        w->pad[a] = (ptrdiff_t)pb[a];
+        w->pad_end[a] = (ptrdiff_t)pe[a];
+        w->out[a] = kt_out_dim(in[a], k[a], w->stride[a], w->dilation[a], pb[a], pe[a]);
+        if (w->out[a] == 0) return 0;
+    }
+    return 1;
 }
 
 /* The cmocka tests test_generic, test_avx2, test_avx512 and test_neon, each

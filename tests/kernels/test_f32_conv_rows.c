@@ -31,19 +31,8 @@ static size_t g_cases;
 
 static int window_2d(ember_window* w, size_t ih, size_t iw, size_t kh, size_t kw, size_t s,
                      size_t d, size_t pt, size_t pl, size_t pb, size_t pr) {
-    memset(w, 0, sizeof *w);
     const size_t in[3] = {1, ih, iw}, k[3] = {1, kh, kw}, p0[3] = {0, pt, pl}, p1[3] = {0, pb, pr};
-    for (int a = 0; a < 3; a++) {
-        w->image[a] = in[a];
-        w->kernel[a] = k[a];
-        w->stride[a] = a == 0 ? 1 : s;
-        w->dilation[a] = a == 0 ? 1 : d;
-        w->pad[a] = (ptrdiff_t)p0[a];
-        w->pad_end[a] = (ptrdiff_t)p1[a];
-        w->out[a] = kt_out_dim(in[a], k[a], w->stride[a], w->dilation[a], p0[a], p1[a]);
-        if (w->out[a] == 0) return 0;
-    }
-    return 1;
+    return kt_window(w, in, k, s, d, p0, p1);
 }
 
 typedef struct pack_ctx {

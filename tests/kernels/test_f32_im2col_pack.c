@@ -29,21 +29,6 @@ static int g_failures;
 static size_t g_cases;
 static const char* g_path = "generic"; /* the table whose packer check_pack runs */
 
-static int make_window(ember_window* w, const size_t* in, const size_t* k, size_t s, size_t d,
-                       const size_t* pb, const size_t* pe) {
-    for (int a = 0; a < 3; a++) {
-        w->image[a] = in[a];
-        w->kernel[a] = k[a];
-        w->stride[a] = in[a] == 1 && k[a] == 1 ? 1 : s;
-        w->dilation[a] = d;
-        w->pad[a] = (ptrdiff_t)pb[a];
-        w->pad_end[a] = (ptrdiff_t)pe[a];
-        w->out[a] = kt_out_dim(in[a], k[a], w->stride[a], d, pb[a], pe[a]);
-        if (w->out[a] == 0) return 0;
-    }
-    return 1;
-}
-
 static void check_pack(const ember_window* w, size_t channels) {
     const size_t in_vol = w->image[0] * w->image[1] * w->image[2];
     const size_t kvol = w->kernel[0] * w->kernel[1] * w->kernel[2];
@@ -130,25 +115,25 @@ static void sweep_windows(void) {
                             const size_t pb[3] = {0, pad, pad > 0 ? pad - 1 : 0};
                             const size_t pe[3] = {0, pad > 1 ? 1 : pad, pad};
                             ember_window w;
-                            if (make_window(&w, in, kk, s, d, pb, pe)) check_pack(&w, 1 + (a + k) % 3);
+                            if (kt_window(&w, in, kk, s, d, pb, pe)) check_pack(&w, 1 + (a + k) % 3);
                         }
     /* 1-D and 3-D, and resnet's first layer */
     {
         const size_t in[3] = {1, 1, 40}, kk[3] = {1, 1, 5}, pb[3] = {0, 0, 2}, pe[3] = {0, 0, 1};
         ember_window w;
-        assert_true(make_window(&w, in, kk, 2, 1, pb, pe));
+        assert_true(kt_window(&w, in, kk, 2, 1, pb, pe));
         check_pack(&w, 3);
     }
     {
         const size_t in[3] = {4, 5, 6}, kk[3] = {2, 3, 3}, pb[3] = {1, 1, 0}, pe[3] = {0, 1, 2};
         ember_window w;
-        assert_true(make_window(&w, in, kk, 1, 1, pb, pe));
+        assert_true(kt_window(&w, in, kk, 1, 1, pb, pe));
         check_pack(&w, 2);
     }
     {
         const size_t in[3] = {1, 40, 40}, kk[3] = {1, 7, 7}, pb[3] = {0, 3, 3}, pe[3] = {0, 3, 3};
         ember_window w;
-        assert_true(make_window(&w, in, kk, 2, 1, pb, pe));
+        assert_true(kt_window(&w, in, kk, 2, 1, pb, pe));
         check_pack(&w, 3);
     }
     printf("im2col pack: %zu cases\n", g_cases);
@@ -210,7 +195,7 @@ static void test_gemm_extra(void** state) {
             const size_t s = shapes[si][3], m = shapes[si][4], pad = k / 2;
             const size_t in[3] = {1, side, side}, kk[3] = {1, k, k}, pp[3] = {0, pad, pad};
             ember_window w;
-            assert_true(make_window(&w, in, kk, s, 1, pp, pp));
+            assert_true(kt_window(&w, in, kk, s, 1, pp, pp));
             const size_t kdim = ch * k * k, n = w.out[1] * w.out[2];
             float* x = malloc(sizeof(float) * ch * side * side);
             float* a = malloc(sizeof(float) * m * kdim);
