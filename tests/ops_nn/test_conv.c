@@ -99,26 +99,32 @@ static size_t count_of(const em_shape* s) {
     return n;
 }
 
-/* The case's Conv node on input x (xs), weights w (ws) and, with cc->bias,
- * bias b: its attributes, and activation act with Clip's bounds -0.25, 0.5
- * (the other activations have no parameter). */
-static void conv_node(oh_node* n, const conv_case* cc, uint32_t act, const em_shape* xs,
-                      const float* x, const em_shape* ws, const float* w, const float* b) {
+/* A Conv node's list attributes; the node points at them (oh_ints keeps the
+ * pointer), so they must outlive its run. */
+typedef struct conv_attrs {
     int64_t strides[MAXS], dil[MAXS], pads[2 * MAXS], ks[MAXS];
+} conv_attrs;
+
+/* The case's Conv node on input x (xs), weights w (ws) and, with cc->bias,
+ * bias b: its attributes (in *a), and activation act with Clip's bounds
+ * -0.25, 0.5 (the other activations have no parameter). */
+static void conv_node(oh_node* n, conv_attrs* a, const conv_case* cc, uint32_t act,
+                      const em_shape* xs, const float* x, const em_shape* ws, const float* w,
+                      const float* b) {
     for (int i = 0; i < cc->nsp; i++) {
-        strides[i] = cc->s[i];
-        dil[i] = cc->d[i];
-        pads[i] = cc->pb[i];
-        pads[i + cc->nsp] = cc->pe[i];
-        ks[i] = cc->k[i];
+        a->strides[i] = cc->s[i];
+        a->dil[i] = cc->d[i];
+        a->pads[i] = cc->pb[i];
+        a->pads[i + cc->nsp] = cc->pe[i];
+        a->ks[i] = cc->k[i];
     }
     oh_begin(n, "Conv", 1);
-    oh_ints(n, "strides", (uint32_t)cc->nsp, strides);
-    oh_ints(n, "dilations", (uint32_t)cc->nsp, dil);
-    oh_ints(n, "kernel_shape", (uint32_t)cc->nsp, ks);
+    oh_ints(n, "strides", (uint32_t)cc->nsp, a->strides);
+    oh_ints(n, "dilations", (uint32_t)cc->nsp, a->dil);
+    oh_ints(n, "kernel_shape", (uint32_t)cc->nsp, a->ks);
     oh_int(n, "group", cc->group);
     if (cc->auto_pad) oh_string(n, "auto_pad", cc->auto_pad);
-    else oh_ints(n, "pads", 2u * (uint32_t)cc->nsp, pads);
+    else oh_ints(n, "pads", 2u * (uint32_t)cc->nsp, a->pads);
     n->act.kind = act;
     n->act.alpha = -0.25f;
     n->act.beta = 0.5f;
@@ -159,7 +165,8 @@ static void run_conv_case(const conv_case* cc, uint32_t seed, uint32_t act) {
             want[i] = (float)((double)want[i] * fmin(1.0, fmax(0.0, (double)want[i] / 6.0 + 0.5)));
 
     oh_node n;
-    conv_node(&n, cc, act, &xs, x, &ws, w, b);
+    conv_attrs attrs;
+    conv_node(&n, &attrs, cc, act, &xs, x, &ws, w, b);
     ember_status st = oh_run(&n);
     if (st != EMBER_OK) fail_msg("Conv failed (%d): %s", st, n.msg);
     assert_true(em_shape_equal(&n.out[0].shape, &ys));
@@ -268,8 +275,9 @@ static void run_conv_fused_vs_unfused(const conv_case* cc, uint32_t seed, uint32
     oh_fill_random(w, count_of(&ws), seed + 1, -1.0f, 1.0f);
     oh_fill_random(b, (size_t)cc->m, seed + 2, -4.0f, 4.0f);
     oh_node n[2];
+    conv_attrs attrs;
     for (int fused = 0; fused < 2; fused++) {
-        conv_node(&n[fused], cc, fused ? act : EMF_ACT_NONE, &xs, x, &ws, w, b);
+        conv_node(&n[fused], &attrs, cc, fused ? act : EMF_ACT_NONE, &xs, x, &ws, w, b);
         ember_status st = oh_run(&n[fused]);
         if (st != EMBER_OK) fail_msg("Conv failed (%d): %s", st, n[fused].msg);
     }
