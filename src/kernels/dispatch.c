@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cpu.h"
+#include "f32_conv1x1_blocked.h"
 #include "f32_dwconv.h"
 #include "f32_gemm.h"
 #include "f32_im2col_pack.h"
@@ -77,6 +78,7 @@ static const ember_kernels k_avx512 = {
     .f32_softmax = EMBER_F32_SOFTMAX_TABLE(avx512),
     .f32_layernorm = EMBER_F32_LAYERNORM_FN(avx512),
     .f32_im2col_pack_b = ember_f32_im2col_pack_b__avx2,
+    .f32_conv1x1_blocked = ember_f32_conv1x1_blocked__avx512,
 };
 #endif
 

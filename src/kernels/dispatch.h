@@ -135,6 +135,22 @@ typedef struct ember_f32_dwconv_config {
     ember_f32_dwconv_scatter_fn scatter; /* and out (the blocked path needs all three) */
 } ember_f32_dwconv_config;
 
+/* F32 1x1 convolution (stride 1, no padding, one group) on channel-blocked
+ * activations, blocks of L = f32_dwconv.block channels (NCHWc): input channel
+ * p at position j is x[(p / L) * n * L + j * L + p % L], output channel i at
+ * y[(i / L) * n * L + j * L + i % L]. w: the weights packed by
+ * ember_f32_conv1x1_blocked_pack (f32_conv1x1_blocked.h), panels q of 2L
+ * output channels. Writes positions [j0, j1) of the output blocks of panels
+ * [q0, q1), every lane: those of channels >= m are 0. Each output is the
+ * GEMM's value for the same operands: per K block of kc steps (the split of
+ * ember_f32_gemm_kc) one FMA chain over p from 0, each later block's chain
+ * added to the total before it (C += block), then ep (NULL: none) as the GEMM
+ * epilogue applies it. So the values equal the NCHW path's bit for bit. */
+typedef void (*ember_f32_conv1x1_blocked_fn)(size_t m, size_t k, size_t n, size_t kc,
+                                             const float* x, const float* w, float* y,
+                                             const ember_f32_gemm_epilogue* ep, size_t j0,
+                                             size_t j1, size_t q0, size_t q1);
+
 /* Vectorised f32 elementwise kernels (f32_vunary.h): y[i] = op(x[i]) for i < n;
  * y may be x. alpha, beta: CLAMP's min and max, HARD_SIGMOID's alpha * x + beta,
  * LEAKY_RELU's slope (alpha); ignored by the others. */
@@ -217,6 +233,10 @@ typedef struct ember_kernels {
     ember_f32_softmax_config f32_softmax;
     ember_f32_layernorm_fn f32_layernorm;
     ember_f32_im2col_pack_fn f32_im2col_pack_b;
+    /* NULL: this path has no channel-blocked (NCHWc) convolution path; else the
+     * blocked 1x1 kernel, blocks of f32_dwconv.block channels (the table then
+     * has f32_dwconv.blocked, gather and scatter too) */
+    ember_f32_conv1x1_blocked_fn f32_conv1x1_blocked;
 } ember_kernels;
 
 /* The table the runtime uses: the best path of this CPU, or the one EMBER_ISA

@@ -1,0 +1,72 @@
+/* Packing for the blocked 1x1 convolution and its reference twin; see
+ * f32_conv1x1_blocked.h. */
+#include <math.h>
+#include <string.h>
+
+#include "f32_conv1x1_blocked.h"
+
+size_t ember_f32_conv1x1_blocked_packed_size(size_t L, size_t m, size_t k) {
+    return (m + 2 * L - 1) / (2 * L) * 2 * L * k * sizeof(float);
+}
+
+void ember_f32_conv1x1_blocked_pack(size_t L, size_t m, size_t k, const float* w, float* dst) {
+    const size_t panels = (m + 2 * L - 1) / (2 * L);
+    for (size_t q = 0; q < panels; q++)
+        for (size_t p = 0; p < k; p++)
+            for (size_t c = 0; c < 2 * L; c++) {
+                const size_t i = q * 2 * L + c;
+                dst[(q * k + p) * 2 * L + c] = i < m ? w[i * k + p] : 0.0f;
+            }
+}
+
+/* Output channel i at position j: the sum over each K block by one fmaf chain
+ * from 0, the blocks added as the GEMM adds them to C (block + C). */
+static float dot(size_t L, size_t k, size_t n, size_t kc, const float* x, const float* w,
+                 size_t c, size_t j) {
+    float tot = 0.0f;
+    for (size_t p0 = 0; p0 < k; p0 += kc) {
+        const size_t p1 = p0 + kc < k ? p0 + kc : k;
+        float acc = 0.0f;
+        for (size_t p = p0; p < p1; p++)
+            acc = fmaf(w[p * 2 * L + c], x[(p / L) * n * L + j * L + p % L], acc);
+        tot = p0 == 0 ? acc : acc + tot;
+    }
+    return tot;
+}
+
+void ember_f32_conv1x1_blocked_ref(const ember_kernels* kern, size_t L, size_t m, size_t k,
+                                   size_t n, size_t kc, const float* x, const float* w, float* y,
+                                   const ember_f32_gemm_epilogue* ep, size_t j0, size_t j1,
+                                   size_t q0, size_t q1) {
+    static const ember_f32_vop vop[EMBER_GEMM_ACT_COUNT] = {
+        [EMBER_GEMM_ACT_SIGMOID] = EMBER_VOP_SIGMOID,
+        [EMBER_GEMM_ACT_HARD_SWISH] = EMBER_VOP_HARD_SWISH,
+        [EMBER_GEMM_ACT_SILU] = EMBER_VOP_SILU};
+    if (kc == 0) kc = k;
+    const size_t blocks = (m + L - 1) / L;
+    for (size_t q = q0; q < q1; q++)
+        for (size_t v = 0; v < 2 && q * 2 + v < blocks; v++) {
+            const size_t c0 = (q * 2 + v) * L;
+            for (size_t j = j0; j < j1; j++) {
+                float* yj = y + (c0 / L) * n * L + j * L;
+                size_t nb = 0;
+                for (size_t l = 0; l < L; l++) {
+                    if (c0 + l >= m) {
+                        yj[l] = 0.0f;
+                        continue;
+                    }
+                    float r = dot(L, k, n, kc, x, w + q * k * 2 * L, v * L + l, j);
+                    if (ep) {
+                        r = ep->bias ? r + ep->bias[c0 + l] : r;
+                        r = r < ep->lo ? ep->lo : r;
+                        r = r > ep->hi ? ep->hi : r;
+                        r = ep->zero_plus ? r + 0.0f : r;
+                    }
+                    yj[l] = r;
+                    nb++;
+                }
+                if (ep && ep->act > EMBER_GEMM_ACT_NONE && ep->act < EMBER_GEMM_ACT_COUNT)
+                    kern->f32_elementwise.unary[vop[ep->act]](nb, yj, yj, 0.0f, 0.0f);
+            }
+        }
+}

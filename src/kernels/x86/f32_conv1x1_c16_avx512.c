@@ -1,0 +1,148 @@
+/* F32 1x1 convolution on channel-blocked activations (NCHW16c), AVX-512F:
+ * a register tile of 12 positions x 32 output channels (two output blocks),
+ * 24 zmm accumulators; each step loads two weight vectors and broadcasts one
+ * input value per position (16 floats apart in the blocked layout, so the 12
+ * positions of a step touch 12 cache lines that the next 15 steps reuse).
+ * Contract and bit-exactness: ember_f32_conv1x1_blocked_fn (dispatch.h).
+ * Compiled with -mavx512f -mavx512bw -mavx512vl -mfma. */
+#include <immintrin.h>
+
+#include "f32_conv1x1_blocked.h"
+#include "f32_vec_avx512.h"
+#include "f32_vact_tmpl.h"
+
+#define L 16
+#define P 12
+
+static inline __attribute__((always_inline)) __m512 activate(ember_f32_gemm_act act, __m512 r) {
+    switch (act) {
+    case EMBER_GEMM_ACT_SIGMOID: return v_sigmoid(r);
+    case EMBER_GEMM_ACT_HARD_SWISH: return v_hswish(r);
+    case EMBER_GEMM_ACT_SILU: return v_silu(r);
+    default: return r;
+    }
+}
+
+/* The chain of steps [p0, p1) of R positions (x: the first position's input,
+ * n positions a block) and NV weight vectors (w: the panel), from zero. */
+static inline __attribute__((always_inline)) void chain(const int R, const int NV, size_t p0,
+                                                        size_t p1, size_t n, const float* x,
+                                                        const float* w, __m512 acc[P][2]) {
+    __m512 r[P][2];
+#pragma GCC unroll 12
+    for (int i = 0; i < R; i++) r[i][0] = r[i][1] = _mm512_setzero_ps();
+    size_t p = p0;
+    while (p < p1) {
+        /* the steps left in this input block */
+        const size_t blk = p / L, end = (blk + 1) * L < p1 ? (blk + 1) * L : p1;
+        const float* xb = x + blk * n * L;
+        for (; p < end; p++) {
+            const float* xp = xb + p % L;
+            const __m512 w0 = _mm512_loadu_ps(w + p * 2 * L);
+            const __m512 w1 = NV > 1 ? _mm512_loadu_ps(w + p * 2 * L + L) : w0;
+#pragma GCC unroll 12
+            for (int i = 0; i < R; i++) {
+                const __m512 xv = _mm512_set1_ps(xp[i * L]);
+                r[i][0] = _mm512_fmadd_ps(w0, xv, r[i][0]);
+                if (NV > 1) r[i][1] = _mm512_fmadd_ps(w1, xv, r[i][1]);
+            }
+        }
+    }
+#pragma GCC unroll 12
+    for (int i = 0; i < R; i++) {
+        acc[i][0] = r[i][0];
+        acc[i][1] = r[i][1];
+    }
+}
+
+/* One tile: R positions from x / y, NV output blocks (nb0 valid lanes in the
+ * first, nb1 in the second). */
+static inline __attribute__((always_inline)) void tile(const int R, const int NV, size_t k,
+                                                       size_t kc, size_t n, const float* x,
+                                                       const float* w, float* y, __mmask16 v0,
+                                                       __mmask16 v1, __m512 b0, __m512 b1,
+                                                       const ember_f32_gemm_epilogue* ep) {
+    __m512 acc[P][2], tot[P][2];
+    chain(R, NV, 0, kc < k ? kc : k, n, x, w, tot);
+    for (size_t p0 = kc; p0 < k; p0 += kc) { /* later K blocks: the GEMM's C += block */
+        chain(R, NV, p0, p0 + kc < k ? p0 + kc : k, n, x, w, acc);
+#pragma GCC unroll 12
+        for (int i = 0; i < R; i++) {
+            tot[i][0] = _mm512_add_ps(acc[i][0], tot[i][0]);
+            if (NV > 1) tot[i][1] = _mm512_add_ps(acc[i][1], tot[i][1]);
+        }
+    }
+    const __m512 lo = _mm512_set1_ps(ep ? ep->lo : 0.0f), hi = _mm512_set1_ps(ep ? ep->hi : 0.0f);
+    const __m512 zero = _mm512_setzero_ps();
+    const ember_f32_gemm_act act = ep ? ep->act : EMBER_GEMM_ACT_NONE;
+#pragma GCC unroll 12
+    for (int i = 0; i < R; i++) {
+        __m512 r0 = tot[i][0], r1 = tot[i][1];
+        if (ep) {
+            if (ep->bias) {
+                r0 = _mm512_add_ps(r0, b0);
+                if (NV > 1) r1 = _mm512_add_ps(r1, b1);
+            }
+            r0 = _mm512_min_ps(hi, _mm512_max_ps(lo, r0));
+            if (NV > 1) r1 = _mm512_min_ps(hi, _mm512_max_ps(lo, r1));
+            if (ep->zero_plus) {
+                r0 = _mm512_add_ps(r0, zero);
+                if (NV > 1) r1 = _mm512_add_ps(r1, zero);
+            }
+            r0 = activate(act, r0);
+            if (NV > 1) r1 = activate(act, r1);
+        }
+        /* lanes past m are written 0: the padded channels stay finite */
+        _mm512_storeu_ps(y + (size_t)i * L, _mm512_maskz_mov_ps(v0, r0));
+        if (NV > 1) _mm512_storeu_ps(y + n * L + (size_t)i * L, _mm512_maskz_mov_ps(v1, r1));
+    }
+}
+
+static inline __attribute__((always_inline)) void tile_any(int R, int NV, size_t k, size_t kc,
+                                                           size_t n, const float* x,
+                                                           const float* w, float* y,
+                                                           __mmask16 v0, __mmask16 v1,
+                                                           __m512 b0, __m512 b1,
+                                                           const ember_f32_gemm_epilogue* ep) {
+#define T(r)                                                                    \
+    case r:                                                                     \
+        if (NV > 1) tile(r, 2, k, kc, n, x, w, y, v0, v1, b0, b1, ep);          \
+        else tile(r, 1, k, kc, n, x, w, y, v0, v1, b0, b1, ep);                 \
+        break;
+    switch (R) {
+        T(1) T(2) T(3) T(4) T(5) T(6) T(7) T(8) T(9) T(10) T(11)
+    default: break;
+    }
+#undef T
+}
+
+static __mmask16 lanes(size_t m, size_t c0) {
+    if (c0 >= m) return 0;
+    return m - c0 >= L ? (__mmask16)0xFFFF : (__mmask16)((1u << (m - c0)) - 1u);
+}
+
+void ember_f32_conv1x1_blocked__avx512(size_t m, size_t k, size_t n, size_t kc, const float* x,
+                                       const float* w, float* y,
+                                       const ember_f32_gemm_epilogue* ep, size_t j0, size_t j1,
+                                       size_t q0, size_t q1) {
+    if (kc == 0) kc = k;
+    for (size_t q = q0; q < q1; q++) {
+        const size_t c0 = q * 2 * L;
+        const int nv = m - c0 > L ? 2 : 1;
+        const __mmask16 v0 = lanes(m, c0), v1 = lanes(m, c0 + L);
+        const __m512 b0 = ep && ep->bias ? _mm512_maskz_loadu_ps(v0, ep->bias + c0) : _mm512_setzero_ps();
+        const __m512 b1 = ep && ep->bias && v1 ? _mm512_maskz_loadu_ps(v1, ep->bias + c0 + L)
+                                               : _mm512_setzero_ps();
+        const float* wq = w + q * k * 2 * L;
+        float* yq = y + (c0 / L) * n * L;
+        size_t j = j0;
+        if (nv == 2)
+            for (; j + P <= j1; j += P)
+                tile(P, 2, k, kc, n, x + j * L, wq, yq + j * L, v0, v1, b0, b1, ep);
+        else
+            for (; j + P <= j1; j += P)
+                tile(P, 1, k, kc, n, x + j * L, wq, yq + j * L, v0, v1, b0, b1, ep);
+        if (j < j1)
+            tile_any((int)(j1 - j), nv, k, kc, n, x + j * L, wq, yq + j * L, v0, v1, b0, b1, ep);
+    }
+}
