@@ -147,10 +147,24 @@ static void run_fused(size_t threads, unsigned flags, const rec_tensor* in, size
     static const char* const absorbed[] = {"stem", "se.scale", "expand"};
     static const char* const absorbers[][2] = {
         {"pool", "direct conv+maxpool"}, {"project", "scale+gemm"}, {"dw", "1x1+dwconv"}};
+    /* A path with the channel-blocked layout runs the expand -> dw -> SE ->
+     * project region blocked (plan.c) instead of fusing its two pairs: those
+     * nodes all run, on NCHW16c. */
+    int blocked = 0;
     for (size_t i = 0; i < ember_model_node_count(m); i++) {
         ember_node_profile np = {.struct_size = sizeof np};
         assert_int_equal(ember_session_node_profile(s, i, &np), EMBER_OK);
-        for (size_t k = 0; k < 3; k++) {
+        if (strcmp(np.name, "dw") == 0) blocked = strstr(np.kernel, "dwconv nchw16c") != NULL;
+    }
+    if (blocked && flags != 0) fail_msg("a forced path ran blocked");
+    for (size_t i = 0; i < ember_model_node_count(m); i++) {
+        ember_node_profile np = {.struct_size = sizeof np};
+        assert_int_equal(ember_session_node_profile(s, i, &np), EMBER_OK);
+        static const char* const region[] = {"expand", "dw", "se.scale", "project"};
+        for (size_t k = 0; blocked && k < 4; k++)
+            if (strcmp(np.name, region[k]) == 0 && !strstr(np.kernel, "nchw16c"))
+                fail_msg("%s ran as '%s' in a blocked region", np.name, np.kernel);
+        for (size_t k = 0; k < (blocked ? 1u : 3u); k++) {
             const int fused = flags == 0;
             if (strcmp(np.name, absorbed[k]) == 0 && (strcmp(np.kernel, "fused") == 0) != fused)
                 fail_msg("%s ran as '%s'", np.name, np.kernel);

@@ -32,7 +32,21 @@ typedef struct em_plan {
     const ember_kernels* kern;  /* the session's kernel table (options' isa, or the default) */
     uint32_t* absorbs;          /* per node: the producer whose work it does (EM_NONE: none) */
     uint32_t* absorbed_by;      /* per node: the node that does its work (EM_NONE: itself) */
+    /* Channel-blocked layout (assign_layouts): per node, the block its run
+     * uses (0: plain), and the layout changes the executor makes around the
+     * nodes that run blocked: each a non-constant input or an output of node
+     * `node` (slot: input index, or n_inputs + output index) whose tensor is
+     * plain, given a blocked copy at byte `offset` of the node's scratch. */
+    const em_node* nodes;       /* the model's, for em_plan_node_ctx */
+    uint32_t* node_block;
+    struct em_plan_convert* converts;
+    uint32_t n_converts;
 } em_plan;
+
+typedef struct em_plan_convert {
+    uint32_t node, slot;
+    uint64_t offset;
+} em_plan_convert;
 
 /* Checks a caller's session options (NULL: defaults) field by field (session.c). */
 ember_status em_session_options_check(const ember_session_options* options);
@@ -55,13 +69,23 @@ em_op_ctx em_plan_node_ctx(const em_plan* p, const em_node* nd, const ember_kern
  * The caller frees it. */
 uint32_t* em_plan_weights_to_drop(const ember_model* m, const em_plan* p);
 
+/* ---- layout.c ---- */
+
+/* Copies the rank-4 f32 tensor src into dst, of the same shape, converting
+ * between the plain and the channel-blocked layout (em_value.block: exactly
+ * one of the two is blocked, in blocks of kern's f32_dwconv.block); the lanes
+ * past the channels of a blocked dst are 0. */
+struct em_pool;
+void em_layout_convert(struct em_pool* pool, const ember_kernels* kern, const em_value* src,
+                       em_value* dst);
+
 /* ---- integrity.c ---- */
 
 /* The version of every pack hook's output (op.h) and of the GEMM and Winograd
  * packing routines it calls: bump it whenever any of them changes the bytes
  * it writes, so that files packed by an older ember are repacked, not
  * misread. */
-#define EM_PACK_VERSION 1
+#define EM_PACK_VERSION 2
 /* The name pre-packed weights carry in a file (emf_packed.layout) for packing
  * with kern's routines: "avx512 12x32 kc256 v1". NUL-terminated. */
 void em_pack_layout(const ember_kernels* kern, char out[32]);

@@ -112,7 +112,9 @@ ember_status em_node_run_absorbing(const em_node* node, em_value* const* in, em_
     em_op_ctx ctx = {.node = node, .params = node->params, .n_inputs = node->n_inputs,
                      .n_outputs = node->n_outputs, .inputs = in, .outputs = out,
                      .scratch = scratch, .scratch_bytes = scratch_bytes, .pool = pool, .msg = msg,
-                     .kern = kern, .threads = em_pool_threads(pool)};
+                     .kern = kern, .threads = em_pool_threads(pool),
+                     /* only a node that runs blocked writes a blocked output (plan.c) */
+                     .block = node->n_outputs && out[0] ? out[0]->block : 0};
     /* the packed weights are laid out for the default table */
     const bool default_path = !kern || kern == ember_kernels_default();
     ctx.packed = default_path ? node->packed : NULL;
@@ -134,6 +136,6 @@ ember_status em_node_run_absorbing(const em_node* node, em_value* const* in, em_
     /* Operators marked fusable leave the activation to this single place. */
     if (node->act.kind != EMF_ACT_NONE && !ctx.act_done)
         apply_activation(pool, em_kern(&ctx), &node->act, (float*)out[0]->data,
-                         em_shape_count(&out[0]->shape));
+                         em_value_stored_count(out[0]));
     return EMBER_OK;
 }

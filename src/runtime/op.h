@@ -31,7 +31,25 @@ typedef struct em_value {
     em_shape shape;
     void* data;               /* infer: non-NULL only for constant inputs */
     const em_quant* quant;
+    /* 0: plain (NCHW). Else the planner gave this activation the channel-
+     * blocked layout (plan.c assign_layouts): rank 4, [N][ceil(C / block)]
+     * [H][W][block], channel c of a position at lane c % block of block
+     * c / block, the lanes past C finite (0 where a 1x1 convolution wrote
+     * them). Only nodes that run blocked (em_op_ctx.block) ever see one. */
+    uint32_t block;
 } em_value;
+
+/* Floats v's data holds: its shape's count, with dim 1 rounded up to whole
+ * blocks when v is channel-blocked. */
+static inline size_t em_value_stored_count(const em_value* v) {
+    size_t n = 1;
+    for (int32_t d = 0; d < v->shape.rank; d++) {
+        size_t e = (size_t)v->shape.dims[d];
+        if (d == 1 && v->block) e = (e + v->block - 1) / v->block * v->block;
+        n *= e;
+    }
+    return n;
+}
 
 typedef struct em_op_ctx {
     const em_node* node;
@@ -59,6 +77,11 @@ typedef struct em_op_ctx {
     const em_node* producer;
     em_value* const* producer_inputs;
     const void* producer_packed;
+    /* packed_bytes, pack and run: the node runs on channel-blocked activations
+     * (em_value.block) in blocks of this many channels: every non-constant
+     * input and output it sees has that layout (the executor converts the
+     * others around it). 0: plain. */
+    uint32_t block;
 } em_op_ctx;
 
 typedef struct em_op_def {
@@ -86,6 +109,16 @@ typedef struct em_op_def {
      * its output no buffer, and runs this node with ctx->producer set
      * (a 1x1 convolution into a depthwise one, conv_pw_dw.c). */
     size_t (*absorb_scratch)(em_op_ctx* ctx, em_op_ctx* producer);
+    /* Optional, called after infer on a session of a path with a blocked
+     * layout (ember_kernels.f32_conv1x1_blocked): whether this node can run on
+     * channel-blocked activations. shapes false: from its attributes, its
+     * constant inputs and the ranks and dtypes alone (the answer fixes the
+     * layout of its packed weights, which every session of the model shares):
+     * 0 no, 1 yes, 2 yes, and a region of blocked nodes pays with it
+     * (depthwise convolutions: plan.c blocks only regions holding one).
+     * shapes true: whether it can with the shapes it has now (non-zero).
+     * A blocked run gets no scratch (what infer asked for is for plain runs). */
+    int (*blocked)(em_op_ctx* ctx, bool shapes);
 } em_op_def;
 
 /* The kernel table infer and run use: the session's (a forced ISA path) or the

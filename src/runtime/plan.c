@@ -84,6 +84,8 @@ void em_plan_free(em_plan* p) {
     free(p->packed_bytes);
     free(p->absorbs);
     free(p->absorbed_by);
+    free(p->node_block);
+    free(p->converts);
     memset(p, 0, sizeof *p);
 }
 
@@ -138,9 +140,10 @@ em_op_ctx em_plan_node_ctx(const em_plan* p, const em_node* nd, const ember_kern
         in[k] = nd->inputs[k] == EM_NONE ? NULL : &p->values[nd->inputs[k]];
     for (uint32_t k = 0; k < nd->n_outputs; k++) out[k] = &p->values[nd->outputs[k]];
     msg[0] = '\0';
+    const uint32_t block = p->node_block && p->nodes ? p->node_block[nd - p->nodes] : 0;
     return (em_op_ctx){.node = nd, .params = nd->params, .n_inputs = nd->n_inputs,
                        .n_outputs = nd->n_outputs, .inputs = in, .outputs = out, .kern = kern,
-                       .msg = msg};
+                       .msg = msg, .block = block};
 }
 
 /* An activation that may share another's buffer: produced by a node, and
@@ -211,17 +214,10 @@ static ember_status infer_all(const ember_model* m, size_t threads, em_plan* p) 
             return em_error(EMBER_ERROR_UNSUPPORTED, "node '%s' (%s) has more than 256 inputs or outputs",
                             nd->name, nd->op_type);
         char msg[EM_MSG_CAP];
-        /* packed_bytes sees the default table: the model's packed block is laid out for it */
-        em_op_ctx ctx = em_plan_node_ctx(p, nd, NULL, in, out, msg);
+        em_plan_node_ctx(p, nd, NULL, in, out, msg);
         ember_status st = em_node_infer(nd, in, out, kern, threads, &p->scratch_bytes[i], msg);
         if (st != EMBER_OK)
             return em_error(st, "node '%s' (%s): %s", nd->name, nd->op_type, msg);
-        if (nd->op->packed_bytes && nd->op->pack) {
-            p->packed_bytes[i] = nd->op->packed_bytes(&ctx);
-            if (!em_add_u64(p->packed_total, em_align_up(p->packed_bytes[i], EM_ALIGN), &p->packed_total) ||
-                p->packed_total > (uint64_t)SIZE_MAX / 4)
-                return em_error(EMBER_ERROR_LIMIT_EXCEEDED, "the packed weights are too large");
-        }
         for (uint32_t k = 0; k < nd->n_outputs; k++) {
             uint64_t n;
             em_shape_numel(&out[k]->shape, &n);
@@ -230,6 +226,152 @@ static ember_status infer_all(const ember_model* m, size_t threads, em_plan* p) 
                                 "node '%s' (%s): output '%s' has %llu elements, over the limit of %llu",
                                 nd->name, nd->op_type, m->tensors[nd->outputs[k]].name,
                                 (unsigned long long)n, (unsigned long long)m->limits.max_tensor_elements);
+        }
+    }
+    return EMBER_OK;
+}
+
+/* The bytes of weights each node packs, once every node's layout is known
+ * (packed_bytes sees the default table: the model's packed block is laid out
+ * for it). */
+static ember_status plan_packed_bytes(const ember_model* m, em_plan* p) {
+    em_value* in[EM_MAX_IO];
+    em_value* out[EM_MAX_IO];
+    for (uint32_t i = 0; i < m->n_nodes; i++) {
+        const em_node* nd = &m->nodes[i];
+        if (!nd->op->packed_bytes || !nd->op->pack) continue;
+        char msg[EM_MSG_CAP];
+        em_op_ctx ctx = em_plan_node_ctx(p, nd, NULL, in, out, msg);
+        p->packed_bytes[i] = nd->op->packed_bytes(&ctx);
+        if (!em_add_u64(p->packed_total, em_align_up(p->packed_bytes[i], EM_ALIGN), &p->packed_total) ||
+            p->packed_total > (uint64_t)SIZE_MAX / 4)
+            return em_error(EMBER_ERROR_LIMIT_EXCEEDED, "the packed weights are too large");
+    }
+    return EMBER_OK;
+}
+
+static uint32_t uf_find(uint32_t* parent, uint32_t i) {
+    while (parent[i] != i) i = parent[i] = parent[parent[i]];
+    return i;
+}
+
+/* An activation that may take the blocked layout: computed, f32, rank 4. */
+static bool blockable(const ember_model* m, const em_plan* p, uint32_t t) {
+    const em_tensor* e = &m->tensors[t];
+    return !e->data && p->values[t].dtype == EMBER_DTYPE_F32 && p->values[t].shape.rank == 4;
+}
+
+/* The channel-blocked layout (docs/PERFORMANCE.md, "Activation layout"): on a
+ * path that has blocked kernels, the nodes that can run blocked
+ * (em_op_def.blocked) are joined into regions through the tensors between
+ * them, and every node of a region holding a depthwise convolution runs
+ * blocked. Regions and the nodes' answers without shapes depend on the graph
+ * alone, so every session of a model packs its weights the same way. A tensor
+ * is blocked when its producer and all its readers run blocked and it is no
+ * graph input or output; every other tensor a blocked node reads or writes is
+ * converted around it (plan_converts). */
+static ember_status assign_layouts(const ember_model* m, em_plan* p) {
+    const uint32_t nn = m->n_nodes, nt = m->n_tensors;
+    const ember_kernels* kern = p->kern;
+    p->node_block = calloc(nn ? nn : 1, sizeof *p->node_block);
+    if (!p->node_block) return em_error(EMBER_ERROR_OUT_OF_MEMORY, "out of memory planning a session");
+    if (kern != ember_kernels_default() || !kern->f32_conv1x1_blocked || !kern->f32_dwconv.blocked ||
+        !kern->f32_dwconv.gather || !kern->f32_dwconv.scatter || !kern->f32_dwconv.block)
+        return EMBER_OK;
+    uint32_t* parent = malloc((nn ? nn : 1) * sizeof *parent);
+    uint8_t* kind = calloc(nn ? nn : 1, 1);
+    uint8_t* anchor = calloc(nn ? nn : 1, 1);
+    if (!parent || !kind || !anchor) {
+        free(parent);
+        free(kind);
+        free(anchor);
+        return em_error(EMBER_ERROR_OUT_OF_MEMORY, "out of memory planning a session");
+    }
+    em_value* in[EM_MAX_IO];
+    em_value* out[EM_MAX_IO];
+    for (uint32_t i = 0; i < nn; i++) {
+        parent[i] = i;
+        const em_node* nd = &m->nodes[i];
+        if (!nd->op->blocked) continue;
+        char msg[EM_MSG_CAP];
+        em_op_ctx ctx = em_plan_node_ctx(p, nd, NULL, in, out, msg);
+        kind[i] = (uint8_t)nd->op->blocked(&ctx, false);
+    }
+    for (uint32_t i = 0; i < nn; i++) {
+        if (!kind[i]) continue;
+        const em_node* nd = &m->nodes[i];
+        for (uint32_t k = 0; k < nd->n_inputs; k++) {
+            const uint32_t t = nd->inputs[k];
+            if (t == EM_NONE || m->tensors[t].producer == EM_NONE || !kind[m->tensors[t].producer])
+                continue;
+            const uint32_t a = uf_find(parent, i), b = uf_find(parent, m->tensors[t].producer);
+            if (a != b) parent[a] = b;
+        }
+    }
+    for (uint32_t i = 0; i < nn; i++)
+        if (kind[i] == 2) anchor[uf_find(parent, i)] = 1;
+    for (uint32_t i = 0; i < nn; i++) {
+        if (!kind[i] || !anchor[uf_find(parent, i)]) continue;
+        const em_node* nd = &m->nodes[i];
+        bool ok = true;
+        for (uint32_t k = 0; k < nd->n_inputs && ok; k++)
+            if (nd->inputs[k] != EM_NONE && !m->tensors[nd->inputs[k]].data)
+                ok = blockable(m, p, nd->inputs[k]);
+        for (uint32_t k = 0; k < nd->n_outputs && ok; k++) ok = blockable(m, p, nd->outputs[k]);
+        char msg[EM_MSG_CAP];
+        em_op_ctx ctx = em_plan_node_ctx(p, nd, NULL, in, out, msg);
+        /* a node whose weights pack by its answer without shapes keeps it */
+        if (ok && (kind[i] == 2 || (nd->op->packed_bytes && nd->op->pack) || nd->op->blocked(&ctx, true)))
+            p->node_block[i] = kern->f32_dwconv.block;
+    }
+    free(parent);
+    free(kind);
+    free(anchor);
+    /* tensors: blocked when every node touching them is */
+    for (uint32_t t = 0; t < nt; t++) {
+        const em_tensor* e = &m->tensors[t];
+        p->values[t].block = e->producer != EM_NONE && !e->is_output && !e->is_input &&
+                                     p->node_block[e->producer]
+                                 ? kern->f32_dwconv.block
+                                 : 0;
+    }
+    for (uint32_t i = 0; i < nn; i++) {
+        const em_node* nd = &m->nodes[i];
+        for (uint32_t k = 0; k < nd->n_inputs; k++)
+            if (nd->inputs[k] != EM_NONE && !p->node_block[i]) p->values[nd->inputs[k]].block = 0;
+    }
+    return EMBER_OK;
+}
+
+/* The layout changes around the blocked nodes: a blocked copy in the node's
+ * scratch, after what its operator asked for, of each plain tensor it reads
+ * or writes. */
+static ember_status plan_converts(const ember_model* m, em_plan* p) {
+    uint32_t n = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1) {
+            if (!n) return EMBER_OK;
+            if (!(p->converts = calloc(n, sizeof *p->converts)))
+                return em_error(EMBER_ERROR_OUT_OF_MEMORY, "out of memory planning a session");
+            p->n_converts = n;
+            n = 0;
+        }
+        for (uint32_t i = 0; i < m->n_nodes; i++) {
+            if (!p->node_block[i] || p->absorbed_by[i] != EM_NONE) continue;
+            const em_node* nd = &m->nodes[i];
+            uint64_t off = 0; /* a blocked run needs no scratch of its own (op.h) */
+            for (uint32_t k = 0; k < nd->n_inputs + nd->n_outputs; k++) {
+                const uint32_t t = k < nd->n_inputs ? nd->inputs[k] : nd->outputs[k - nd->n_inputs];
+                if (t == EM_NONE || m->tensors[t].data || p->values[t].block) continue;
+                if (pass == 1) {
+                    p->converts[n] = (em_plan_convert){.node = i, .slot = k, .offset = off};
+                    em_value v = p->values[t];
+                    v.block = p->node_block[i];
+                    off += em_align_up(em_value_stored_count(&v) * sizeof(float), EM_ALIGN);
+                }
+                n++;
+            }
+            p->scratch_bytes[i] = (size_t)off; /* pass 0: 0, pass 1: the copies */
         }
     }
     return EMBER_OK;
@@ -255,14 +397,17 @@ static void fuse_nodes(const ember_model* m, em_plan* p, size_t threads) {
     em_value* pout[EM_MAX_IO];
     for (uint32_t i = 0; i < nn; i++) {
         const em_node* nd = &m->nodes[i];
-        if (!nd->op->absorb_scratch || nd->n_inputs < 1 || nd->inputs[0] == EM_NONE) continue;
+        if (!nd->op->absorb_scratch || nd->n_inputs < 1 || nd->inputs[0] == EM_NONE ||
+            p->node_block[i])
+            continue;
         const uint32_t x = nd->inputs[0];
         const em_tensor* e = &m->tensors[x];
         if (e->data || e->is_input || e->is_output || e->producer == EM_NONE || readers[x] != 1)
             continue;
         const uint32_t pi = e->producer;
         const em_node* pn = &m->nodes[pi];
-        if (pn->n_outputs != 1 || p->absorbs[pi] != EM_NONE || p->absorbed_by[pi] != EM_NONE)
+        if (pn->n_outputs != 1 || p->absorbs[pi] != EM_NONE || p->absorbed_by[pi] != EM_NONE ||
+            p->node_block[pi])
             continue;
         char msg[EM_MSG_CAP], pmsg[EM_MSG_CAP];
         em_op_ctx ctx = em_plan_node_ctx(p, nd, NULL, in, out, msg);
@@ -302,6 +447,7 @@ ember_status em_plan_build(const ember_model* m, const ember_session_options* o,
     ember_status kst = session_kernels(o, &kern);
     if (kst != EMBER_OK) return kst;
     p->kern = kern;
+    p->nodes = m->nodes;
     uint32_t nt = m->n_tensors, nn = m->n_nodes;
     p->values = calloc(nt, sizeof *p->values);
     p->offsets = malloc(nt * sizeof *p->offsets);
@@ -332,8 +478,11 @@ ember_status em_plan_build(const ember_model* m, const ember_session_options* o,
     /* the session's thread count, as session.c starts its pool */
     const size_t threads = em_pool_effective_threads(
         o ? o->threads : 0, o && (o->flags & EMBER_SESSION_ALLOW_OVERSUBSCRIBE));
-    if ((st = infer_all(m, threads, p)) != EMBER_OK) goto done;
+    if ((st = infer_all(m, threads, p)) != EMBER_OK || (st = assign_layouts(m, p)) != EMBER_OK ||
+        (st = plan_packed_bytes(m, p)) != EMBER_OK)
+        goto done;
     fuse_nodes(m, p, threads);
+    if ((st = plan_converts(m, p)) != EMBER_OK) goto done;
 
     /* Lifetimes: from the producing node (inputs: 0) to the last reader;
      * graph outputs live to the end, and so do graph inputs, which keep their
@@ -376,7 +525,7 @@ ember_status em_plan_build(const ember_model* m, const ember_session_options* o,
     for (uint32_t t = 0; t < nt; t++) {
         const em_tensor* e = &m->tensors[t];
         if (e->data || (!e->is_input && e->producer == EM_NONE)) continue; /* constant or unused */
-        uint64_t bytes = em_align_up(em_shape_count(&p->values[t].shape) *
+        uint64_t bytes = em_align_up(em_value_stored_count(&p->values[t]) *
                                          ember_dtype_size(p->values[t].dtype), EM_ALIGN);
         if (!em_add_u64(p->naive_bytes, bytes, &p->naive_bytes)) { p->naive_bytes = UINT64_MAX; break; }
         if (host[t] != EM_NONE) continue; /* placed with its host */

@@ -30,6 +30,14 @@ struct ember_session {
     const ember_kernels* kern; /* the session's kernel path */
     uint32_t* absorbs;        /* per node: the producer whose work it does (EM_NONE: none) */
     bool* absorbed;           /* per node: done by the node that absorbs it (not run) */
+    /* The layout changes around nodes that run blocked (em_plan.converts, in
+     * node order): conv_first[i] .. conv_first[i + 1] are node i's; sub[k]
+     * is the blocked copy in the node's io, of tensor conv_tensor[k]. */
+    uint32_t n_converts;
+    em_plan_convert* converts;
+    uint32_t* conv_first;
+    uint32_t* conv_tensor;
+    em_value* sub;
 };
 
 EMBER_API void ember_session_options_init(ember_session_options* o) {
@@ -96,6 +104,10 @@ EMBER_API void ember_session_free(ember_session* s) {
     free(s->kernel_labels);
     free(s->absorbs);
     free(s->absorbed);
+    free(s->converts);
+    free(s->conv_first);
+    free(s->conv_tensor);
+    free(s->sub);
     free(s->input_set);
     free(s->bound_output);
     free(s);
@@ -148,6 +160,12 @@ EMBER_API ember_status ember_session_create(const ember_model* m, const ember_se
     s->bound_output = calloc(m->n_outputs, sizeof *s->bound_output);
     s->absorbs = calloc(nn ? nn : 1, sizeof *s->absorbs);
     s->absorbed = calloc(nn ? nn : 1, sizeof *s->absorbed);
+    s->n_converts = plan.n_converts;
+    s->converts = plan.converts;
+    plan.converts = NULL;
+    s->conv_first = calloc((size_t)nn + 1, sizeof *s->conv_first);
+    s->conv_tensor = calloc(s->n_converts ? s->n_converts : 1, sizeof *s->conv_tensor);
+    s->sub = calloc(s->n_converts ? s->n_converts : 1, sizeof *s->sub);
     s->flags = o ? o->flags : 0;
     if (o && o->arena) {
         s->arena = o->arena;
@@ -157,7 +175,7 @@ EMBER_API ember_status ember_session_create(const ember_model* m, const ember_se
     }
     if (!s->arena_data || !s->io || !s->io_first || !s->scratch || !s->scratch_bytes ||
         !s->times_ns || !s->kernels || !s->kernel_labels || !s->input_set || !s->bound_output ||
-        !s->absorbs || !s->absorbed || !s->arena) {
+        !s->absorbs || !s->absorbed || !s->conv_first || !s->conv_tensor || !s->sub || !s->arena) {
         em_plan_free(&plan);
         ember_session_free(s);
         return em_error(EMBER_ERROR_OUT_OF_MEMORY, "out of memory allocating a session's %llu-byte arena",
@@ -180,6 +198,22 @@ EMBER_API ember_status ember_session_create(const ember_model* m, const ember_se
         s->absorbed[i] = plan.absorbed_by[i] != EM_NONE;
         /* never NULL, so that kernels may form pointers into an empty scratch */
         s->scratch[i] = s->arena + (plan.scratch_bytes[i] ? plan.scratch_offsets[i] : 0);
+    }
+    /* each layout change: a blocked value in the node's io, in its scratch */
+    for (uint32_t c = 0, i = 0; i <= nn; i++) {
+        s->conv_first[i] = c;
+        while (i < nn && c < s->n_converts && s->converts[c].node == i) {
+            const em_plan_convert* cv = &s->converts[c];
+            const em_node* nd = &m->nodes[i];
+            const uint32_t t = cv->slot < nd->n_inputs ? nd->inputs[cv->slot]
+                                                       : nd->outputs[cv->slot - nd->n_inputs];
+            s->conv_tensor[c] = t;
+            s->sub[c] = s->values[t];
+            s->sub[c].block = plan.node_block[i];
+            s->sub[c].data = (uint8_t*)s->scratch[i] + cv->offset;
+            s->io[s->io_first[i] + cv->slot] = &s->sub[c];
+            c++;
+        }
     }
     em_plan_free(&plan);
     size_t threads = em_pool_effective_threads(
@@ -347,9 +381,16 @@ EMBER_API ember_status ember_session_run(ember_session* s) {
         uint64_t t0 = profile ? now_ns() : 0;
         const char* kernel = NULL;
         const uint32_t pi = s->absorbs[i];
+        const uint32_t c0 = s->conv_first[i], c1 = s->conv_first[i + 1];
+        for (uint32_t c = c0; c < c1; c++) /* plain inputs into their blocked copies */
+            if (s->converts[c].slot < nd->n_inputs)
+                em_layout_convert(s->pool, s->kern, &s->values[s->conv_tensor[c]], &s->sub[c]);
         ember_status st = em_node_run_absorbing(
             nd, in, in + nd->n_inputs, s->kern, s->scratch[i], s->scratch_bytes[i], s->pool, msg,
             &kernel, pi == EM_NONE ? NULL : &m->nodes[pi], pi == EM_NONE ? NULL : s->io + s->io_first[pi]);
+        for (uint32_t c = c0; st == EMBER_OK && c < c1; c++) /* blocked outputs back */
+            if (s->converts[c].slot >= nd->n_inputs)
+                em_layout_convert(s->pool, s->kern, &s->sub[c], &s->values[s->conv_tensor[c]]);
         if (profile) {
             s->times_ns[i] = now_ns() - t0;
             s->kernels[i] = kernel;

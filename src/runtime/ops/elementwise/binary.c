@@ -104,8 +104,73 @@ static void vbinary_run(em_op_ctx* ctx, const ew_rows* r, ember_f32_vbinary_fn f
         fn(r->inner, j.a + w.off[0], j.b + w.off[1], j.y + row * r->inner);
 }
 
+/* Whether v is a per-channel operand for x: [N or 1, C, 1, 1]. */
+static bool per_channel(const em_value* v, const em_value* x) {
+    return v->shape.dims[1] == x->shape.dims[1] && v->shape.dims[2] == 1 && v->shape.dims[3] == 1 &&
+           (v->shape.dims[0] == 1 || v->shape.dims[0] == x->shape.dims[0]);
+}
+
+/* Add and Mul on channel-blocked operands (em_op_def.blocked): two computed
+ * f32 operands of rank 4, of one shape (the blocked tensors match lane for
+ * lane and the op runs over their whole storage; the padded lanes stay
+ * finite), or for Mul one a per-channel scale [N or 1, C, 1, 1] of the other
+ * (Squeeze-and-Excitation). */
+static int binary_blocked(em_op_ctx* ctx, bool shapes) {
+    const binary_params* p = ctx->params;
+    const em_value* a = ctx->inputs[0];
+    const em_value* b = ctx->inputs[1];
+    if ((p->op != EMBER_BINARY_ADD && p->op != EMBER_BINARY_MUL) || a->data || b->data ||
+        a->dtype != EMBER_DTYPE_F32 || b->dtype != EMBER_DTYPE_F32 || a->shape.rank != 4 ||
+        b->shape.rank != 4)
+        return 0;
+    if (!shapes || em_shape_equal(&a->shape, &b->shape)) return 1;
+    return p->op == EMBER_BINARY_MUL && (per_channel(b, a) || per_channel(a, b));
+}
+
+/* y = x * s, s one block of lanes per image and channel block: x's n images of
+ * cb blocks of hw positions. */
+static void mul_per_channel(size_t n, size_t cb, size_t hw, size_t L, const float* x,
+                            const float* s, bool s_per_image, float* y) {
+    for (size_t img = 0; img < n; img++)
+        for (size_t b = 0; b < cb; b++) {
+            const float* sb = s + ((s_per_image ? img * cb : 0) + b) * L;
+            const size_t off = (img * cb + b) * hw * L;
+            for (size_t q = 0; q < hw; q++)
+                for (size_t l = 0; l < L; l++) y[off + q * L + l] = x[off + q * L + l] * sb[l];
+        }
+}
+
+static ember_status binary_run_blocked(em_op_ctx* ctx) {
+    const binary_params* p = ctx->params;
+    const em_value* a = ctx->inputs[0];
+    const em_value* b = ctx->inputs[1];
+    em_value* y = ctx->outputs[0];
+    if (!a->block || !b->block || a->block != ctx->block || b->block != ctx->block)
+        return em_op_fail(ctx, EMBER_ERROR_RUNTIME, "internal error: operands not blocked");
+    if (em_shape_equal(&a->shape, &b->shape)) {
+        ew_rows r = {.rows = 1, .inner = em_value_stored_count(a), .inc = {1, 1}};
+        const em_shape* shapes[2] = {&a->shape, &b->shape};
+        vbinary_run(ctx, &r, em_kern(ctx)->f32_elementwise.binary[p->op][0], shapes);
+        ctx->kernel = "vbinary nchw16c";
+        return EMBER_OK;
+    }
+    const bool b_scale = per_channel(b, a);
+    const em_value* x = b_scale ? a : b;
+    const em_value* sc = b_scale ? b : a;
+    if (p->op != EMBER_BINARY_MUL || !per_channel(sc, x))
+        return em_op_fail(ctx, EMBER_ERROR_RUNTIME, "internal error: blocked operands differ");
+    const size_t L = ctx->block, n = (size_t)x->shape.dims[0];
+    const size_t cb = ((size_t)x->shape.dims[1] + L - 1) / L;
+    /* x * s as the plain Mul computes it: a float product (commutative) */
+    mul_per_channel(n, cb, (size_t)(x->shape.dims[2] * x->shape.dims[3]), L, x->data, sc->data,
+                    sc->shape.dims[0] != 1, y->data);
+    ctx->kernel = "scale nchw16c";
+    return EMBER_OK;
+}
+
 static ember_status binary_run(em_op_ctx* ctx) {
     const binary_params* p = ctx->params;
+    if (ctx->block) return binary_run_blocked(ctx);
     const em_value* a = ctx->inputs[0];
     const em_value* b = ctx->inputs[1];
     em_value* y = ctx->outputs[0];
@@ -169,7 +234,7 @@ static ember_status binary_run(em_op_ctx* ctx) {
     const em_op_def sym = {                                                                     \
         .name = NAME, .min_inputs = 2, .max_inputs = 2, .min_outputs = 1, .max_outputs = 1,     \
         .params_size = sizeof(binary_params), .fusable = false,                                 \
-        .init = INIT, .infer = binary_infer, .run = binary_run,                                 \
+        .init = INIT, .infer = binary_infer, .run = binary_run, .blocked = binary_blocked,      \
     }
 
 BINARY_DEF(em_op_add, "Add", add_init);

@@ -11,11 +11,13 @@
 #include <math.h>
 #include <string.h>
 
+#include "conv_blocked.h"
 #include "conv_depthwise.h"
 #include "conv_epilogue.h"
 #include "conv_maxpool.h"
 #include "conv_pw_dw.h"
 #include "conv_winograd.h"
+#include "f32_conv1x1_blocked.h"
 #include "f32_conv_rows.h"
 #include "f32_gemm.h"
 #include "f32_im2col_pack.h"
@@ -336,7 +338,69 @@ static ember_status conv_run_pw_dw(em_op_ctx* ctx, em_op_ctx* pw) {
     return EMBER_OK;
 }
 
+/* Whether the node can run on channel-blocked activations (em_op_def.blocked),
+ * from its attributes and constant weights alone: a 2-D 1x1 convolution with
+ * stride 1, no padding and one group (1), or a depthwise one with channel
+ * multiplier 1, dilation 1 and kernel and strides up to 16 (2); f32, with
+ * constant weights and bias. */
+static int conv_blocked(em_op_ctx* ctx, bool shapes) {
+    (void)shapes; /* the answer never depends on them */
+    const conv_params* p = ctx->params;
+    const em_value* x = ctx->inputs[0];
+    const em_value* wt = ctx->inputs[1];
+    const em_value* b = ctx->n_inputs > 2 ? ctx->inputs[2] : NULL;
+    if (!wt->data || wt->dtype != EMBER_DTYPE_F32 || wt->shape.rank != 4 || x->shape.rank != 4 ||
+        x->dtype != EMBER_DTYPE_F32 || (b && (!b->data || b->dtype != EMBER_DTYPE_F32)))
+        return 0;
+    const int64_t m = wt->shape.dims[0], kh = wt->shape.dims[2], kw = wt->shape.dims[3];
+    if (p->win.n_pads)
+        for (uint32_t i = 0; i < p->win.n_pads; i++)
+            if (p->win.pads[i] < 0) return 0;
+    if (kh == 1 && kw == 1 && p->group == 1) {
+        for (int i = 0; i < 2; i++)
+            if (nn_stride(&p->win, i) != 1) return 0;
+        for (uint32_t i = 0; i < p->win.n_pads; i++)
+            if (p->win.pads[i] != 0) return 0;
+        return 1;
+    }
+    if (p->group != m || wt->shape.dims[1] != 1 || kh > 16 || kw > 16) return 0;
+    for (int i = 0; i < 2; i++)
+        if (nn_dilation(&p->win, i) != 1 || nn_stride(&p->win, i) > 16) return 0;
+    return 2;
+}
+
+/* Which of conv_blocked's two kinds a node running blocked is: 1x1 (else
+ * depthwise; a 1-channel k x k convolution is one). */
+static bool blocked_1x1(const conv_plan* pl) { return pl->group == 1 && pl->kvol == 1; }
+
+/* The node on blocked activations (conv_blocked.h), from its packed weights. */
+static ember_status conv_run_blocked(em_op_ctx* ctx, const conv_plan* pl) {
+    const ember_kernels* kern = em_kern(ctx);
+    if (!ctx->packed || ctx->block != kern->f32_dwconv.block || !kern->f32_conv1x1_blocked)
+        return em_op_fail(ctx, EMBER_ERROR_RUNTIME,
+                          "internal error: blocked layout without its packed weights or kernels");
+    const float* x = ctx->inputs[0]->data;
+    float* y = ctx->outputs[0]->data;
+    const em_value* b = ctx->n_inputs > 2 ? ctx->inputs[2] : NULL;
+    if (blocked_1x1(pl)) {
+        em_conv1x1_blocked_run(ctx->pool, kern, pl->n, pl->c, pl->m, pl->out_vol, x, ctx->packed,
+                               b ? b->data : NULL, y, &ctx->node->act);
+        ctx->kernel = "gemm nchw16c";
+    } else {
+        em_conv_dw_blocked_run(ctx->pool, kern, pl->n, pl->c, &pl->w, x, ctx->packed, b != NULL, y,
+                               &ctx->node->act);
+        ctx->kernel = "dwconv nchw16c";
+    }
+    ctx->act_done = true;
+    return EMBER_OK;
+}
+
 static ember_status conv_run(em_op_ctx* ctx) {
+    if (ctx->block) {
+        conv_plan pl;
+        ember_status st = conv_plan_make(ctx, &pl);
+        return st != EMBER_OK ? st : conv_run_blocked(ctx, &pl);
+    }
     if (ctx->producer) {
         char pmsg[EM_MSG_CAP];
         em_op_ctx prod = em_producer_ctx(ctx, pmsg);
@@ -428,8 +492,13 @@ static ember_status conv_run(em_op_ctx* ctx) {
 static size_t conv_packed_bytes(em_op_ctx* ctx) {
     conv_plan pl;
     const ember_kernels* kern = em_kern(ctx);
-    if (conv_plan_make(ctx, &pl) != EMBER_OK || !ctx->inputs[1]->data ||
-        em_conv_depthwise_applies(pl.c, pl.m, pl.group, &pl.w) ||
+    if (conv_plan_make(ctx, &pl) != EMBER_OK || !ctx->inputs[1]->data) return 0;
+    if (ctx->block) { /* the blocked kernels' layouts (conv_blocked.h) */
+        const em_value* b = ctx->n_inputs > 2 ? ctx->inputs[2] : NULL;
+        return blocked_1x1(&pl) ? ember_f32_conv1x1_blocked_packed_size(ctx->block, pl.m, pl.c)
+                             : em_conv_dw_blocked_packed_bytes(ctx->block, pl.c, pl.kvol, b != NULL);
+    }
+    if (em_conv_depthwise_applies(pl.c, pl.m, pl.group, &pl.w) ||
         (pl.group > 1 && pl.mg < kern->f32_gemm.mr))
         return 0;
     if (em_conv_winograd_applies(pl.c, pl.m, pl.group, &pl.w))
@@ -444,6 +513,14 @@ static ember_status conv_pack(em_op_ctx* ctx, void* dst) {
     const ember_kernels* kern = em_kern(ctx);
     const size_t kdim = pl.cg * pl.kvol;
     const float* wt = ctx->inputs[1]->data;
+    if (ctx->block) {
+        const em_value* b = ctx->n_inputs > 2 ? ctx->inputs[2] : NULL;
+        if (blocked_1x1(&pl))
+            ember_f32_conv1x1_blocked_pack(ctx->block, pl.m, pl.c, wt, dst);
+        else
+            em_conv_dw_blocked_pack(ctx->block, pl.c, pl.kvol, wt, b ? b->data : NULL, dst);
+        return EMBER_OK;
+    }
     if (em_conv_winograd_applies(pl.c, pl.m, pl.group, &pl.w)) {
         if (!em_conv_winograd_pack(kern, pl.c, pl.m, wt, dst))
             return em_op_fail(ctx, EMBER_ERROR_OUT_OF_MEMORY,
@@ -462,4 +539,5 @@ const em_op_def em_op_conv = {
     .params_size = sizeof(conv_params), .fusable = true,
     .init = conv_init, .infer = conv_infer, .run = conv_run,
     .packed_bytes = conv_packed_bytes, .pack = conv_pack, .absorb_scratch = conv_absorb_scratch,
+    .blocked = conv_blocked,
 };

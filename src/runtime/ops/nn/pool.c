@@ -210,13 +210,55 @@ static ember_status global_run(em_op_ctx* ctx, bool max) {
     return EMBER_OK;
 }
 
-static ember_status global_avg_run(em_op_ctx* ctx) { return global_run(ctx, false); }
+/* GlobalAveragePool on a channel-blocked input (em_op_def.blocked), into a
+ * blocked [N, C, 1, 1]: each lane summed as ember_f32_global_avgpool sums a
+ * plane (16 partial sums by position mod 16, then halved pairwise), so the
+ * same bits. */
+static int global_avg_blocked(em_op_ctx* ctx, bool shapes) {
+    (void)shapes;
+    const em_value* x = ctx->inputs[0];
+    return !x->data && x->dtype == EMBER_DTYPE_F32 && x->shape.rank == 4;
+}
+
+static void global_avg_blocked_planes(size_t blocks, size_t size, size_t L, const float* x,
+                                      float* y) {
+    float acc[16][64]; /* [position mod 16][lane]; L <= 64 */
+    for (size_t b = 0; b < blocks; b++, x += size * L, y += L) {
+        for (size_t r = 0; r < 16; r++)
+            for (size_t l = 0; l < L; l++) acc[r][l] = 0.0f;
+        size_t i = 0;
+        for (; i + 16 <= size; i += 16)
+            for (size_t r = 0; r < 16; r++)
+                for (size_t l = 0; l < L; l++) acc[r][l] += x[(i + r) * L + l];
+        for (size_t r = 0; i < size; i++, r++)
+            for (size_t l = 0; l < L; l++) acc[r][l] += x[i * L + l];
+        for (size_t h = 8; h > 0; h /= 2)
+            for (size_t r = 0; r < h; r++)
+                for (size_t l = 0; l < L; l++) acc[r][l] += acc[r + h][l];
+        for (size_t l = 0; l < L; l++) y[l] = acc[0][l] / (float)size;
+    }
+}
+
+static ember_status global_avg_run(em_op_ctx* ctx) {
+    if (ctx->block) {
+        const em_value* x = ctx->inputs[0];
+        if (!x->block || x->block > 64)
+            return em_op_fail(ctx, EMBER_ERROR_RUNTIME, "internal error: input not blocked");
+        const size_t L = ctx->block;
+        global_avg_blocked_planes((size_t)x->shape.dims[0] * (((size_t)x->shape.dims[1] + L - 1) / L),
+                                  (size_t)(x->shape.dims[2] * x->shape.dims[3]), L, x->data,
+                                  ctx->outputs[0]->data);
+        ctx->kernel = "pool nchw16c";
+        return EMBER_OK;
+    }
+    return global_run(ctx, false);
+}
 static ember_status global_max_run(em_op_ctx* ctx) { return global_run(ctx, true); }
 
 const em_op_def em_op_global_average_pool = {
     .name = "GlobalAveragePool", .min_inputs = 1, .max_inputs = 1, .min_outputs = 1, .max_outputs = 1,
     .params_size = 0, .fusable = false,
-    .init = NULL, .infer = global_infer, .run = global_avg_run,
+    .init = NULL, .infer = global_infer, .run = global_avg_run, .blocked = global_avg_blocked,
 };
 
 const em_op_def em_op_global_max_pool = {

@@ -1,0 +1,46 @@
+/* The layout changes the executor makes around nodes that run channel-blocked
+ * (plan.c, assign_layouts): a plain NCHW tensor to its blocked copy and back,
+ * a block of channels of one image at a time (the table's transposes of the
+ * depthwise path), shared out over the session's threads. Plain copies, so
+ * exact. */
+#include "dispatch.h"
+#include "model.h"
+#include "threadpool.h"
+
+typedef struct layout_job {
+    const ember_kernels* kern;
+    const float* src;
+    float* dst;
+    size_t c, blocks, hw, tasks;
+    bool to_blocked;
+} layout_job;
+
+static void layout_task(void* arg, size_t t, size_t thread) {
+    (void)thread;
+    const layout_job* j = arg;
+    const size_t L = j->kern->f32_dwconv.block, total = j->blocks;
+    for (size_t q = total * t / j->tasks; q < total * (t + 1) / j->tasks; q++) {
+        const size_t cb_per = (j->c + L - 1) / L, img = q / cb_per, cb = q % cb_per;
+        const size_t nb = j->c - cb * L < L ? j->c - cb * L : L;
+        const float* plain = (j->to_blocked ? j->src : j->dst) + (img * j->c + cb * L) * j->hw;
+        float* blocked = (j->to_blocked ? j->dst : (float*)j->src) + q * j->hw * L;
+        if (j->to_blocked)
+            j->kern->f32_dwconv.gather(nb, j->hw, plain, j->hw, blocked);
+        else
+            j->kern->f32_dwconv.scatter(nb, j->hw, blocked, (float*)plain, j->hw);
+    }
+}
+
+void em_layout_convert(struct em_pool* pool, const ember_kernels* kern, const em_value* src,
+                       em_value* dst) {
+    const em_shape* s = &src->shape;
+    const size_t L = kern->f32_dwconv.block, c = (size_t)s->dims[1];
+    layout_job j = {.kern = kern, .src = src->data, .dst = dst->data, .c = c,
+                    .blocks = (size_t)s->dims[0] * ((c + L - 1) / L),
+                    .hw = (size_t)s->dims[2] * (size_t)s->dims[3], .to_blocked = dst->block != 0};
+    const size_t threads = em_pool_threads(pool), bytes = j.blocks * L * j.hw * sizeof(float);
+    j.tasks = threads < 2 || bytes < ((size_t)1 << 17) || j.blocks < 2 ? 1
+              : j.blocks < 4 * threads                               ? j.blocks
+                                                                     : 4 * threads;
+    em_pool_run(j.tasks > 1 ? pool : NULL, j.tasks, layout_task, &j);
+}

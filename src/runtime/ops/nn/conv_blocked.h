@@ -1,0 +1,41 @@
+/* Conv on channel-blocked activations (em_value.block; plan.c decides which
+ * nodes run so): 1x1 convolutions through the table's blocked kernel
+ * (f32_conv1x1_blocked.h) and depthwise ones through the blocked depthwise
+ * kernel straight on the blocked tensors, no layout change inside the node.
+ * The weights are packed for it once (conv.c's packed_bytes / pack). The
+ * values are the plain path's bit for bit: the 1x1 kernel keeps the GEMM's
+ * chains and output pass, the depthwise kernel the reference's sums. */
+#ifndef EMBER_OPS_NN_CONV_BLOCKED_H
+#define EMBER_OPS_NN_CONV_BLOCKED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "dispatch.h"
+#include "generic/nn_ref.h"
+#include "internal.h"
+
+struct em_pool;
+
+/* Bytes of the packed weights of a blocked depthwise convolution of c
+ * channels, kvol taps: [ceil(c / L)][kvol][L] weights, then with a bias
+ * [ceil(c / L)][L]; lanes past c are 0. */
+size_t em_conv_dw_blocked_packed_bytes(size_t L, size_t c, size_t kvol, bool bias);
+void em_conv_dw_blocked_pack(size_t L, size_t c, size_t kvol, const float* wt, const float* bias,
+                             float* dst);
+
+/* n images of c blocked channels x (window w, 2-D, dilation 1) into y, the
+ * weights packed as above (bias: whether they hold one); act applied to each
+ * block of output as it is done. */
+void em_conv_dw_blocked_run(struct em_pool* pool, const ember_kernels* kern, size_t n, size_t c,
+                            const ember_window* w, const float* x, const float* packed, bool bias,
+                            float* y, const em_activation* act);
+
+/* n images: y (m blocked channels) = W (packed by ember_f32_conv1x1_blocked_pack)
+ * x (c blocked channels), hw positions each, with the bias (NULL: none) and
+ * act as the plain path's output pass applies them. */
+void em_conv1x1_blocked_run(struct em_pool* pool, const ember_kernels* kern, size_t n, size_t c,
+                            size_t m, size_t hw, const float* x, const float* packed,
+                            const float* bias, float* y, const em_activation* act);
+
+#endif

@@ -1,0 +1,276 @@
+#!/usr/bin/python3
+"""The channel-blocked activation layout (src/runtime/plan.c assign_layouts,
+docs/PERFORMANCE.md "Activation layout"): regions of 1x1 and depthwise
+convolutions, Add, per-channel Mul and GlobalAveragePool that hold a
+depthwise convolution run on NCHW16c tensors, with the executor converting
+every plain tensor they read or write.
+
+    EMBER_LIBRARY=build/libember.so /usr/bin/python3 tests/test_blocked_layout.py
+
+Graphs: MobileNetV2 inverted residual blocks, EfficientNet / MobileNetV3
+blocks with Squeeze-and-Excitation, channel counts that are not multiples of
+16 (1, 3, 17, 24, 40), batch 2, strides 1 and 2, kernels 3 and 5, padded and
+unpadded, without biases, a graph output and a plain reader in the middle of
+a region. Checked:
+  - against numpy in float64;
+  - the profile: which nodes ran blocked ("... nchw16c") and which did not;
+  - 1, 2 and 3 threads give the same bits;
+  - a chain of 1x1 convolutions run blocked gives the bits of the same chain
+    run plain (a graph without a depthwise convolution is never blocked);
+  - the forced portable path (never blocked) within float rounding.
+On a path without the blocked layout (AVX2, NEON, the portable code) every
+check but the profile's still runs.
+"""
+import os
+import sys
+import tempfile
+import unittest
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(ROOT, "bindings", "python"))
+sys.path.insert(0, HERE)
+
+from onnx import helper, numpy_helper, TensorProto  # noqa: E402
+
+import ember  # noqa: E402
+from ember import convert as ec  # noqa: E402
+from test_fusion import act_nodes, act_np, conv_out, dwconv_np  # noqa: E402
+
+F = TensorProto.FLOAT
+
+
+def sigmoid(v):
+    return 1 / (1 + np.exp(-v))
+
+
+class Graph:
+    """An ONNX graph built node by node beside its float64 numpy value."""
+
+    def __init__(self, rng, x_shape):
+        self.rng = rng
+        self.nodes, self.inits, self.outs = [], [], []
+        self.x = rng.standard_normal(x_shape).astype(np.float32)
+        self.x_shape = x_shape
+        self.val = {"x": self.x.astype(np.float64)}
+        self.n = 0
+
+    def name(self, tag):
+        self.n += 1
+        return "%s%d" % (tag, self.n)
+
+    def act(self, kind, t):
+        if kind is None:
+            return t
+        y = self.name("a")
+        nodes, inits = act_nodes(kind, t, y, self.name("act"))
+        self.nodes += nodes
+        self.inits += inits
+        self.val[y] = act_np(kind, self.val[t])
+        return y
+
+    def conv1x1(self, t, m, act=None, bias=True, name=None):
+        c = self.val[t].shape[1]
+        w = (self.rng.standard_normal((m, c, 1, 1)) / np.sqrt(c)).astype(np.float32)
+        b = self.rng.standard_normal(m).astype(np.float32) if bias else None
+        wn, bn, y = self.name("w"), self.name("b"), self.name("t")
+        self.inits.append((wn, w))
+        if bias:
+            self.inits.append((bn, b))
+        self.nodes.append(helper.make_node("Conv", [t, wn] + ([bn] if bias else []), [y],
+                                           name=name or self.name("pw")))
+        v = np.einsum("mc,nchw->nmhw", w[:, :, 0, 0].astype(np.float64), self.val[t])
+        if bias:
+            v = v + b[None, :, None, None]
+        self.val[y] = v
+        return self.act(act, y)
+
+    def dw(self, t, k=3, s=1, pads=None, act=None, bias=True, name=None):
+        c = self.val[t].shape[1]
+        pads = pads if pads is not None else (k // 2,) * 4
+        w = (self.rng.standard_normal((c, 1, k, k)) / k).astype(np.float32)
+        b = self.rng.standard_normal(c).astype(np.float32) if bias else None
+        wn, bn, y = self.name("w"), self.name("b"), self.name("t")
+        self.inits.append((wn, w))
+        if bias:
+            self.inits.append((bn, b))
+        self.nodes.append(helper.make_node(
+            "Conv", [t, wn] + ([bn] if bias else []), [y], name=name or self.name("dw"),
+            group=c, kernel_shape=[k, k], strides=[s, s],
+            pads=[pads[0], pads[1], pads[2], pads[3]]))
+        self.val[y] = np.stack([dwconv_np(img, w.astype(np.float64), b, k, s, pads)
+                                for img in self.val[t]])
+        return self.act(act, y)
+
+    def binary(self, op, a, b, name=None):
+        y = self.name("t")
+        self.nodes.append(helper.make_node(op, [a, b], [y], name=name or self.name(op.lower())))
+        self.val[y] = self.val[a] + self.val[b] if op == "Add" else self.val[a] * self.val[b]
+        return y
+
+    def gap(self, t, name=None):
+        y = self.name("t")
+        self.nodes.append(helper.make_node("GlobalAveragePool", [t], [y],
+                                           name=name or self.name("gap")))
+        self.val[y] = self.val[t].mean(axis=(2, 3), keepdims=True)
+        return y
+
+    def sigmoid(self, t):
+        y = self.name("t")
+        self.nodes.append(helper.make_node("Sigmoid", [t], [y], name=self.name("sig")))
+        self.val[y] = sigmoid(self.val[t])
+        return y
+
+    def se(self, t, r, name="se"):
+        """Squeeze-and-Excitation: x * sigmoid(W2 silu(W1 mean(x)))."""
+        g = self.gap(t, name=name + ".gap")
+        h = self.conv1x1(g, r, act="silu")
+        s = self.sigmoid(self.conv1x1(h, self.val[t].shape[1]))
+        return self.binary("Mul", t, s, name=name + ".scale")
+
+    def output(self, t):
+        self.outs.append(t)
+
+    def model(self):
+        g = helper.make_graph(
+            self.nodes, "g", [helper.make_tensor_value_info("x", F, list(self.x_shape))],
+            [helper.make_tensor_value_info(o, F, None) for o in self.outs],
+            [numpy_helper.from_array(v, n) for n, v in self.inits])
+        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 14)])
+        m.ir_version = 7
+        return m
+
+
+class Base(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def run_model(self, m, x, threads=1, isa=None):
+        path = os.path.join(self.tmp.name, "m%d.ember" % len(os.listdir(self.tmp.name)))
+        ec.convert(m, path)
+        mod = ember.Model(path)
+        s = mod.session(threads=threads, profile=True, isa=isa)
+        out = s.run({"x": x})
+        prof = {p["name"]: p["kernel"] for p in s.profile()}
+        s.close()
+        mod.close()
+        return out, prof
+
+    def check(self, g, blocked=(), plain=(), tol=3e-5):
+        """Runs g's model: every output against numpy, the same bits at 2 and 3
+        threads, the portable path within tol, and (where this path has the
+        blocked layout) the nodes `blocked` ran blocked, `plain` did not."""
+        m = g.model()
+        got, prof = self.run_model(m, g.x)
+        for o in g.outs:
+            np.testing.assert_allclose(got[o], g.val[o], rtol=tol, atol=tol, err_msg=o)
+        has_blocked = any(k.endswith("nchw16c") for k in prof.values())
+        if has_blocked:
+            for n in blocked:
+                self.assertTrue(prof[n].endswith("nchw16c"), (n, prof))
+        for n in plain:
+            self.assertFalse(prof[n].endswith("nchw16c"), (n, prof))
+        for t in (2, 3):
+            gt, _ = self.run_model(m, g.x, threads=t)
+            for o in g.outs:
+                self.assertTrue(np.array_equal(gt[o], got[o]), "%s: %d threads differ" % (o, t))
+        gen, pg = self.run_model(m, g.x, isa="generic")
+        self.assertFalse(any(k.endswith("nchw16c") for k in pg.values()), pg)
+        for o in g.outs:
+            np.testing.assert_allclose(gen[o], got[o], rtol=tol, atol=tol, err_msg=o)
+        return got, prof, has_blocked
+
+
+class TestRegions(Base):
+    def inverted_residual(self, g, t, c, expand, out, k=3, s=1, act="relu6", tag="b"):
+        e = g.conv1x1(t, c * expand, act=act, name=tag + ".expand")
+        d = g.dw(e, k=k, s=s, act=act, name=tag + ".dw")
+        p = g.conv1x1(d, out, name=tag + ".project")
+        if s == 1 and out == c:
+            p = g.binary("Add", t, p, name=tag + ".add")
+        return p
+
+    def test_mobilenet_v2_blocks(self):
+        g = Graph(np.random.default_rng(1), (1, 24, 29, 31))
+        t = self.inverted_residual(g, "x", 24, 6, 24, tag="b1")
+        t = self.inverted_residual(g, t, 24, 6, 40, s=2, tag="b2")
+        t = self.inverted_residual(g, t, 40, 6, 40, k=5, tag="b3")
+        g.output(t)
+        self.check(g, blocked=["b1.expand", "b1.dw", "b1.project", "b1.add", "b2.dw",
+                               "b3.add", "b3.project"])
+
+    def test_squeeze_excite_blocks(self):
+        for act in ("silu", "hardswish"):
+            with self.subTest(act=act):
+                g = Graph(np.random.default_rng(2), (2, 17, 15, 14))
+                e = g.conv1x1("x", 40, act=act, name="expand")
+                d = g.dw(e, k=5, s=2, act=act, name="dw")
+                t = g.se(d, 10)
+                t = g.conv1x1(t, 24, name="project")
+                g.output(t)
+                self.check(g, blocked=["expand", "dw", "se.gap", "se.scale", "project"])
+
+    def test_odd_channels_no_bias_unpadded(self):
+        for c in (1, 3, 17):
+            with self.subTest(c=c):
+                g = Graph(np.random.default_rng(3 + c), (1, c, 12, 13))
+                d = g.dw("x", k=3, s=1, pads=(0, 0, 0, 0), bias=False, name="dw")
+                p = g.conv1x1(d, 3, bias=False, act="leaky", name="pw")
+                g.output(p)
+                self.check(g, blocked=["dw", "pw"])
+
+    def test_outputs_and_plain_readers_inside(self):
+        """A graph output and a plain reader (Neg, a MaxPool) on tensors inside
+        a region: those tensors are converted, the region still runs blocked."""
+        g = Graph(np.random.default_rng(4), (1, 32, 20, 20))
+        e = g.conv1x1("x", 48, act="relu6", name="expand")
+        d = g.dw(e, act="relu6", name="dw")
+        g.output(e)
+        neg = g.name("t")
+        g.nodes.append(helper.make_node("Neg", [d], [neg], name="neg"))
+        g.val[neg] = -g.val[d]
+        g.output(neg)
+        p = g.conv1x1(d, 32, name="project")
+        g.output(g.binary("Add", "x", p, name="add"))
+        self.check(g, blocked=["expand", "dw", "project", "add"], plain=["neg"])
+
+    def test_stride_and_pads_against_plain_images(self):
+        for k, s, pads in ((3, 2, (1, 1, 1, 1)), (3, 2, (0, 1, 2, 0)), (5, 1, (2, 2, 2, 2)),
+                           (5, 2, (1, 2, 2, 1)), (3, 1, (1, 0, 0, 1))):
+            with self.subTest(k=k, s=s, pads=pads):
+                g = Graph(np.random.default_rng(5), (1, 20, 23, 18))
+                d = g.dw("x", k=k, s=s, pads=pads, act="relu6", name="dw")
+                g.output(g.conv1x1(d, 16, name="pw"))
+                self.check(g, blocked=["dw", "pw"])
+
+
+class TestSameBits(Base):
+    def test_blocked_1x1_chain_equals_plain(self):
+        """The same 1x1 chain (K over one GEMM block and over two), plain in a
+        graph with no depthwise convolution, blocked in one that has one after
+        it: the same bits."""
+        for c, mid in ((24, 40), (600, 72)):
+            with self.subTest(c=c, mid=mid):
+                outs = []
+                for with_dw in (False, True):
+                    g = Graph(np.random.default_rng(6), (1, c, 9, 11))
+                    a = g.conv1x1("x", mid, act="relu6", name="pw1")
+                    b = g.conv1x1(a, 56, act="silu", name="pw2")
+                    y = g.binary("Add", g.conv1x1(b, 56, name="pw3"), b, name="add")
+                    g.output(y)
+                    if with_dw:
+                        g.output(g.dw(y, name="dw"))
+                    got, prof, has_blocked = self.check(
+                        g, blocked=["pw1", "pw2", "pw3", "add", "dw"] if with_dw else [],
+                        plain=[] if with_dw else ["pw1", "pw2", "pw3", "add"])
+                    outs.append(got[y])
+                self.assertTrue(np.array_equal(outs[0], outs[1]), "blocked and plain differ")
+
+
+if __name__ == "__main__":
+    unittest.main()
