@@ -128,16 +128,25 @@ static int binary_blocked(em_op_ctx* ctx, bool shapes) {
 }
 
 /* y = x * s, s one block of lanes per image and channel block: x's n images of
- * cb blocks of hw positions. */
-static void mul_per_channel(size_t n, size_t cb, size_t hw, size_t L, const float* x,
-                            const float* s, bool s_per_image, float* y) {
-    for (size_t img = 0; img < n; img++)
-        for (size_t b = 0; b < cb; b++) {
-            const float* sb = s + ((s_per_image ? img * cb : 0) + b) * L;
-            const size_t off = (img * cb + b) * hw * L;
-            for (size_t q = 0; q < hw; q++)
-                for (size_t l = 0; l < L; l++) y[off + q * L + l] = x[off + q * L + l] * sb[l];
-        }
+ * cb blocks of hw positions, shared out by position ranges (elementwise: any
+ * split, the same values). */
+typedef struct scale_job {
+    size_t cb, hw, L;
+    const float *x, *s;
+    bool s_per_image;
+    float* y;
+} scale_job;
+
+static void scale_chunk(void* arg, size_t i0, size_t len) {
+    const scale_job* j = arg;
+    const size_t L = j->L;
+    for (size_t i = i0; i < i0 + len; i++) { /* i: a position of one block of one image */
+        const size_t blk = i / j->hw; /* img * cb + b */
+        const float* sb = j->s + (j->s_per_image ? blk : blk % j->cb) * L;
+        const float* x = j->x + i * L;
+        float* y = j->y + i * L;
+        for (size_t l = 0; l < L; l++) y[l] = x[l] * sb[l];
+    }
 }
 
 static ember_status binary_run_blocked(em_op_ctx* ctx) {
@@ -162,8 +171,10 @@ static ember_status binary_run_blocked(em_op_ctx* ctx) {
     const size_t L = ctx->block, n = (size_t)x->shape.dims[0];
     const size_t cb = ((size_t)x->shape.dims[1] + L - 1) / L;
     /* x * s as the plain Mul computes it: a float product (commutative) */
-    mul_per_channel(n, cb, (size_t)(x->shape.dims[2] * x->shape.dims[3]), L, x->data, sc->data,
-                    sc->shape.dims[0] != 1, y->data);
+    scale_job j = {.cb = cb, .hw = (size_t)(x->shape.dims[2] * x->shape.dims[3]), .L = L,
+                   .x = x->data, .s = sc->data, .s_per_image = sc->shape.dims[0] != 1,
+                   .y = y->data};
+    em_pool_run_chunks(ctx->pool, n * cb * j.hw, ((size_t)1 << 14) / L, scale_chunk, &j);
     ctx->kernel = "scale nchw16c";
     return EMBER_OK;
 }

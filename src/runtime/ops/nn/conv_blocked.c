@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "conv_epilogue.h"
+#include "nn_window.h"
 #include "f32_conv1x1_blocked.h"
 #include "f32_gemm.h"
 #include "threadpool.h"
@@ -26,45 +27,65 @@ void em_conv_dw_blocked_pack(size_t L, size_t c, size_t kvol, const float* wt, c
 
 typedef struct dwb_job {
     const ember_kernels* kern;
-    ember_dwconv_geom g;
+    const ember_window* w;
     const float *x, *packed;
     float* y;
     bool bias;
     const em_activation* act;
-    size_t cb, units, tasks;
+    size_t cb, bands, units;
 } dwb_job;
 
-static void dwb_task(void* arg, size_t t, size_t thread) {
+/* Unit u: output rows band u % bands of block u / bands of the tensor (block
+ * b = that % cb of image that / cb). A band is its own geometry over the image
+ * rows it reads (nn_band_window), so each output is the same sum as in one
+ * piece: any split gives the same bits. */
+static void dwb_task(void* arg, size_t u, size_t thread) {
     (void)thread;
     const dwb_job* j = arg;
-    const size_t L = j->kern->f32_dwconv.block, kvol = j->g.kh * j->g.kw;
-    const size_t in_b = j->g.ih * j->g.iw * L, out_b = j->g.oh * j->g.ow * L;
-    for (size_t u = j->units * t / j->tasks; u < j->units * (t + 1) / j->tasks; u++) {
-        const size_t b = u % j->cb; /* block b of image u / cb: block u of the tensor */
-        float* y = j->y + u * out_b;
-        j->kern->f32_dwconv.blocked(&j->g, j->x + u * in_b, j->packed + b * kvol * L,
-                                    j->bias ? j->packed + j->cb * kvol * L + b * L : NULL, y);
-        if (j->act) em_apply_activation(j->kern, j->act, y, out_b);
-    }
+    const size_t L = j->kern->f32_dwconv.block, kvol = j->w->kernel[1] * j->w->kernel[2];
+    const size_t iw = j->w->image[2], ow = j->w->out[2], oh = j->w->out[1];
+    const size_t blk = u / j->bands, band = u % j->bands, b = blk % j->cb;
+    const size_t r0 = oh * band / j->bands, r1 = oh * (band + 1) / j->bands;
+    if (r1 <= r0) return;
+    size_t e0, e1;
+    ember_window wb;
+    nn_band_window(j->w, r0, r1, &e0, &e1, &wb);
+    const ember_dwconv_geom g = {.ih = wb.image[1], .iw = iw, .oh = r1 - r0, .ow = ow,
+                                 .kh = wb.kernel[1], .kw = wb.kernel[2], .sh = wb.stride[1],
+                                 .sw = wb.stride[2], .pad_top = (size_t)wb.pad[1],
+                                 .pad_left = (size_t)wb.pad[2]};
+    float* y = j->y + (blk * oh + r0) * ow * L;
+    j->kern->f32_dwconv.blocked(&g, j->x + (blk * j->w->image[1] + e0) * iw * L,
+                                j->packed + b * kvol * L,
+                                j->bias ? j->packed + j->cb * kvol * L + b * L : NULL, y);
+    if (j->act) em_apply_activation(j->kern, j->act, y, (r1 - r0) * ow * L);
 }
 
 void em_conv_dw_blocked_run(struct em_pool* pool, const ember_kernels* kern, size_t n, size_t c,
                             const ember_window* w, const float* x, const float* packed, bool bias,
                             float* y, const em_activation* act) {
     const size_t L = kern->f32_dwconv.block;
-    dwb_job j = {.kern = kern, .x = x, .packed = packed, .y = y, .bias = bias,
-                 .act = act && act->kind != EMF_ACT_NONE ? act : NULL, .cb = (c + L - 1) / L};
-    j.g = (ember_dwconv_geom){.ih = w->image[1], .iw = w->image[2], .oh = w->out[1],
-                              .ow = w->out[2], .kh = w->kernel[1], .kw = w->kernel[2],
-                              .sh = w->stride[1], .sw = w->stride[2],
-                              .pad_top = (size_t)w->pad[1], .pad_left = (size_t)w->pad[2]};
-    j.units = n * j.cb;
-    const size_t threads = em_pool_threads(pool);
-    const size_t work = j.units * L * j.g.oh * j.g.ow * j.g.kh * j.g.kw;
-    j.tasks = threads < 2 || work < ((size_t)1 << 16) || j.units < 2 ? 1
-              : j.units < 4 * threads                                 ? j.units
-                                                                      : 4 * threads;
-    em_pool_run(j.tasks > 1 ? pool : NULL, j.tasks, dwb_task, &j);
+    dwb_job j = {.kern = kern, .w = w, .x = x, .packed = packed, .y = y, .bias = bias,
+                 .act = act && act->kind != EMF_ACT_NONE ? act : NULL, .cb = (c + L - 1) / L,
+                 .bands = 1};
+    const size_t blocks = n * j.cb, oh = w->out[1];
+    const size_t work = blocks * L * oh * w->out[2] * w->kernel[1] * w->kernel[2];
+    size_t threads = em_pool_threads(pool);
+    if (threads > 1 && work >= ((size_t)1 << 16)) {
+        /* at least 8 units a thread (dynamic hand-out evens them out), bands
+         * of at least 4 rows */
+        while (blocks * j.bands < 8 * threads && oh / (j.bands + 1) >= 4) j.bands++;
+    } else {
+        threads = 1;
+    }
+    /* with an activation, bands of at most ~64 KB of output, activated while
+     * in cache */
+    const size_t row_bytes = w->out[2] * L * sizeof(float);
+    if (j.act)
+        while (oh / (j.bands + 1) >= 2 && (oh + j.bands - 1) / j.bands * row_bytes > ((size_t)64 << 10))
+            j.bands++;
+    j.units = blocks * j.bands;
+    em_pool_run(threads > 1 ? pool : NULL, j.units, dwb_task, &j);
 }
 
 /* ---- 1x1 ---- */
@@ -118,14 +139,21 @@ void em_conv1x1_blocked_run(struct em_pool* pool, const ember_kernels* kern, siz
     j.chunks = (hw + j.chunk - 1) / j.chunk;
     const size_t threads = em_pool_threads(pool);
     const double flops = 2.0 * (double)n * (double)m * (double)c * (double)hw;
-    size_t units = n * j.chunks;
     if (threads < 2 || flops < (double)(1 << 20)) {
         j.tasks = 1;
     } else {
-        /* enough units to share: split the panels too when the positions are few */
-        while (units * j.pgroups < 2 * threads && j.pgroups < j.panels) j.pgroups++;
-        units *= j.pgroups;
-        j.tasks = units < 4 * threads ? units : 4 * threads;
+        /* at least 8 units a thread, so that the dynamic hand-out evens them
+         * out: panel groups first (each reads its weights once), then
+         * narrower position chunks (at least one 12-position tile) */
+        const size_t want = 8 * threads, tiles = (hw + 11) / 12;
+        while (n * j.chunks * j.pgroups < want && j.pgroups < j.panels) j.pgroups++;
+        if (n * j.chunks * j.pgroups < want) {
+            size_t chunks = (want + n * j.pgroups - 1) / (n * j.pgroups);
+            if (chunks > tiles) chunks = tiles;
+            j.chunk = (tiles + chunks - 1) / chunks * 12;
+            j.chunks = (hw + j.chunk - 1) / j.chunk;
+        }
+        j.tasks = n * j.chunks * j.pgroups;
     }
     em_pool_run(j.tasks > 1 ? pool : NULL, j.tasks, pwb_task, &j);
     if (ex.finish) /* the activations the output pass leaves to a tile pass */

@@ -239,15 +239,30 @@ static void global_avg_blocked_planes(size_t blocks, size_t size, size_t L, cons
     }
 }
 
+typedef struct gap_job {
+    size_t size, L;
+    const float* x;
+    float* y;
+} gap_job;
+
+static void gap_task(void* arg, size_t b, size_t thread) {
+    (void)thread;
+    const gap_job* j = arg;
+    global_avg_blocked_planes(1, j->size, j->L, j->x + b * j->size * j->L, j->y + b * j->L);
+}
+
 static ember_status global_avg_run(em_op_ctx* ctx) {
     if (ctx->block) {
         const em_value* x = ctx->inputs[0];
         if (!x->block || x->block > 64)
             return em_op_fail(ctx, EMBER_ERROR_RUNTIME, "internal error: input not blocked");
         const size_t L = ctx->block;
-        global_avg_blocked_planes((size_t)x->shape.dims[0] * (((size_t)x->shape.dims[1] + L - 1) / L),
-                                  (size_t)(x->shape.dims[2] * x->shape.dims[3]), L, x->data,
-                                  ctx->outputs[0]->data);
+        gap_job j = {.size = (size_t)(x->shape.dims[2] * x->shape.dims[3]), .L = L, .x = x->data,
+                     .y = ctx->outputs[0]->data};
+        /* a task a block, when there is enough to share (~64K floats) */
+        const size_t blocks = (size_t)x->shape.dims[0] * (((size_t)x->shape.dims[1] + L - 1) / L);
+        em_pool_run(blocks * j.size * L >= ((size_t)1 << 16) ? ctx->pool : NULL, blocks, gap_task,
+                    &j);
         ctx->kernel = "pool nchw16c";
         return EMBER_OK;
     }
