@@ -215,6 +215,22 @@ class TestRegions(Base):
                 g.output(t)
                 self.check(g, blocked=["expand", "dw", "se.gap", "se.scale", "project"])
 
+    def test_squeeze_excite_scale_fused_into_project(self):
+        """One image whose positions outnumber the project's output channels:
+        the project 1x1 scales its weights by the SE scale instead of the Mul
+        writing x * s (plan.c fuse_nodes on blocked nodes); two images, or
+        fewer positions than channels, leave the Mul to run."""
+        for n, hw, m, fused in ((1, 20, 24, True), (1, 5, 40, False), (2, 20, 24, False)):
+            with self.subTest(n=n, hw=hw, m=m):
+                g = Graph(np.random.default_rng(9), (n, 40, hw, hw))
+                d = g.dw("x", act="silu", name="dw")
+                t = g.se(d, 8)
+                g.output(g.conv1x1(t, m, act="relu6", name="project"))
+                got, prof, has_blocked = self.check(g, blocked=["dw", "project"])
+                if has_blocked:
+                    self.assertEqual(prof["se.scale"] == "fused", fused, prof)
+                    self.assertEqual(prof["project"].endswith("scale+gemm nchw16c"), fused, prof)
+
     def test_odd_channels_no_bias_unpadded(self):
         for c in (1, 3, 17):
             with self.subTest(c=c):

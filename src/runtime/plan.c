@@ -359,7 +359,8 @@ static ember_status plan_converts(const ember_model* m, em_plan* p) {
         for (uint32_t i = 0; i < m->n_nodes; i++) {
             if (!p->node_block[i] || p->absorbed_by[i] != EM_NONE) continue;
             const em_node* nd = &m->nodes[i];
-            uint64_t off = 0; /* a blocked run needs no scratch of its own (op.h) */
+            /* a blocked run needs no scratch of its own (op.h), but for a fusion */
+            uint64_t off = p->absorbs[i] != EM_NONE ? em_align_up(p->scratch_bytes[i], EM_ALIGN) : 0;
             for (uint32_t k = 0; k < nd->n_inputs + nd->n_outputs; k++) {
                 const uint32_t t = k < nd->n_inputs ? nd->inputs[k] : nd->outputs[k - nd->n_inputs];
                 if (t == EM_NONE || m->tensors[t].data || p->values[t].block) continue;
@@ -397,8 +398,7 @@ static void fuse_nodes(const ember_model* m, em_plan* p, size_t threads) {
     em_value* pout[EM_MAX_IO];
     for (uint32_t i = 0; i < nn; i++) {
         const em_node* nd = &m->nodes[i];
-        if (!nd->op->absorb_scratch || nd->n_inputs < 1 || nd->inputs[0] == EM_NONE ||
-            p->node_block[i])
+        if (!nd->op->absorb_scratch || nd->n_inputs < 1 || nd->inputs[0] == EM_NONE)
             continue;
         const uint32_t x = nd->inputs[0];
         const em_tensor* e = &m->tensors[x];
@@ -406,8 +406,9 @@ static void fuse_nodes(const ember_model* m, em_plan* p, size_t threads) {
             continue;
         const uint32_t pi = e->producer;
         const em_node* pn = &m->nodes[pi];
+        /* both plain, or both blocked (the hook sees ctx.block) */
         if (pn->n_outputs != 1 || p->absorbs[pi] != EM_NONE || p->absorbed_by[pi] != EM_NONE ||
-            p->node_block[pi])
+            p->node_block[pi] != p->node_block[i])
             continue;
         char msg[EM_MSG_CAP], pmsg[EM_MSG_CAP];
         em_op_ctx ctx = em_plan_node_ctx(p, nd, NULL, in, out, msg);

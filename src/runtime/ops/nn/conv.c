@@ -276,8 +276,26 @@ static void conv_pack_scaled_b(const void* ctx, size_t nr, size_t p0, size_t kc,
     }
 }
 
+static bool blocked_1x1(const conv_plan* pl);
+
+/* A blocked 1x1 convolution doing the per-channel scale in front of it
+ * (Squeeze-and-Excitation on blocked tensors): its packed weights scaled per
+ * run, W[m][k] * s[k] in scratch, instead of the Mul writing x * s. Taken
+ * where the scaled weights are smaller than the tensor (positions >= output
+ * channels): the early, wide layers. The products round differently from
+ * the Mul's (x * s * w against x * (s * w)): float rounding, not the bits of
+ * the unfused graph. Scratch bytes, or 0. */
+static size_t blocked_scale_scratch(em_op_ctx* ctx, em_op_ctx* mul, conv_plan* pl, int* xi) {
+    if ((*xi = scale_input(ctx, mul, pl)) < 0 || !ctx->block || !blocked_1x1(pl) ||
+        !mul->inputs[0]->block || !mul->inputs[1]->block || pl->out_vol < pl->m)
+        return 0;
+    return ember_f32_conv1x1_blocked_packed_size(ctx->block, pl->m, pl->c);
+}
+
 static size_t conv_absorb_scratch(em_op_ctx* ctx, em_op_ctx* producer) {
     conv_plan pl;
+    int xi;
+    if (ctx->block) return blocked_scale_scratch(ctx, producer, &pl, &xi);
     if (scale_input(ctx, producer, &pl) >= 0) /* 1: the node's own scratch (its GEMM's) is enough */
         return 1;
     em_pw_dw g;
@@ -395,8 +413,38 @@ static ember_status conv_run_blocked(em_op_ctx* ctx, const conv_plan* pl) {
     return EMBER_OK;
 }
 
+/* The blocked 1x1 doing the scale in front of it (blocked_scale_scratch). */
+static ember_status conv_run_blocked_scaled(em_op_ctx* ctx) {
+    char pmsg[EM_MSG_CAP];
+    em_op_ctx mul = em_producer_ctx(ctx, pmsg);
+    conv_plan pl;
+    int xi;
+    const size_t bytes = blocked_scale_scratch(ctx, &mul, &pl, &xi);
+    const ember_kernels* kern = em_kern(ctx);
+    if (!bytes || bytes > ctx->scratch_bytes || !ctx->packed || !kern->f32_conv1x1_blocked)
+        return em_op_fail(ctx, EMBER_ERROR_RUNTIME, "internal error: '%s' cannot be fused here",
+                          ctx->producer->name);
+    const float* sc = ctx->producer_inputs[1 - xi]->data; /* [1, C, 1, 1] blocked: s[k] at k */
+    const size_t panel = 2 * ctx->block, panels = (pl.m + panel - 1) / panel;
+    const float* wp = ctx->packed;
+    float* ws = ctx->scratch;
+    for (size_t q = 0; q < panels; q++)
+        for (size_t k = 0; k < pl.c; k++) {
+            const size_t o = (q * pl.c + k) * panel;
+            for (size_t c = 0; c < panel; c++) ws[o + c] = wp[o + c] * sc[k];
+        }
+    const em_value* b = ctx->n_inputs > 2 ? ctx->inputs[2] : NULL;
+    em_conv1x1_blocked_run(ctx->pool, kern, pl.n, pl.c, pl.m, pl.out_vol,
+                           ctx->producer_inputs[xi]->data, ws, b ? b->data : NULL,
+                           ctx->outputs[0]->data, &ctx->node->act);
+    ctx->kernel = "scale+gemm nchw16c";
+    ctx->act_done = true;
+    return EMBER_OK;
+}
+
 static ember_status conv_run(em_op_ctx* ctx) {
     if (ctx->block) {
+        if (ctx->producer) return conv_run_blocked_scaled(ctx);
         conv_plan pl;
         ember_status st = conv_plan_make(ctx, &pl);
         return st != EMBER_OK ? st : conv_run_blocked(ctx, &pl);
