@@ -357,8 +357,11 @@ typedef struct ember_node_profile {
                              Concat whose inputs were written into its output), "fused"
                              for a node whose work the node reading its output did
                              (a 1x1 Conv inside the depthwise Conv after it, whose
-                             kernel is then "avx512 1x1+dwconv"; its time is 0), or
-                             "reference" for the reference code */
+                             kernel is then "avx512 1x1+dwconv"; its time is 0), a
+                             kernel ending in " nchw16c" for a node that ran on the
+                             channel-blocked layout ("avx512 gemm nchw16c"; its time
+                             includes converting the plain tensors it reads or
+                             writes), or "reference" for the reference code */
     uint64_t time_ns;
 } ember_node_profile;
 
