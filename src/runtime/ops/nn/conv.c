@@ -110,6 +110,84 @@ static ember_status conv_plan_make(em_op_ctx* ctx, conv_plan* pl) {
     return EMBER_OK;
 }
 
+/* ---- 1x1 convolutions with B read in place ----
+ * A plain 1x1 stride-1 convolution is W (m x c) times the image (c x hw), whose
+ * rows are contiguous: the GEMM would pack that B into panels each run, a copy
+ * of the image. With one K block (c <= the table's kc) and the table's "rows"
+ * micro-kernel, every full tile of nr columns reads B in place instead (step p
+ * at x + p * hw + j0) and only the last, partial tile is packed (into a
+ * thread's panel). The same FMA chains on the same values: the GEMM's bits. */
+static bool rows_1x1_applies(const ember_kernels* kern, const conv_plan* pl, const void* packed) {
+    const ember_f32_gemm_config* g = &kern->f32_gemm;
+    /* up to two row blocks: with more (squeezenet1_1's classifier, 1000 rows)
+     * the packed B, read once for every row block, measured as fast or faster */
+    return packed && pl->direct && pl->group == 1 && g->ukernel_rows && pl->c <= g->kc &&
+           pl->m <= 2 * (size_t)g->mc && pl->out_vol >= g->nr &&
+           (uint64_t)pl->c * pl->out_vol < ((uint64_t)1 << 31);
+}
+
+/* Scratch: the step offsets, then a packed tail panel a thread. */
+static size_t rows_1x1_scratch(const ember_kernels* kern, size_t c, size_t threads) {
+    const size_t off = (c * sizeof(int32_t) + 63) / 64 * 64;
+    return off + threads * ((c * kern->f32_gemm.nr * sizeof(float) + 63) / 64 * 64);
+}
+
+typedef struct rows_1x1_job {
+    const ember_kernels* kern;
+    size_t m, c, hw, tiles, iblocks;
+    const float *x, *ap;
+    const int32_t* off;
+    char* panels;              /* a thread's tail panel at panels + thread * panel_bytes */
+    size_t panel_bytes;
+    const ember_f32_gemm_extra* ex;
+    float* y;
+} rows_1x1_job;
+
+/* Unit u: column tile u % tiles of row block u / tiles (mc rows: their packed
+ * weights stay in L2 across the tiles of a thread's run of units). */
+static void rows_1x1_task(void* arg, size_t u, size_t thread) {
+    const rows_1x1_job* j = arg;
+    const ember_f32_gemm_config* g = &j->kern->f32_gemm;
+    const size_t t = u % j->tiles, ib = u / j->tiles, j0 = t * g->nr;
+    const size_t n = j->hw - j0 < g->nr ? j->hw - j0 : g->nr;
+    const size_t i_end = (ib + 1) * g->mc < j->m ? (ib + 1) * g->mc : j->m;
+    float* panel = NULL;
+    if (n < g->nr) { /* the partial tile: packed, columns past n zero */
+        panel = (float*)(j->panels + thread * j->panel_bytes);
+        for (size_t p = 0; p < j->c; p++) {
+            memcpy(panel + p * g->nr, j->x + p * j->hw + j0, n * sizeof(float));
+            memset(panel + p * g->nr + n, 0, (g->nr - n) * sizeof(float));
+        }
+    }
+    for (size_t i0 = ib * g->mc; i0 < i_end; i0 += g->mr) {
+        const size_t mt = i_end - i0 < g->mr ? i_end - i0 : g->mr;
+        if (panel)
+            ember_f32_gemm_run_tile(j->kern, j->ex, i0, mt, n, j->c, j->ap + i0 * j->c, panel,
+                                    0.0f, j->y + i0 * j->hw + j0, j->hw);
+        else
+            ember_f32_gemm_run_tile_rows(j->kern, j->ex, i0, mt, n, j->c, j->ap + i0 * j->c,
+                                         j->x + j0, j->off, 0.0f, j->y + i0 * j->hw + j0, j->hw);
+    }
+}
+
+static void rows_1x1_run(em_pool* pool, const ember_kernels* kern, const conv_plan* pl,
+                         const float* x, const float* ap, const ember_f32_gemm_extra* ex, float* y,
+                         void* scratch) {
+    const ember_f32_gemm_config* g = &kern->f32_gemm;
+    int32_t* off = scratch;
+    for (size_t p = 0; p < pl->c; p++) off[p] = (int32_t)(p * pl->out_vol);
+    rows_1x1_job j = {.kern = kern, .m = pl->m, .c = pl->c, .hw = pl->out_vol,
+                      .tiles = (pl->out_vol + g->nr - 1) / g->nr,
+                      .iblocks = (pl->m + g->mc - 1) / g->mc, .x = x, .ap = ap, .off = off,
+                      .panels = (char*)scratch + (pl->c * sizeof(int32_t) + 63) / 64 * 64,
+                      .panel_bytes = (pl->c * g->nr * sizeof(float) + 63) / 64 * 64, .ex = ex,
+                      .y = y};
+    const double flops = 2.0 * (double)pl->m * (double)pl->c * (double)pl->out_vol;
+    const size_t units = j.tiles * j.iblocks;
+    em_pool_run(em_pool_threads(pool) > 1 && flops >= (double)(1 << 20) ? pool : NULL, units,
+                rows_1x1_task, &j);
+}
+
 static ember_status conv_infer(em_op_ctx* ctx) {
     conv_plan pl;
     ember_status st = conv_plan_make(ctx, &pl);
@@ -129,6 +207,10 @@ static ember_status conv_infer(em_op_ctx* ctx) {
         g.threads = ctx->threads;
         const size_t wb = em_conv_winograd_scratch(em_kern(ctx), &g);
         if (wb > ctx->scratch_bytes) ctx->scratch_bytes = wb;
+    } else if (pl.direct && pl.n >= 1 && rows_1x1_applies(em_kern(ctx), &pl, ctx->inputs[1]->data)) {
+        /* packed weights (constant): B read in place */
+        const size_t rb = rows_1x1_scratch(em_kern(ctx), pl.c, ctx->threads);
+        if (rb > ctx->scratch_bytes) ctx->scratch_bytes = rb;
     } else if (!pl.direct && ember_f32_conv_rows_applies(em_kern(ctx), pl.cg, &pl.w)) {
         /* packed: the direct kernel, from one padded copy of the image */
         const size_t rb = ember_f32_conv_rows_scratch(pl.cg, &pl.w);
@@ -525,6 +607,12 @@ static ember_status conv_run(em_op_ctx* ctx) {
                 conv_rows_job j = {.kern = kern, .pl = &pl, .x = xg, .ap = ap, .ex = &ex,
                                    .scratch = ctx->scratch, .y = yg};
                 conv_rows(ctx->pool, &j);
+                continue;
+            }
+            if (rows_1x1_applies(kern, &pl, ap) &&
+                rows_1x1_scratch(kern, pl.c, em_pool_threads(ctx->pool)) <= ctx->scratch_bytes) {
+                rows_1x1_run(ctx->pool, kern, &pl, xg, ap, &ex, yg, ctx->scratch);
+                ctx->kernel = "gemm in place";
                 continue;
             }
             ember_f32_gemm_ex_mt(ctx->pool, kern, pl.mg, pl.out_vol, kdim, wt + g * pl.mg * kdim,
