@@ -71,6 +71,12 @@ static void test_default_perm_and_dtypes(void** state) {
     const int64_t id[3] = {0, 1, 2}, keep[3] = {1, 0, 2};
     check(OH_SHAPE(4, 5, 6), id, EMBER_DTYPE_I32, true);
     check(OH_SHAPE(4, 5, 6), keep, EMBER_DTYPE_I8, true);
+    /* 4-byte transposes over several 16 x 16 tiles with partial ones (the tiled
+     * path of ember_copy_nd_ref): attention's (1, 2, 0) and a batched swap */
+    const int64_t attn[3] = {1, 2, 0}, swap[3] = {0, 2, 1}, mixed[4] = {2, 0, 3, 1};
+    check(OH_SHAPE(37, 3, 19), attn, EMBER_DTYPE_F32, true);
+    check(OH_SHAPE(2, 40, 17), swap, EMBER_DTYPE_I32, true);
+    check(OH_SHAPE(33, 2, 18, 3), mixed, EMBER_DTYPE_F32, true);
     /* scalar and empty tensors */
     check(OH_SCALAR, NULL, EMBER_DTYPE_F32, false);
     const int64_t p2[2] = {1, 0};

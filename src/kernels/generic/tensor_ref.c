@@ -49,6 +49,41 @@ void ember_contiguous_strides(const int64_t* dims, int rank, int64_t* strides) {
     }
 }
 
+/* The copy of ember_copy_nd_ref (merged dims n, strides ds / ss in elements,
+ * m of them) for 4-byte elements where the destination's innermost dim is
+ * contiguous and the source's contiguous dim is dim t: for every index of the
+ * other dims, a 2-D transpose between dims t and m - 1, in 16 x 16 tiles so
+ * that both sides' cache lines are used whole. */
+static void copy_tiles_f32(char* dst, const int64_t* ds, const char* src, const int64_t* ss,
+                           const int64_t* n, int m, int t) {
+    enum { T = 16 };
+    const int inner = m - 1;
+    const int64_t nt = n[t], ni = n[inner], dst_t = ds[t], src_i = ss[inner];
+    int64_t idx[EMBER_COPY_MAX_RANK] = {0};
+    ptrdiff_t so = 0, dof = 0; /* element offsets of the current 2-D slice */
+    for (;;) {
+        uint32_t* d = (uint32_t*)(void*)dst + dof;
+        const uint32_t* sp = (const uint32_t*)(const void*)src + so;
+        for (int64_t a0 = 0; a0 < nt; a0 += T)
+            for (int64_t b0 = 0; b0 < ni; b0 += T) {
+                const int64_t a1 = a0 + T < nt ? a0 + T : nt, b1 = b0 + T < ni ? b0 + T : ni;
+                for (int64_t a = a0; a < a1; a++)
+                    for (int64_t b = b0; b < b1; b++) d[a * dst_t + b] = sp[a + b * src_i];
+            }
+        int k = inner - 1;
+        for (; k >= 0; k--) {
+            if (k == t) continue;
+            so += (ptrdiff_t)ss[k];
+            dof += (ptrdiff_t)ds[k];
+            if (++idx[k] < n[k]) break;
+            so -= (ptrdiff_t)(ss[k] * n[k]);
+            dof -= (ptrdiff_t)(ds[k] * n[k]);
+            idx[k] = 0;
+        }
+        if (k < 0) break;
+    }
+}
+
 void ember_copy_nd_ref(void* dst, const int64_t* dst_strides, const void* src,
                        const int64_t* src_strides, const int64_t* dims, int rank,
                        size_t elem_size) {
@@ -78,6 +113,12 @@ void ember_copy_nd_ref(void* dst, const int64_t* dst_strides, const void* src,
         return;
     }
     const int inner = m - 1;
+    if (elem_size == 4 && ds[inner] == 1 && ss[inner] != 1)
+        for (int t = 0; t < inner; t++)
+            if (ss[t] == 1) { /* a transpose: tiles, not one strided line at a time */
+                copy_tiles_f32(d, ds, s, ss, n, m, t);
+                return;
+            }
     int64_t idx[EMBER_COPY_MAX_RANK] = {0};
     ptrdiff_t so = 0, dof = 0; /* byte offsets of the current line */
     for (;;) {
