@@ -24,7 +24,9 @@ typedef struct pair {
     size_t shared, per_thread;
 } pair;
 
-static bool pair_of(em_op_ctx* conv, const ember_window* pool, pair* q) {
+/* threads: how many share the bands (each a contiguous run of them): the
+ * band count is made a multiple of it, so that the runs are even. */
+static bool pair_of(em_op_ctx* conv, const ember_window* pool, size_t threads, pair* q) {
     if (!em_conv_rows_geometry(conv, &q->c, &q->m, &q->conv)) return false;
     const ember_window* p = pool;
     q->pool = *pool;
@@ -40,6 +42,11 @@ static bool pair_of(em_op_ctx* conv, const ember_window* pool, pair* q) {
     q->rb = (rows - p->kernel[1]) / p->stride[1] + 1;
     if (q->rb > p->out[1]) q->rb = p->out[1];
     q->bands = (p->out[1] + q->rb - 1) / q->rb;
+    if (threads > 1 && q->bands % threads) {
+        const size_t want = (q->bands + threads - 1) / threads * threads;
+        q->rb = (p->out[1] + want - 1) / want;
+        q->bands = (p->out[1] + q->rb - 1) / q->rb;
+    }
     q->band_floats = 0;
     for (size_t b = 0; b < q->bands; b++) {
         const size_t r0 = b * q->rb, r1 = r0 + q->rb < p->out[1] ? r0 + q->rb : p->out[1];
@@ -56,7 +63,7 @@ static bool pair_of(em_op_ctx* conv, const ember_window* pool, pair* q) {
 
 size_t em_conv_maxpool_scratch(em_op_ctx* conv, const ember_window* pool, size_t threads) {
     pair q;
-    if (!pair_of(conv, pool, &q)) return 0;
+    if (!pair_of(conv, pool, threads, &q)) return 0;
     return q.shared + q.per_thread * (threads ? threads : 1);
 }
 
@@ -107,7 +114,9 @@ ember_status em_conv_maxpool_run(em_op_ctx* ctx, const ember_window* pool) {
     char pmsg[EM_MSG_CAP];
     em_op_ctx conv = em_producer_ctx(ctx, pmsg);
     pair q;
-    if (!pair_of(&conv, pool, &q))
+    const size_t threads = em_pool_threads(ctx->pool);
+    if (!pair_of(&conv, pool, threads, &q) ||
+        q.shared + q.per_thread * threads > ctx->scratch_bytes)
         return em_op_fail(ctx, EMBER_ERROR_RUNTIME, "internal error: '%s' cannot be fused here",
                           pn->name);
     const em_value* bias = pn->n_inputs > 2 ? ctx->producer_inputs[2] : NULL;
@@ -116,7 +125,6 @@ ember_status em_conv_maxpool_run(em_op_ctx* ctx, const ember_window* pool) {
     job j = {.kern = kern, .q = &q, .x = ctx->producer_inputs[0]->data,
              .ap = ctx->producer_packed, .scratch = ctx->scratch, .y = ctx->outputs[0]->data};
     j.ex = em_conv_output_pass(&act_ctx, bias ? bias->data : NULL);
-    const size_t threads = em_pool_threads(ctx->pool);
     em_conv_rows_prepare(ctx->pool, threads, q.c, &q.conv, j.x, j.scratch);
     j.tasks = q.bands < threads ? q.bands : threads;
     em_pool_run(j.tasks > 1 ? ctx->pool : NULL, j.tasks, band_task, &j);
