@@ -11,6 +11,7 @@
 #include "f32_conv1x1_blocked.h"
 #include "f32_dwconv.h"
 #include "f32_gemm.h"
+#include "f32_pool2d.h"
 #include "f32_im2col_pack.h"
 #include "f32_rowwise.h"
 #include "f32_vunary.h"
@@ -35,6 +36,7 @@ static const ember_kernels k_generic = {
     .f32_softmax = EMBER_F32_SOFTMAX_TABLE(scalar),
     .f32_layernorm = EMBER_F32_LAYERNORM_FN(scalar),
     .f32_im2col_pack_b = ember_f32_im2col_pack_b,
+    .f32_maxpool2d = ember_f32_maxpool2d,
 };
 
 #if defined(__x86_64__)
@@ -58,6 +60,7 @@ static const ember_kernels k_avx2 = {
     .f32_softmax = EMBER_F32_SOFTMAX_TABLE(avx2),
     .f32_layernorm = EMBER_F32_LAYERNORM_FN(avx2),
     .f32_im2col_pack_b = ember_f32_im2col_pack_b__avx2,
+    .f32_maxpool2d = ember_f32_maxpool2d,
 };
 static const ember_kernels k_avx512 = {
     .isa = "avx512",
@@ -79,6 +82,7 @@ static const ember_kernels k_avx512 = {
     .f32_layernorm = EMBER_F32_LAYERNORM_FN(avx512),
     .f32_im2col_pack_b = ember_f32_im2col_pack_b__avx2,
     .f32_conv1x1_blocked = ember_f32_conv1x1_blocked__avx512,
+    .f32_maxpool2d = ember_f32_maxpool2d__avx512,
 };
 #endif
 
@@ -102,6 +106,7 @@ static const ember_kernels k_neon = {
     .f32_softmax = EMBER_F32_SOFTMAX_TABLE(neon),
     .f32_layernorm = EMBER_F32_LAYERNORM_FN(neon),
     .f32_im2col_pack_b = ember_f32_im2col_pack_b,
+    .f32_maxpool2d = ember_f32_maxpool2d,
 };
 #endif
 

@@ -222,6 +222,12 @@ struct ember_window;
 typedef void (*ember_f32_im2col_pack_fn)(const struct ember_window* w, const float* x, size_t nr,
                                          size_t p0, size_t kc, size_t j0, size_t n, float* dst);
 
+/* 2-D max pooling (f32_pool2d.h: ember_f32_maxpool2d's contract, windows
+ * ember_f32_pool2d_applies takes); every path gives the portable one's bits. */
+struct ember_window;
+typedef void (*ember_f32_maxpool2d_fn)(size_t planes, const struct ember_window* w, const float* x,
+                                       float* y);
+
 typedef struct ember_kernels {
     const char* isa;       /* "generic", "avx2", "avx512", "neon" */
     ember_f32_gemm_config f32_gemm;
@@ -237,6 +243,7 @@ typedef struct ember_kernels {
      * blocked 1x1 kernel, blocks of f32_dwconv.block channels (the table then
      * has f32_dwconv.blocked, gather and scatter too) */
     ember_f32_conv1x1_blocked_fn f32_conv1x1_blocked;
+    ember_f32_maxpool2d_fn f32_maxpool2d;
 } ember_kernels;
 
 /* The table the runtime uses: the best path of this CPU, or the one EMBER_ISA

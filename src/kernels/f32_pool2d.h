@@ -27,6 +27,11 @@ bool ember_f32_pool2d_applies(const ember_window* w);
  * window gives -inf), for windows ember_f32_pool2d_applies takes. */
 void ember_f32_maxpool2d(size_t planes, const ember_window* w, const float* x, float* y);
 
+#if defined(__x86_64__)
+/* The same on 16 lanes (x86/f32_maxpool2d_avx512.c): the same bits. */
+void ember_f32_maxpool2d__avx512(size_t planes, const ember_window* w, const float* x, float* y);
+#endif
+
 /* ember_f32_avgpool_ref's results, summed in another order (rows first, then
  * columns): equal within a few ulp of the window sum's magnitude. */
 void ember_f32_avgpool2d(size_t planes, const ember_window* w, int count_include_pad,

@@ -103,7 +103,7 @@ static void band_task(void* arg, size_t t, size_t thread) {
             ember_f32_conv_rows_run_into(j->kern, q->c, q->m, &q->conv, j->ap, j->scratch, &j->ex,
                                          eb + have * ow, rows * ow, e0 + have, e1);
         for (size_t c = 0; c < q->m; c++)
-            ember_f32_maxpool2d(1, &wb, eb + c * rows * ow, j->y + c * poh * pow + r0 * pow);
+            j->kern->f32_maxpool2d(1, &wb, eb + c * rows * ow, j->y + c * poh * pow + r0 * pow);
         pe0 = e0;
         pe1 = e1;
     }

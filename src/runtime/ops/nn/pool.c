@@ -88,6 +88,7 @@ static ember_status pool_infer(em_op_ctx* ctx) {
 typedef enum pool_kind { POOL_MAX, POOL_AVG, POOL_GLOBAL_MAX, POOL_GLOBAL_AVG } pool_kind;
 
 typedef struct pool_job {
+    const ember_kernels* kern;
     pool_kind kind;
     bool fast;                 /* the separable 2-D paths of f32_pool2d.h */
     int count_include_pad;
@@ -100,7 +101,7 @@ typedef struct pool_job {
 static void pool_planes(const pool_job* j, size_t n, const float* x, float* y) {
     switch (j->kind) {
     case POOL_MAX:
-        if (j->fast) ember_f32_maxpool2d(n, j->w, x, y);
+        if (j->fast) j->kern->f32_maxpool2d(n, j->w, x, y);
         else ember_f32_maxpool_ref(n, j->w, x, y);
         break;
     case POOL_AVG:
@@ -125,7 +126,10 @@ static void pool_run_job(em_op_ctx* ctx, pool_job* j) {
     j->tasks = work < ((size_t)1 << 15) || j->planes < 2 ? 1
                : j->planes < 2 * threads ? j->planes : 2 * threads;
     em_pool_run(j->tasks > 1 ? ctx->pool : NULL, j->tasks, pool_task, j);
-    ctx->kernel = j->fast || j->kind >= POOL_GLOBAL_MAX ? "portable pool" : NULL;
+    if (j->fast && j->kind == POOL_MAX && j->kern->f32_maxpool2d != ember_f32_maxpool2d)
+        ctx->kernel = "maxpool"; /* the path's own build */
+    else
+        ctx->kernel = j->fast || j->kind >= POOL_GLOBAL_MAX ? "portable pool" : NULL;
 }
 
 static ember_status window_pool_run(em_op_ctx* ctx, pool_kind kind) {
@@ -134,7 +138,7 @@ static ember_status window_pool_run(em_op_ctx* ctx, pool_kind kind) {
     size_t planes = 0;
     ember_status st = pool_plan(ctx, &w, &planes);
     if (st != EMBER_OK) return st;
-    pool_job j = {.kind = kind, .fast = ember_f32_pool2d_applies(&w),
+    pool_job j = {.kern = em_kern(ctx), .kind = kind, .fast = ember_f32_pool2d_applies(&w),
                   .count_include_pad = (int)p->count_include_pad, .w = &w,
                   .x = ctx->inputs[0]->data, .y = ctx->outputs[0]->data, .planes = planes,
                   .in_vol = w.image[0] * w.image[1] * w.image[2],
@@ -202,7 +206,7 @@ static ember_status global_run(em_op_ctx* ctx, bool max) {
     const em_value* x = ctx->inputs[0];
     size_t size = 1;
     for (int i = 2; i < x->shape.rank; i++) size *= (size_t)x->shape.dims[i];
-    pool_job j = {.kind = max ? POOL_GLOBAL_MAX : POOL_GLOBAL_AVG, .x = x->data,
+    pool_job j = {.kern = em_kern(ctx), .kind = max ? POOL_GLOBAL_MAX : POOL_GLOBAL_AVG, .x = x->data,
                   .y = ctx->outputs[0]->data,
                   .planes = (size_t)(x->shape.dims[0] * x->shape.dims[1]), .in_vol = size,
                   .out_vol = 1};
