@@ -256,6 +256,16 @@ class TestRegions(Base):
         g.output(g.binary("Add", "x", p, name="add"))
         self.check(g, blocked=["expand", "dw", "project", "add"], plain=["neg"])
 
+    def test_large_conversions_split_by_positions(self):
+        """One block of channels over a large image: the conversions to and
+        from the blocked layout split the positions between threads (the
+        same bits at 1, 2 and 3 threads, checked by check)."""
+        g = Graph(np.random.default_rng(8), (1, 3, 120, 101))
+        d = g.dw("x", act="relu6", name="dw")
+        g.output(d)
+        g.output(g.conv1x1(d, 5, name="pw"))
+        self.check(g, blocked=["dw", "pw"])
+
     def test_stride_and_pads_against_plain_images(self):
         for k, s, pads in ((3, 2, (1, 1, 1, 1)), (3, 2, (0, 1, 2, 0)), (5, 1, (2, 2, 2, 2)),
                            (5, 2, (1, 2, 2, 1)), (3, 1, (1, 0, 0, 1))):

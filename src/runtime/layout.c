@@ -11,23 +11,27 @@ typedef struct layout_job {
     const ember_kernels* kern;
     const float* src;
     float* dst;
-    size_t c, blocks, hw, tasks;
+    size_t c, blocks, hw, parts, tasks;
     bool to_blocked;
 } layout_job;
 
+/* Unit u: positions part u % parts of block u / parts (block q: image q / cb,
+ * channels (q % cb) * L ..). */
 static void layout_task(void* arg, size_t t, size_t thread) {
     (void)thread;
     const layout_job* j = arg;
-    const size_t L = j->kern->f32_dwconv.block, total = j->blocks;
-    for (size_t q = total * t / j->tasks; q < total * (t + 1) / j->tasks; q++) {
+    const size_t L = j->kern->f32_dwconv.block, units = j->blocks * j->parts;
+    for (size_t u = units * t / j->tasks; u < units * (t + 1) / j->tasks; u++) {
+        const size_t q = u / j->parts, part = u % j->parts;
+        const size_t p0 = j->hw * part / j->parts, p1 = j->hw * (part + 1) / j->parts;
         const size_t cb_per = (j->c + L - 1) / L, img = q / cb_per, cb = q % cb_per;
         const size_t nb = j->c - cb * L < L ? j->c - cb * L : L;
-        const float* plain = (j->to_blocked ? j->src : j->dst) + (img * j->c + cb * L) * j->hw;
-        float* blocked = (j->to_blocked ? j->dst : (float*)j->src) + q * j->hw * L;
+        const float* plain = (j->to_blocked ? j->src : j->dst) + (img * j->c + cb * L) * j->hw + p0;
+        float* blocked = (j->to_blocked ? j->dst : (float*)j->src) + (q * j->hw + p0) * L;
         if (j->to_blocked)
-            j->kern->f32_dwconv.gather(nb, j->hw, plain, j->hw, blocked);
+            j->kern->f32_dwconv.gather(nb, p1 - p0, plain, j->hw, blocked);
         else
-            j->kern->f32_dwconv.scatter(nb, j->hw, blocked, (float*)plain, j->hw);
+            j->kern->f32_dwconv.scatter(nb, p1 - p0, blocked, (float*)plain, j->hw);
     }
 }
 
@@ -37,10 +41,16 @@ void em_layout_convert(struct em_pool* pool, const ember_kernels* kern, const em
     const size_t L = kern->f32_dwconv.block, c = (size_t)s->dims[1];
     layout_job j = {.kern = kern, .src = src->data, .dst = dst->data, .c = c,
                     .blocks = (size_t)s->dims[0] * ((c + L - 1) / L),
-                    .hw = (size_t)s->dims[2] * (size_t)s->dims[3], .to_blocked = dst->block != 0};
+                    .hw = (size_t)s->dims[2] * (size_t)s->dims[3], .parts = 1,
+                    .to_blocked = dst->block != 0};
     const size_t threads = em_pool_threads(pool), bytes = j.blocks * L * j.hw * sizeof(float);
-    j.tasks = threads < 2 || bytes < ((size_t)1 << 17) || j.blocks < 2 ? 1
-              : j.blocks < 4 * threads                               ? j.blocks
-                                                                     : 4 * threads;
+    if (threads < 2 || bytes < ((size_t)1 << 17)) {
+        j.tasks = 1;
+    } else {
+        /* at least 4 units a thread: position ranges of a block (multiples
+         * of 16 positions) when the blocks are few */
+        while (j.blocks * j.parts < 4 * threads && j.hw / (j.parts + 1) >= 64) j.parts++;
+        j.tasks = j.blocks * j.parts;
+    }
     em_pool_run(j.tasks > 1 ? pool : NULL, j.tasks, layout_task, &j);
 }
