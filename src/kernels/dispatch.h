@@ -244,6 +244,9 @@ typedef struct ember_kernels {
      * has f32_dwconv.blocked, gather and scatter too) */
     ember_f32_conv1x1_blocked_fn f32_conv1x1_blocked;
     ember_f32_maxpool2d_fn f32_maxpool2d;
+    /* GlobalAveragePool of NCHW16c blocks (f32_pool2d.h), the path's build;
+     * NULL: the portable ember_f32_global_avgpool_blocked */
+    void (*f32_global_avgpool_c16)(size_t blocks, size_t size, const float* x, float* y);
 } ember_kernels;
 
 /* The table the runtime uses: the best path of this CPU, or the one EMBER_ISA

@@ -32,6 +32,18 @@ void ember_f32_maxpool2d(size_t planes, const ember_window* w, const float* x, f
 void ember_f32_maxpool2d__avx512(size_t planes, const ember_window* w, const float* x, float* y);
 #endif
 
+/* GlobalAveragePool of channel-blocked planes (NCHWc): blocks blocks of size
+ * positions x L lanes into L means each; every lane summed as
+ * ember_f32_global_avgpool sums a plane (16 partial sums by position mod 16,
+ * then halved pairwise, then / size): the same bits. The portable build for
+ * any L <= 64, and the AVX-512 one for L = 16 (the table's
+ * f32_global_avgpool_c16). */
+void ember_f32_global_avgpool_blocked(size_t blocks, size_t size, size_t L, const float* x,
+                                      float* y);
+#if defined(__x86_64__)
+void ember_f32_global_avgpool_c16__avx512(size_t blocks, size_t size, const float* x, float* y);
+#endif
+
 /* ember_f32_avgpool_ref's results, summed in another order (rows first, then
  * columns): equal within a few ulp of the window sum's magnitude. */
 void ember_f32_avgpool2d(size_t planes, const ember_window* w, int count_include_pad,

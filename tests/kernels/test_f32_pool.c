@@ -175,6 +175,42 @@ static void test_pool2d_applies(void** state) {
     assert_false(ember_f32_pool2d_applies(&w));
 }
 
+/* The mean of blocked planes: 17 planes (one whole block of 16 and one
+ * lane of the next) laid out NCHW16c, by the portable build (L = 16 and 8)
+ * and every path's L = 16 build: each lane the plain pool's bits. x3: the
+ * test's planes3 planes, repeated and scaled to fill 17. */
+static void check_blocked_mean(const float* x3, size_t planes3, size_t size) {
+    const size_t planes = 17;
+    float* x = malloc(sizeof(float) * planes * size);
+    float* xb = malloc(sizeof(float) * 32 * size);
+    float want[17], got[32 + GUARD];
+    assert_true(x && xb);
+    for (size_t i = 0; i < planes * size; i++) x[i] = x3[i % (planes3 * size)] * (float)(1 + i % 5);
+    ember_f32_global_avgpool(planes, size, x, want);
+    for (size_t L = 8; L <= 16; L += 8) {
+        const size_t blocks = (planes + L - 1) / L;
+        for (size_t b = 0; b < blocks; b++)
+            for (size_t p = 0; p < size; p++)
+                for (size_t l = 0; l < L; l++)
+                    xb[(b * size + p) * L + l] = b * L + l < planes ? x[(b * L + l) * size + p] : 0.0f;
+        for (int path = 0; path < 2; path++) {
+            const ember_kernels* kern = path ? ember_kernels_for("avx512") : NULL;
+            if (path && (!kern || !kern->f32_global_avgpool_c16 || L != 16)) continue;
+            kt_set_guard(got, 32 + GUARD);
+            if (path) kern->f32_global_avgpool_c16(blocks, size, xb, got);
+            else ember_f32_global_avgpool_blocked(blocks, size, L, xb, got);
+            g_cases++;
+            for (size_t c = 0; c < planes; c++)
+                if (!same_bits_or_both_nan(got[c], want[c]))
+                    fail_msg("blocked mean (%s, L %zu) size %zu channel %zu: %.9g, the plain pool "
+                             "%.9g", path ? "avx512" : "portable", L, size, c, got[c], want[c]);
+            assert_true(kt_guard_ok(got + blocks * L, GUARD));
+        }
+    }
+    free(x);
+    free(xb);
+}
+
 static void test_global_pools(void** state) {
     (void)state;
     static const size_t sizes[] = {1, 2, 15, 16, 17, 31, 33, 49, 100, 255, 300, 12544};
@@ -205,6 +241,7 @@ static void test_global_pools(void** state) {
                     fail_msg("global mean size %zu plane %zu: %.9g, want %.9g", size, p, got[p], want[p]);
             }
             assert_true(kt_guard_ok(got + 3, GUARD));
+            check_blocked_mean(x, planes, size);
         }
         free(x);
     }

@@ -177,3 +177,22 @@ void ember_f32_global_maxpool(size_t planes, size_t size, const float* x, float*
         y[p] = m;
     }
 }
+
+void ember_f32_global_avgpool_blocked(size_t blocks, size_t size, size_t L, const float* x,
+                                      float* y) {
+    float acc[16][64]; /* [position mod 16][lane] */
+    for (size_t b = 0; b < blocks; b++, x += size * L, y += L) {
+        for (size_t r = 0; r < 16; r++)
+            for (size_t l = 0; l < L; l++) acc[r][l] = 0.0f;
+        size_t i = 0;
+        for (; i + 16 <= size; i += 16)
+            for (size_t r = 0; r < 16; r++)
+                for (size_t l = 0; l < L; l++) acc[r][l] += x[(i + r) * L + l];
+        for (size_t r = 0; i < size; i++, r++)
+            for (size_t l = 0; l < L; l++) acc[r][l] += x[i * L + l];
+        for (size_t h = 8; h > 0; h /= 2)
+            for (size_t r = 0; r < h; r++)
+                for (size_t l = 0; l < L; l++) acc[r][l] += acc[r + h][l];
+        for (size_t l = 0; l < L; l++) y[l] = size ? acc[0][l] / (float)size : NAN;
+    }
+}

@@ -224,26 +224,8 @@ static int global_avg_blocked(em_op_ctx* ctx, bool shapes) {
     return !x->data && x->dtype == EMBER_DTYPE_F32 && x->shape.rank == 4;
 }
 
-static void global_avg_blocked_planes(size_t blocks, size_t size, size_t L, const float* x,
-                                      float* y) {
-    float acc[16][64]; /* [position mod 16][lane]; L <= 64 */
-    for (size_t b = 0; b < blocks; b++, x += size * L, y += L) {
-        for (size_t r = 0; r < 16; r++)
-            for (size_t l = 0; l < L; l++) acc[r][l] = 0.0f;
-        size_t i = 0;
-        for (; i + 16 <= size; i += 16)
-            for (size_t r = 0; r < 16; r++)
-                for (size_t l = 0; l < L; l++) acc[r][l] += x[(i + r) * L + l];
-        for (size_t r = 0; i < size; i++, r++)
-            for (size_t l = 0; l < L; l++) acc[r][l] += x[i * L + l];
-        for (size_t h = 8; h > 0; h /= 2)
-            for (size_t r = 0; r < h; r++)
-                for (size_t l = 0; l < L; l++) acc[r][l] += acc[r + h][l];
-        for (size_t l = 0; l < L; l++) y[l] = acc[0][l] / (float)size;
-    }
-}
-
 typedef struct gap_job {
+    const ember_kernels* kern;
     size_t size, L;
     const float* x;
     float* y;
@@ -252,7 +234,12 @@ typedef struct gap_job {
 static void gap_task(void* arg, size_t b, size_t thread) {
     (void)thread;
     const gap_job* j = arg;
-    global_avg_blocked_planes(1, j->size, j->L, j->x + b * j->size * j->L, j->y + b * j->L);
+    const float* x = j->x + b * j->size * j->L;
+    float* y = j->y + b * j->L;
+    if (j->L == 16 && j->kern->f32_global_avgpool_c16)
+        j->kern->f32_global_avgpool_c16(1, j->size, x, y);
+    else
+        ember_f32_global_avgpool_blocked(1, j->size, j->L, x, y);
 }
 
 static ember_status global_avg_run(em_op_ctx* ctx) {
@@ -261,8 +248,8 @@ static ember_status global_avg_run(em_op_ctx* ctx) {
         if (!x->block || x->block > 64)
             return em_op_fail(ctx, EMBER_ERROR_RUNTIME, "internal error: input not blocked");
         const size_t L = ctx->block;
-        gap_job j = {.size = (size_t)(x->shape.dims[2] * x->shape.dims[3]), .L = L, .x = x->data,
-                     .y = ctx->outputs[0]->data};
+        gap_job j = {.kern = em_kern(ctx), .size = (size_t)(x->shape.dims[2] * x->shape.dims[3]),
+                     .L = L, .x = x->data, .y = ctx->outputs[0]->data};
         /* a task a block, when there is enough to share (~64K floats) */
         const size_t blocks = (size_t)x->shape.dims[0] * (((size_t)x->shape.dims[1] + L - 1) / L);
         em_pool_run(blocks * j.size * L >= ((size_t)1 << 16) ? ctx->pool : NULL, blocks, gap_task,
