@@ -6,6 +6,7 @@
  * Contract and bit-exactness: ember_f32_conv1x1_blocked_fn (dispatch.h).
  * Compiled with -mavx512f -mavx512bw -mavx512vl -mfma. */
 #include <immintrin.h>
+#include <math.h>
 
 #include "f32_conv1x1_blocked.h"
 #include "f32_vec_avx512.h"
@@ -75,6 +76,7 @@ static inline __attribute__((always_inline)) void tile(const int R, const int NV
     const __m512 lo = _mm512_set1_ps(ep ? ep->lo : 0.0f), hi = _mm512_set1_ps(ep ? ep->hi : 0.0f);
     const __m512 zero = _mm512_setzero_ps();
     const ember_f32_gemm_act act = ep ? ep->act : EMBER_GEMM_ACT_NONE;
+    const int clamp = ep && (ep->lo != -INFINITY || ep->hi != INFINITY);
 #pragma GCC unroll 12
     for (int i = 0; i < R; i++) {
         __m512 r0 = tot[i][0], r1 = tot[i][1];
@@ -83,8 +85,10 @@ static inline __attribute__((always_inline)) void tile(const int R, const int NV
                 r0 = _mm512_add_ps(r0, b0);
                 if (NV > 1) r1 = _mm512_add_ps(r1, b1);
             }
-            r0 = _mm512_min_ps(hi, _mm512_max_ps(lo, r0));
-            if (NV > 1) r1 = _mm512_min_ps(hi, _mm512_max_ps(lo, r1));
+            if (clamp) { /* max(-inf, r) and min(inf, r) are r, NaN included */
+                r0 = _mm512_min_ps(hi, _mm512_max_ps(lo, r0));
+                if (NV > 1) r1 = _mm512_min_ps(hi, _mm512_max_ps(lo, r1));
+            }
             if (ep->zero_plus) {
                 r0 = _mm512_add_ps(r0, zero);
                 if (NV > 1) r1 = _mm512_add_ps(r1, zero);
