@@ -32,21 +32,16 @@ typedef struct dwb_job {
     float* y;
     bool bias;
     const em_activation* act;
-    size_t cb, bands, units;
+    size_t cb, parts, sub;    /* row parts an image is split in; rows a sub-band */
 } dwb_job;
 
-/* Unit u: output rows band u % bands of block u / bands of the tensor (block
- * b = that % cb of image that / cb). A band is its own geometry over the image
- * rows it reads (nn_band_window), so each output is the same sum as in one
- * piece: any split gives the same bits. */
-static void dwb_task(void* arg, size_t u, size_t thread) {
-    (void)thread;
-    const dwb_job* j = arg;
+/* Output rows [r0, r1) of block b of image img, as their own geometry over the
+ * image rows they read (nn_band_window): each output is the same sum as in
+ * one piece, so any split gives the same bits. */
+static void dwb_rows(const dwb_job* j, size_t img, size_t b, size_t r0, size_t r1) {
     const size_t L = j->kern->f32_dwconv.block, kvol = j->w->kernel[1] * j->w->kernel[2];
     const size_t iw = j->w->image[2], ow = j->w->out[2], oh = j->w->out[1];
-    const size_t blk = u / j->bands, band = u % j->bands, b = blk % j->cb;
-    const size_t r0 = oh * band / j->bands, r1 = oh * (band + 1) / j->bands;
-    if (r1 <= r0) return;
+    const size_t blk = img * j->cb + b;
     size_t e0, e1;
     ember_window wb;
     nn_band_window(j->w, r0, r1, &e0, &e1, &wb);
@@ -61,31 +56,40 @@ static void dwb_task(void* arg, size_t u, size_t thread) {
     if (j->act) em_apply_activation(j->kern, j->act, y, (r1 - r0) * ow * L);
 }
 
+/* Unit u: row part u % parts of image u / parts, every block of it, in
+ * sub-bands. Threads split the image by rows, as the 1x1 layers around split
+ * it by positions, so that a thread mostly reads what it wrote. */
+static void dwb_task(void* arg, size_t u, size_t thread) {
+    (void)thread;
+    const dwb_job* j = arg;
+    const size_t oh = j->w->out[1], img = u / j->parts, part = u % j->parts;
+    const size_t r0 = oh * part / j->parts, r1 = oh * (part + 1) / j->parts;
+    for (size_t b = 0; b < j->cb; b++)
+        for (size_t r = r0; r < r1; r += j->sub)
+            dwb_rows(j, img, b, r, r + j->sub < r1 ? r + j->sub : r1);
+}
+
 void em_conv_dw_blocked_run(struct em_pool* pool, const ember_kernels* kern, size_t n, size_t c,
                             const ember_window* w, const float* x, const float* packed, bool bias,
                             float* y, const em_activation* act) {
     const size_t L = kern->f32_dwconv.block;
     dwb_job j = {.kern = kern, .w = w, .x = x, .packed = packed, .y = y, .bias = bias,
                  .act = act && act->kind != EMF_ACT_NONE ? act : NULL, .cb = (c + L - 1) / L,
-                 .bands = 1};
-    const size_t blocks = n * j.cb, oh = w->out[1];
-    const size_t work = blocks * L * oh * w->out[2] * w->kernel[1] * w->kernel[2];
-    size_t threads = em_pool_threads(pool);
-    if (threads > 1 && work >= ((size_t)1 << 16)) {
-        /* at least 8 units a thread (dynamic hand-out evens them out), bands
-         * of at least 4 rows */
-        while (blocks * j.bands < 8 * threads && oh / (j.bands + 1) >= 4) j.bands++;
-    } else {
-        threads = 1;
-    }
-    /* with an activation, bands of at most ~64 KB of output, activated while
-     * in cache */
+                 .parts = 1};
+    const size_t oh = w->out[1];
+    const size_t work = n * j.cb * L * oh * w->out[2] * w->kernel[1] * w->kernel[2];
+    const size_t threads = em_pool_threads(pool);
+    if (threads > 1 && work >= ((size_t)1 << 16))
+        j.parts = oh < threads ? oh : threads;
+    /* with an activation, sub-bands of at most ~64 KB of output, activated
+     * while in cache */
     const size_t row_bytes = w->out[2] * L * sizeof(float);
-    if (j.act)
-        while (oh / (j.bands + 1) >= 2 && (oh + j.bands - 1) / j.bands * row_bytes > ((size_t)64 << 10))
-            j.bands++;
-    j.units = blocks * j.bands;
-    em_pool_run(threads > 1 ? pool : NULL, j.units, dwb_task, &j);
+    j.sub = oh;
+    if (j.act) {
+        j.sub = ((size_t)64 << 10) / row_bytes;
+        if (j.sub < 2) j.sub = 2;
+    }
+    em_pool_run(j.parts > 1 ? pool : NULL, n * j.parts, dwb_task, &j);
 }
 
 /* ---- 1x1 ---- */
@@ -96,21 +100,25 @@ typedef struct pwb_job {
     const float *x, *packed;
     float* y;
     const ember_f32_gemm_epilogue* ep;
-    size_t chunk, chunks, panels, pgroups, tasks;
+    size_t chunk, parts, panels;
 } pwb_job;
 
-static void pwb_task(void* arg, size_t t, size_t thread) {
+/* Unit u: position part u % parts of image u / parts (whole 12-position
+ * tiles), in chunks whose input stays in L2 while every panel of weights
+ * passes over it. Threads split each image by positions, as the depthwise
+ * layers split it by rows. */
+static void pwb_task(void* arg, size_t u, size_t thread) {
     (void)thread;
     const pwb_job* j = arg;
-    const size_t L = j->kern->f32_dwconv.block, units = j->n * j->chunks * j->pgroups;
+    const size_t L = j->kern->f32_dwconv.block;
     const size_t xs = (j->c + L - 1) / L * j->hw * L, ys = (j->m + L - 1) / L * j->hw * L;
-    for (size_t u = units * t / j->tasks; u < units * (t + 1) / j->tasks; u++) {
-        const size_t pg = u % j->pgroups, ch = u / j->pgroups % j->chunks, img = u / j->pgroups / j->chunks;
-        const size_t j0 = ch * j->chunk, j1 = j0 + j->chunk < j->hw ? j0 + j->chunk : j->hw;
+    const size_t img = u / j->parts, part = u % j->parts, tiles = (j->hw + 11) / 12;
+    const size_t p0 = tiles * part / j->parts * 12, p1e = tiles * (part + 1) / j->parts * 12;
+    const size_t p1 = p1e < j->hw ? p1e : j->hw;
+    for (size_t q0 = p0; q0 < p1; q0 += j->chunk)
         j->kern->f32_conv1x1_blocked(j->m, j->c, j->hw, j->kc, j->x + img * xs, j->packed,
-                                     j->y + img * ys, j->ep, j0, j1, j->panels * pg / j->pgroups,
-                                     j->panels * (pg + 1) / j->pgroups);
-    }
+                                     j->y + img * ys, j->ep, q0,
+                                     q0 + j->chunk < p1 ? q0 + j->chunk : p1, 0, j->panels);
 }
 
 /* Positions a unit of work covers: a multiple of the 12-position tile whose
@@ -134,28 +142,12 @@ void em_conv1x1_blocked_run(struct em_pool* pool, const ember_kernels* kern, siz
     const size_t L = kern->f32_dwconv.block;
     pwb_job j = {.kern = kern, .n = n, .c = c, .m = m, .hw = hw,
                  .kc = ember_f32_gemm_kc(&kern->f32_gemm, c), .x = x, .packed = packed, .y = y,
-                 .ep = any ? &ep : NULL, .panels = (m + 2 * L - 1) / (2 * L), .pgroups = 1};
+                 .ep = any ? &ep : NULL, .panels = (m + 2 * L - 1) / (2 * L), .parts = 1};
     j.chunk = chunk_positions(c, hw);
-    j.chunks = (hw + j.chunk - 1) / j.chunk;
-    const size_t threads = em_pool_threads(pool);
+    const size_t threads = em_pool_threads(pool), tiles = (hw + 11) / 12;
     const double flops = 2.0 * (double)n * (double)m * (double)c * (double)hw;
-    if (threads < 2 || flops < (double)(1 << 20)) {
-        j.tasks = 1;
-    } else {
-        /* at least 8 units a thread, so that the dynamic hand-out evens them
-         * out: panel groups first (each reads its weights once), then
-         * narrower position chunks (at least one 12-position tile) */
-        const size_t want = 8 * threads, tiles = (hw + 11) / 12;
-        while (n * j.chunks * j.pgroups < want && j.pgroups < j.panels) j.pgroups++;
-        if (n * j.chunks * j.pgroups < want) {
-            size_t chunks = (want + n * j.pgroups - 1) / (n * j.pgroups);
-            if (chunks > tiles) chunks = tiles;
-            j.chunk = (tiles + chunks - 1) / chunks * 12;
-            j.chunks = (hw + j.chunk - 1) / j.chunk;
-        }
-        j.tasks = n * j.chunks * j.pgroups;
-    }
-    em_pool_run(j.tasks > 1 ? pool : NULL, j.tasks, pwb_task, &j);
+    if (threads > 1 && flops >= (double)(1 << 20)) j.parts = tiles < threads ? tiles : threads;
+    em_pool_run(j.parts > 1 ? pool : NULL, n * j.parts, pwb_task, &j);
     if (ex.finish) /* the activations the output pass leaves to a tile pass */
         em_apply_activation(kern, act, y, n * ((m + L - 1) / L) * L * hw);
 }
