@@ -264,7 +264,12 @@ class TestRegions(Base):
         d = g.dw("x", act="relu6", name="dw")
         g.output(d)
         g.output(g.conv1x1(d, 5, name="pw"))
-        self.check(g, blocked=["dw", "pw"])
+        # a large Add and a large per-channel Mul (a graph output: not folded
+        # into a 1x1), split by positions too
+        e = g.conv1x1(d, 16, act="relu6", name="pw2")
+        t = g.binary("Add", e, g.conv1x1(e, 16, name="pw3"), name="add")
+        g.output(g.se(t, 4))
+        self.check(g, blocked=["dw", "pw", "pw2", "add", "se.scale"])
 
     def test_stride_and_pads_against_plain_images(self):
         for k, s, pads in ((3, 2, (1, 1, 1, 1)), (3, 2, (0, 1, 2, 0)), (5, 1, (2, 2, 2, 2)),

@@ -11,21 +11,19 @@ typedef struct layout_job {
     const ember_kernels* kern;
     const float* src;
     float* dst;
-    size_t c, blocks, hw, parts, tasks;
+    size_t c, cb, hw, parts;
     bool to_blocked;
 } layout_job;
 
-/* Unit u: positions part u % parts of block u / parts (block q: image q / cb,
- * channels (q % cb) * L ..). */
-static void layout_task(void* arg, size_t t, size_t thread) {
+/* Unit u: a contiguous part of the positions of image u / parts, in every
+ * block of channels (threads split by space, as the blocked layers do). */
+static void layout_task(void* arg, size_t u, size_t thread) {
     (void)thread;
     const layout_job* j = arg;
-    const size_t L = j->kern->f32_dwconv.block, units = j->blocks * j->parts;
-    for (size_t u = units * t / j->tasks; u < units * (t + 1) / j->tasks; u++) {
-        const size_t q = u / j->parts, part = u % j->parts;
-        const size_t p0 = j->hw * part / j->parts, p1 = j->hw * (part + 1) / j->parts;
-        const size_t cb_per = (j->c + L - 1) / L, img = q / cb_per, cb = q % cb_per;
-        const size_t nb = j->c - cb * L < L ? j->c - cb * L : L;
+    const size_t L = j->kern->f32_dwconv.block, img = u / j->parts, part = u % j->parts;
+    const size_t p0 = j->hw * part / j->parts, p1 = j->hw * (part + 1) / j->parts;
+    for (size_t cb = 0; cb < j->cb; cb++) {
+        const size_t nb = j->c - cb * L < L ? j->c - cb * L : L, q = img * j->cb + cb;
         const float* plain = (j->to_blocked ? j->src : j->dst) + (img * j->c + cb * L) * j->hw + p0;
         float* blocked = (j->to_blocked ? j->dst : (float*)j->src) + (q * j->hw + p0) * L;
         if (j->to_blocked)
@@ -38,19 +36,11 @@ static void layout_task(void* arg, size_t t, size_t thread) {
 void em_layout_convert(struct em_pool* pool, const ember_kernels* kern, const em_value* src,
                        em_value* dst) {
     const em_shape* s = &src->shape;
-    const size_t L = kern->f32_dwconv.block, c = (size_t)s->dims[1];
+    const size_t L = kern->f32_dwconv.block, c = (size_t)s->dims[1], n = (size_t)s->dims[0];
     layout_job j = {.kern = kern, .src = src->data, .dst = dst->data, .c = c,
-                    .blocks = (size_t)s->dims[0] * ((c + L - 1) / L),
-                    .hw = (size_t)s->dims[2] * (size_t)s->dims[3], .parts = 1,
-                    .to_blocked = dst->block != 0};
-    const size_t threads = em_pool_threads(pool), bytes = j.blocks * L * j.hw * sizeof(float);
-    if (threads < 2 || bytes < ((size_t)1 << 17)) {
-        j.tasks = 1;
-    } else {
-        /* at least 4 units a thread: position ranges of a block (multiples
-         * of 16 positions) when the blocks are few */
-        while (j.blocks * j.parts < 4 * threads && j.hw / (j.parts + 1) >= 64) j.parts++;
-        j.tasks = j.blocks * j.parts;
-    }
-    em_pool_run(j.tasks > 1 ? pool : NULL, j.tasks, layout_task, &j);
+                    .cb = (c + L - 1) / L, .hw = (size_t)s->dims[2] * (size_t)s->dims[3],
+                    .parts = 1, .to_blocked = dst->block != 0};
+    const size_t threads = em_pool_threads(pool), bytes = n * j.cb * L * j.hw * sizeof(float);
+    if (threads > 1 && bytes >= ((size_t)1 << 17)) j.parts = j.hw < threads ? j.hw : threads;
+    em_pool_run(j.parts > 1 ? pool : NULL, n * j.parts, layout_task, &j);
 }

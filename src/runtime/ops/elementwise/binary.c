@@ -127,25 +127,35 @@ static int binary_blocked(em_op_ctx* ctx, bool shapes) {
     return p->op == EMBER_BINARY_MUL && (per_channel(b, a) || per_channel(a, b));
 }
 
-/* y = x * s, s one block of lanes per image and channel block: x's n images of
- * cb blocks of hw positions, shared out by position ranges (elementwise: any
- * split, the same values). */
-typedef struct scale_job {
-    size_t cb, hw, L;
-    const float *x, *s;
-    bool s_per_image;
+/* The blocked ops split between threads by space, as the convolutions
+ * around them (conv_blocked.c): unit u is a contiguous part of the positions
+ * of image u / parts, in every channel block. Elementwise: any split, the
+ * same values. same: a op b of one shape (fn); else y = x * s, s one block of
+ * lanes per channel block (per image when s_per_image). */
+typedef struct blocked_ew_job {
+    ember_f32_vbinary_fn fn;
+    bool same, s_per_image;
+    size_t cb, hw, L, parts;
+    const float *a, *b; /* same: the operands; else x and s */
     float* y;
-} scale_job;
+} blocked_ew_job;
 
-static void scale_chunk(void* arg, size_t i0, size_t len) {
-    const scale_job* j = arg;
-    const size_t L = j->L;
-    for (size_t i = i0; i < i0 + len; i++) { /* i: a position of one block of one image */
-        const size_t blk = i / j->hw; /* img * cb + b */
-        const float* sb = j->s + (j->s_per_image ? blk : blk % j->cb) * L;
-        const float* x = j->x + i * L;
-        float* y = j->y + i * L;
-        for (size_t l = 0; l < L; l++) y[l] = x[l] * sb[l];
+static void blocked_ew_task(void* arg, size_t u, size_t thread) {
+    (void)thread;
+    const blocked_ew_job* j = arg;
+    const size_t L = j->L, img = u / j->parts, part = u % j->parts;
+    const size_t p0 = j->hw * part / j->parts, p1 = j->hw * (part + 1) / j->parts;
+    for (size_t b = 0; b < j->cb; b++) {
+        const size_t off = ((img * j->cb + b) * j->hw + p0) * L;
+        if (j->same) {
+            j->fn((p1 - p0) * L, j->a + off, j->b + off, j->y + off);
+            continue;
+        }
+        const float* sb = j->b + ((j->s_per_image ? img * j->cb : 0) + b) * L;
+        const float* x = j->a + off;
+        float* y = j->y + off;
+        for (size_t q = 0; q < (p1 - p0) * L; q += L)
+            for (size_t l = 0; l < L; l++) y[q + l] = x[q + l] * sb[l];
     }
 }
 
@@ -156,26 +166,24 @@ static ember_status binary_run_blocked(em_op_ctx* ctx) {
     em_value* y = ctx->outputs[0];
     if (!a->block || !b->block || a->block != ctx->block || b->block != ctx->block)
         return em_op_fail(ctx, EMBER_ERROR_RUNTIME, "internal error: operands not blocked");
-    if (em_shape_equal(&a->shape, &b->shape)) {
-        ew_rows r = {.rows = 1, .inner = em_value_stored_count(a), .inc = {1, 1}};
-        const em_shape* shapes[2] = {&a->shape, &b->shape};
-        vbinary_run(ctx, &r, em_kern(ctx)->f32_elementwise.binary[p->op][0], shapes);
-        ctx->kernel = "vbinary nchw16c";
-        return EMBER_OK;
-    }
-    const bool b_scale = per_channel(b, a);
-    const em_value* x = b_scale ? a : b;
-    const em_value* sc = b_scale ? b : a;
-    if (p->op != EMBER_BINARY_MUL || !per_channel(sc, x))
+    const bool same = em_shape_equal(&a->shape, &b->shape);
+    const bool b_scale = !same && per_channel(b, a);
+    const em_value* x = same || b_scale ? a : b;
+    const em_value* sc = same ? b : b_scale ? b : a;
+    if (!same && (p->op != EMBER_BINARY_MUL || !per_channel(sc, x)))
         return em_op_fail(ctx, EMBER_ERROR_RUNTIME, "internal error: blocked operands differ");
     const size_t L = ctx->block, n = (size_t)x->shape.dims[0];
-    const size_t cb = ((size_t)x->shape.dims[1] + L - 1) / L;
     /* x * s as the plain Mul computes it: a float product (commutative) */
-    scale_job j = {.cb = cb, .hw = (size_t)(x->shape.dims[2] * x->shape.dims[3]), .L = L,
-                   .x = x->data, .s = sc->data, .s_per_image = sc->shape.dims[0] != 1,
-                   .y = y->data};
-    em_pool_run_chunks(ctx->pool, n * cb * j.hw, ((size_t)1 << 14) / L, scale_chunk, &j);
-    ctx->kernel = "scale nchw16c";
+    blocked_ew_job j = {.fn = em_kern(ctx)->f32_elementwise.binary[p->op][0], .same = same,
+                        .s_per_image = !same && sc->shape.dims[0] != 1,
+                        .cb = ((size_t)x->shape.dims[1] + L - 1) / L,
+                        .hw = (size_t)(x->shape.dims[2] * x->shape.dims[3]), .L = L, .parts = 1,
+                        .a = x->data, .b = sc->data, .y = y->data};
+    const size_t threads = em_pool_threads(ctx->pool);
+    if (threads > 1 && n * j.cb * j.hw * L >= ((size_t)1 << 15))
+        j.parts = j.hw < threads ? j.hw : threads;
+    em_pool_run(j.parts > 1 ? ctx->pool : NULL, n * j.parts, blocked_ew_task, &j);
+    ctx->kernel = same ? "vbinary nchw16c" : "scale nchw16c";
     return EMBER_OK;
 }
 
