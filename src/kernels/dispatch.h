@@ -151,6 +151,18 @@ typedef void (*ember_f32_conv1x1_blocked_fn)(size_t m, size_t k, size_t n, size_
                                              const ember_f32_gemm_epilogue* ep, size_t j0,
                                              size_t j1, size_t q0, size_t q1);
 
+/* The direct convolution of f32_conv_rows.h (one K block: k <= the table's
+ * kc) into the blocked layout, `count` positions of one output row: step p
+ * of position i reads x[boff[p] + i] (x: the row's first position in the
+ * padded copy), the weights w as ember_f32_conv1x1_blocked_pack packs the
+ * m x k matrix, y: the first position in block 0, blocks ny positions apart
+ * (every lane written, 0 past m). Each output is the one FMA chain over p of
+ * the plain direct convolution, then ep: its bits. */
+typedef void (*ember_f32_conv_rows_blocked_fn)(size_t m, size_t k, const float* x,
+                                               const int32_t* boff, size_t count, size_t ny,
+                                               const float* w, float* y,
+                                               const ember_f32_gemm_epilogue* ep);
+
 /* Vectorised f32 elementwise kernels (f32_vunary.h): y[i] = op(x[i]) for i < n;
  * y may be x. alpha, beta: CLAMP's min and max, HARD_SIGMOID's alpha * x + beta,
  * LEAKY_RELU's slope (alpha); ignored by the others. */
@@ -243,6 +255,7 @@ typedef struct ember_kernels {
      * blocked 1x1 kernel, blocks of f32_dwconv.block channels (the table then
      * has f32_dwconv.blocked, gather and scatter too) */
     ember_f32_conv1x1_blocked_fn f32_conv1x1_blocked;
+    ember_f32_conv_rows_blocked_fn f32_conv_rows_blocked; /* with it; NULL: none */
     ember_f32_maxpool2d_fn f32_maxpool2d;
     /* GlobalAveragePool of NCHW16c blocks (f32_pool2d.h), the path's build;
      * NULL: the portable ember_f32_global_avgpool_blocked */

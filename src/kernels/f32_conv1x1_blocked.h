@@ -8,6 +8,7 @@
 #define EMBER_KERNELS_F32_CONV1X1_BLOCKED_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "dispatch.h"
 
@@ -27,7 +28,15 @@ void ember_f32_conv1x1_blocked_ref(const ember_kernels* kern, size_t L, size_t m
                                    const ember_f32_gemm_epilogue* ep, size_t j0, size_t j1,
                                    size_t q0, size_t q1);
 
+/* The portable twin of kern's f32_conv_rows_blocked (ember_f32_conv_rows_blocked_fn). */
+void ember_f32_conv_rows_blocked_ref(const ember_kernels* kern, size_t L, size_t m, size_t k,
+                                     const float* x, const int32_t* boff, size_t count, size_t ny,
+                                     const float* w, float* y, const ember_f32_gemm_epilogue* ep);
+
 #if defined(__x86_64__)
+void ember_f32_conv_rows_blocked__avx512(size_t m, size_t k, const float* x, const int32_t* boff,
+                                         size_t count, size_t ny, const float* w, float* y,
+                                         const ember_f32_gemm_epilogue* ep);
 void ember_f32_conv1x1_blocked__avx512(size_t m, size_t k, size_t n, size_t kc, const float* x,
                                        const float* w, float* y,
                                        const ember_f32_gemm_epilogue* ep, size_t j0, size_t j1,

@@ -57,6 +57,31 @@ bool ember_f32_conv_rows_applies(const ember_kernels* kern, size_t channels, con
     return floats < ((size_t)1 << 31) - 1 && floats <= 4 * channels * (g.ih + 2) * (g.iw + 2) + 4096;
 }
 
+bool ember_f32_conv_rows_blocked_applies(const ember_kernels* kern, size_t channels,
+                                         const ember_window* w) {
+    if (!kern->f32_conv_rows_blocked || w->image[0] != 1 || w->kernel[0] != 1 ||
+        w->out[0] != 1 || w->pad[0] != 0 || w->pad_end[0] != 0 || w->pad[1] < 0 || w->pad[2] < 0)
+        return false;
+    const size_t kdim = channels * w->kernel[1] * w->kernel[2];
+    if (kdim == 0 || kdim > kern->f32_gemm.kc || w->out[1] == 0 || w->out[2] == 0) return false;
+    const geom g = geom_of(w);
+    const size_t floats = copy_floats(channels, &g);
+    return floats < ((size_t)1 << 31) - 1 && floats <= 4 * channels * (g.ih + 2) * (g.iw + 2) + 4096;
+}
+
+void ember_f32_conv_rows_run_blocked(const ember_kernels* kern, size_t channels, size_t m,
+                                     const ember_window* w, const float* wp, const void* scratch,
+                                     const ember_f32_gemm_epilogue* ep, float* y, size_t oy0,
+                                     size_t oy1) {
+    const geom g = geom_of(w);
+    const size_t kdim = channels * g.kh * g.kw, L = kern->f32_dwconv.block;
+    const int32_t* off = scratch;
+    const float* cp = (const float*)((const char*)scratch + offsets_bytes(channels, w));
+    for (size_t oy = oy0; oy < oy1; oy++)
+        kern->f32_conv_rows_blocked(m, kdim, cp + oy * g.sh * g.q, off, g.ow, g.oh * g.ow, wp,
+                                    y + oy * g.ow * L, ep);
+}
+
 size_t ember_f32_conv_rows_scratch(size_t channels, const ember_window* w) {
     const geom g = geom_of(w);
     return offsets_bytes(channels, w) + copy_floats(channels, &g) * sizeof(float) + ALIGN;

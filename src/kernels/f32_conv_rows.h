@@ -53,4 +53,18 @@ void ember_f32_conv_rows_run_into(const ember_kernels* kern, size_t channels, si
                                   const ember_f32_gemm_extra* ex, float* y, size_t y_plane,
                                   size_t oy0, size_t oy1);
 
+/* The same convolution into the channel-blocked layout (blocks of L =
+ * kern's f32_dwconv.block, oh * ow positions a block) with kern's
+ * f32_conv_rows_blocked, for the planner's blocked regions: whether it
+ * applies (the padded copy's limits, one K block; any output width), and
+ * output rows [oy0, oy1) from the filled scratch and the weights wp packed
+ * by ember_f32_conv1x1_blocked_pack (m x channels * kh * kw), ep as the
+ * GEMM epilogue (NULL: none). The plain direct convolution's bits. */
+bool ember_f32_conv_rows_blocked_applies(const ember_kernels* kern, size_t channels,
+                                         const ember_window* w);
+void ember_f32_conv_rows_run_blocked(const ember_kernels* kern, size_t channels, size_t m,
+                                     const ember_window* w, const float* wp, const void* scratch,
+                                     const ember_f32_gemm_epilogue* ep, float* y, size_t oy0,
+                                     size_t oy1);
+
 #endif

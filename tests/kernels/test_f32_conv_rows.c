@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "kernel_test.h"
+#include "f32_conv1x1_blocked.h"
 #include "f32_conv_rows.h"
 #include "f32_gemm.h"
 #include "f32_im2col_pack.h"
@@ -55,6 +56,56 @@ static void twice_minus_one(const void* ctx, float* c, size_t ldc, size_t m, siz
 }
 
 #define GUARD 64
+
+static void check_blocked(const ember_kernels* kern, const ember_window* w, size_t ch, size_t m,
+                          const ember_f32_gemm_extra* ex, const float* wt, const void* scratch,
+                          const float* want, int split) {
+    const size_t L = kern->f32_dwconv.block, kdim = ch * w->kernel[1] * w->kernel[2];
+    const size_t plane = w->out[1] * w->out[2], oh = w->out[1], blocks = (m + L - 1) / L;
+    const ember_f32_gemm_epilogue ep = {
+        .bias = ex ? ex->row_bias : NULL, .lo = ex && ex->clamp ? ex->lo : -INFINITY,
+        .hi = ex && ex->clamp ? ex->hi : INFINITY, .zero_plus = ex && ex->clamp && ex->zero_plus,
+        .act = ex ? ex->act : EMBER_GEMM_ACT_NONE};
+    float* wp = aligned_alloc(64, (ember_f32_conv1x1_blocked_packed_size(L, m, kdim) + 63) / 64 * 64);
+    float* y = malloc(sizeof(float) * (blocks * L * plane + GUARD));
+    float* yr = malloc(sizeof(float) * blocks * L * plane);
+    ember_f32_conv1x1_blocked_pack(L, m, kdim, wt, wp);
+    kt_set_guard(y, blocks * L * plane + GUARD);
+    if (split)
+        for (size_t t = 3; t-- > 0;)
+            ember_f32_conv_rows_run_blocked(kern, ch, m, w, wp, scratch, ex ? &ep : NULL, y,
+                                            oh * t / 3, oh * (t + 1) / 3);
+    else
+        ember_f32_conv_rows_run_blocked(kern, ch, m, w, wp, scratch, ex ? &ep : NULL, y, 0, oh);
+    /* the twin, one output row at a time, from the same copy */
+    const int32_t* off = scratch;
+    const float* cp = (const float*)((const unsigned char*)scratch +
+                                     ((ch * w->kernel[1] * w->kernel[2] * sizeof(int32_t) + 63) / 64 * 64));
+    const size_t q = w->out[2] + (w->kernel[2] - 1) * w->dilation[2] / w->stride[2];
+    for (size_t oy = 0; oy < oh; oy++)
+        ember_f32_conv_rows_blocked_ref(kern, L, m, kdim, cp + oy * w->stride[1] * q, off,
+                                        w->out[2], plane, wp, yr + oy * w->out[2] * L,
+                                        ex ? &ep : NULL);
+    g_cases++;
+    int bad = !kt_guard_ok(y + blocks * L * plane, GUARD);
+    for (size_t c = 0; c < blocks * L && !bad; c++)
+        for (size_t i = 0; i < plane && !bad; i++) {
+            const float got = y[((c / L) * plane + i) * L + c % L];
+            const float twin = yr[((c / L) * plane + i) * L + c % L];
+            const float ref = c < m ? want[c * plane + i] : 0.0f;
+            if (memcmp(&got, &ref, 4) != 0 || memcmp(&twin, &ref, 4) != 0) {
+                print_error("%s blocked: image %zux%zu kernel %zux%zu s%zu ch %zu m %zu: channel "
+                            "%zu position %zu is %.9g (twin %.9g), the plain path %.9g\n",
+                            kern->isa, w->image[1], w->image[2], w->kernel[1], w->kernel[2],
+                            w->stride[1], ch, m, c, i, got, twin, ref);
+                bad = 1;
+            }
+        }
+    if (bad) g_failures++;
+    free(wp);
+    free(y);
+    free(yr);
+}
 
 static void check(const ember_kernels* kern, const ember_window* w, size_t ch, size_t m, int mode,
                   int split) {
@@ -125,6 +176,11 @@ static void check(const ember_kernels* kern, const ember_window* w, size_t ch, s
         print_error("%s: wrote past the output\n", kern->isa);
     for (size_t i = sb; i < sb + GUARD; i++)
         if (scratch[i] != 0xA5 && g_failures++ < 10) print_error("%s: wrote past its scratch\n", kern->isa);
+
+    /* into the blocked layout (the planner's blocked stems): every lane the
+     * implicit GEMM's bits, padded lanes 0; the portable twin likewise */
+    if (kern->f32_conv_rows_blocked && mode != 3 && ember_f32_conv_rows_blocked_applies(kern, ch, w))
+        check_blocked(kern, w, ch, m, mode ? &ex : NULL, wt, scratch, want, split);
 
     /* the reference, without extras: within rounding of a K-long dot product */
     if (mode == 0) {

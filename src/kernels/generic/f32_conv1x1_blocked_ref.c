@@ -70,3 +70,38 @@ void ember_f32_conv1x1_blocked_ref(const ember_kernels* kern, size_t L, size_t m
             }
         }
 }
+
+void ember_f32_conv_rows_blocked_ref(const ember_kernels* kern, size_t L, size_t m, size_t k,
+                                     const float* x, const int32_t* boff, size_t count, size_t ny,
+                                     const float* w, float* y, const ember_f32_gemm_epilogue* ep) {
+    static const ember_f32_vop vop[EMBER_GEMM_ACT_COUNT] = {
+        [EMBER_GEMM_ACT_SIGMOID] = EMBER_VOP_SIGMOID,
+        [EMBER_GEMM_ACT_HARD_SWISH] = EMBER_VOP_HARD_SWISH,
+        [EMBER_GEMM_ACT_SILU] = EMBER_VOP_SILU};
+    const size_t blocks = (m + L - 1) / L;
+    for (size_t b = 0; b < blocks; b++)
+        for (size_t i = 0; i < count; i++) {
+            float* yi = y + (b * ny + i) * L;
+            size_t nb = 0;
+            for (size_t l = 0; l < L; l++) {
+                const size_t c = b * L + l;
+                if (c >= m) {
+                    yi[l] = 0.0f;
+                    continue;
+                }
+                const float* wq = w + (c / (2 * L)) * k * 2 * L;
+                float r = 0.0f;
+                for (size_t p = 0; p < k; p++) r = fmaf(wq[p * 2 * L + c % (2 * L)], x[boff[p] + (ptrdiff_t)i], r);
+                if (ep) {
+                    r = ep->bias ? r + ep->bias[c] : r;
+                    r = r < ep->lo ? ep->lo : r;
+                    r = r > ep->hi ? ep->hi : r;
+                    r = ep->zero_plus ? r + 0.0f : r;
+                }
+                yi[l] = r;
+                nb++;
+            }
+            if (ep && ep->act > EMBER_GEMM_ACT_NONE && ep->act < EMBER_GEMM_ACT_COUNT)
+                kern->f32_elementwise.unary[vop[ep->act]](nb, yi, yi, 0.0f, 0.0f);
+        }
+}

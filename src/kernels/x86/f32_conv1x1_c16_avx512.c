@@ -1,4 +1,6 @@
-/* F32 1x1 convolution on channel-blocked activations (NCHW16c), AVX-512F:
+/* F32 1x1 convolution on channel-blocked activations (NCHW16c), AVX-512F,
+ * and with the same tiles a direct convolution into that layout (stems: the
+ * input read from f32_conv_rows.h's padded copy through its step offsets):
  * a register tile of 12 positions x 32 output channels (two output blocks),
  * 24 zmm accumulators; each step loads two weight vectors and broadcasts one
  * input value per position (16 floats apart in the blocked layout, so the 12
@@ -24,29 +26,40 @@ static inline __attribute__((always_inline)) __m512 activate(ember_f32_gemm_act 
     }
 }
 
-/* The chain of steps [p0, p1) of R positions (x: the first position's input,
- * n positions a block) and NV weight vectors (w: the panel), from zero. */
+/* One step of R positions: input value i at xp[i * xs]. */
+static inline __attribute__((always_inline)) void step(const int R, const int NV,
+                                                       const float* xp, const size_t xs,
+                                                       const float* wp, __m512 r[P][2]) {
+    const __m512 w0 = _mm512_loadu_ps(wp);
+    const __m512 w1 = NV > 1 ? _mm512_loadu_ps(wp + L) : w0;
+#pragma GCC unroll 12
+    for (int i = 0; i < R; i++) {
+        const __m512 xv = _mm512_set1_ps(xp[(size_t)i * xs]);
+        r[i][0] = _mm512_fmadd_ps(w0, xv, r[i][0]);
+        if (NV > 1) r[i][1] = _mm512_fmadd_ps(w1, xv, r[i][1]);
+    }
+}
+
+/* The chain of steps [p0, p1) of R positions and NV weight vectors (w: the
+ * panel), from zero. The input: blocked (boff NULL: x the first position's,
+ * n positions a block), or step p of position i at x[boff[p] + i] (a direct
+ * convolution's padded copy, f32_conv_rows.h). */
 static inline __attribute__((always_inline)) void chain(const int R, const int NV, size_t p0,
                                                         size_t p1, size_t n, const float* x,
-                                                        const float* w, __m512 acc[P][2]) {
+                                                        const int32_t* boff, const float* w,
+                                                        __m512 acc[P][2]) {
     __m512 r[P][2];
 #pragma GCC unroll 12
     for (int i = 0; i < R; i++) r[i][0] = r[i][1] = _mm512_setzero_ps();
-    size_t p = p0;
-    while (p < p1) {
-        /* the steps left in this input block */
-        const size_t blk = p / L, end = (blk + 1) * L < p1 ? (blk + 1) * L : p1;
-        const float* xb = x + blk * n * L;
-        for (; p < end; p++) {
-            const float* xp = xb + p % L;
-            const __m512 w0 = _mm512_loadu_ps(w + p * 2 * L);
-            const __m512 w1 = NV > 1 ? _mm512_loadu_ps(w + p * 2 * L + L) : w0;
-#pragma GCC unroll 12
-            for (int i = 0; i < R; i++) {
-                const __m512 xv = _mm512_set1_ps(xp[i * L]);
-                r[i][0] = _mm512_fmadd_ps(w0, xv, r[i][0]);
-                if (NV > 1) r[i][1] = _mm512_fmadd_ps(w1, xv, r[i][1]);
-            }
+    if (boff) {
+        for (size_t p = p0; p < p1; p++) step(R, NV, x + boff[p], 1, w + p * 2 * L, r);
+    } else {
+        size_t p = p0;
+        while (p < p1) {
+            /* the steps left in this input block */
+            const size_t blk = p / L, end = (blk + 1) * L < p1 ? (blk + 1) * L : p1;
+            const float* xb = x + blk * n * L;
+            for (; p < end; p++) step(R, NV, xb + p % L, L, w + p * 2 * L, r);
         }
     }
 #pragma GCC unroll 12
@@ -60,13 +73,14 @@ static inline __attribute__((always_inline)) void chain(const int R, const int N
  * first, nb1 in the second). */
 static inline __attribute__((always_inline)) void tile(const int R, const int NV, size_t k,
                                                        size_t kc, size_t n, const float* x,
+                                                       const int32_t* boff, size_t ny,
                                                        const float* w, float* y, __mmask16 v0,
                                                        __mmask16 v1, __m512 b0, __m512 b1,
                                                        const ember_f32_gemm_epilogue* ep) {
     __m512 acc[P][2], tot[P][2];
-    chain(R, NV, 0, kc < k ? kc : k, n, x, w, tot);
+    chain(R, NV, 0, kc < k ? kc : k, n, x, boff, w, tot);
     for (size_t p0 = kc; p0 < k; p0 += kc) { /* later K blocks: the GEMM's C += block */
-        chain(R, NV, p0, p0 + kc < k ? p0 + kc : k, n, x, w, acc);
+        chain(R, NV, p0, p0 + kc < k ? p0 + kc : k, n, x, boff, w, acc);
 #pragma GCC unroll 12
         for (int i = 0; i < R; i++) {
             tot[i][0] = _mm512_add_ps(acc[i][0], tot[i][0]);
@@ -98,20 +112,21 @@ static inline __attribute__((always_inline)) void tile(const int R, const int NV
         }
         /* lanes past m are written 0: the padded channels stay finite */
         _mm512_storeu_ps(y + (size_t)i * L, _mm512_maskz_mov_ps(v0, r0));
-        if (NV > 1) _mm512_storeu_ps(y + n * L + (size_t)i * L, _mm512_maskz_mov_ps(v1, r1));
+        if (NV > 1) _mm512_storeu_ps(y + ny * L + (size_t)i * L, _mm512_maskz_mov_ps(v1, r1));
     }
 }
 
 static inline __attribute__((always_inline)) void tile_any(int R, int NV, size_t k, size_t kc,
                                                            size_t n, const float* x,
+                                                           const int32_t* boff, size_t ny,
                                                            const float* w, float* y,
                                                            __mmask16 v0, __mmask16 v1,
                                                            __m512 b0, __m512 b1,
                                                            const ember_f32_gemm_epilogue* ep) {
-#define T(r)                                                                    \
-    case r:                                                                     \
-        if (NV > 1) tile(r, 2, k, kc, n, x, w, y, v0, v1, b0, b1, ep);          \
-        else tile(r, 1, k, kc, n, x, w, y, v0, v1, b0, b1, ep);                 \
+#define T(r)                                                                            \
+    case r:                                                                             \
+        if (NV > 1) tile(r, 2, k, kc, n, x, boff, ny, w, y, v0, v1, b0, b1, ep);        \
+        else tile(r, 1, k, kc, n, x, boff, ny, w, y, v0, v1, b0, b1, ep);               \
         break;
     switch (R) {
         T(1) T(2) T(3) T(4) T(5) T(6) T(7) T(8) T(9) T(10) T(11)
@@ -125,11 +140,16 @@ static __mmask16 lanes(size_t m, size_t c0) {
     return m - c0 >= L ? (__mmask16)0xFFFF : (__mmask16)((1u << (m - c0)) - 1u);
 }
 
-void ember_f32_conv1x1_blocked__avx512(size_t m, size_t k, size_t n, size_t kc, const float* x,
-                                       const float* w, float* y,
-                                       const ember_f32_gemm_epilogue* ep, size_t j0, size_t j1,
-                                       size_t q0, size_t q1) {
-    if (kc == 0) kc = k;
+/* Panels [q0, q1), positions [j0, j1): x positions at x + j * xs (boff
+ * NULL: blocked, n positions a block) or x + boff[p] + j, y's blocks ny
+ * positions apart. */
+static inline __attribute__((always_inline)) void panels(size_t m, size_t k, size_t kc,
+                                                         size_t n, const float* x,
+                                                         const int32_t* boff, size_t xs,
+                                                         size_t ny, const float* w, float* y,
+                                                         const ember_f32_gemm_epilogue* ep,
+                                                         size_t j0, size_t j1, size_t q0,
+                                                         size_t q1) {
     for (size_t q = q0; q < q1; q++) {
         const size_t c0 = q * 2 * L;
         const int nv = m - c0 > L ? 2 : 1;
@@ -138,15 +158,29 @@ void ember_f32_conv1x1_blocked__avx512(size_t m, size_t k, size_t n, size_t kc, 
         const __m512 b1 = ep && ep->bias && v1 ? _mm512_maskz_loadu_ps(v1, ep->bias + c0 + L)
                                                : _mm512_setzero_ps();
         const float* wq = w + q * k * 2 * L;
-        float* yq = y + (c0 / L) * n * L;
+        float* yq = y + (c0 / L) * ny * L;
         size_t j = j0;
         if (nv == 2)
             for (; j + P <= j1; j += P)
-                tile(P, 2, k, kc, n, x + j * L, wq, yq + j * L, v0, v1, b0, b1, ep);
+                tile(P, 2, k, kc, n, x + j * xs, boff, ny, wq, yq + j * L, v0, v1, b0, b1, ep);
         else
             for (; j + P <= j1; j += P)
-                tile(P, 1, k, kc, n, x + j * L, wq, yq + j * L, v0, v1, b0, b1, ep);
+                tile(P, 1, k, kc, n, x + j * xs, boff, ny, wq, yq + j * L, v0, v1, b0, b1, ep);
         if (j < j1)
-            tile_any((int)(j1 - j), nv, k, kc, n, x + j * L, wq, yq + j * L, v0, v1, b0, b1, ep);
+            tile_any((int)(j1 - j), nv, k, kc, n, x + j * xs, boff, ny, wq, yq + j * L, v0, v1,
+                     b0, b1, ep);
     }
+}
+
+void ember_f32_conv1x1_blocked__avx512(size_t m, size_t k, size_t n, size_t kc, const float* x,
+                                       const float* w, float* y,
+                                       const ember_f32_gemm_epilogue* ep, size_t j0, size_t j1,
+                                       size_t q0, size_t q1) {
+    panels(m, k, kc ? kc : k, n, x, NULL, L, n, w, y, ep, j0, j1, q0, q1);
+}
+
+void ember_f32_conv_rows_blocked__avx512(size_t m, size_t k, const float* x, const int32_t* boff,
+                                         size_t count, size_t ny, const float* w, float* y,
+                                         const ember_f32_gemm_epilogue* ep) {
+    panels(m, k, k, 0, x, boff, 1, ny, w, y, ep, 0, count, 0, (m + 2 * L - 1) / (2 * L));
 }
