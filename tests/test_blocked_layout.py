@@ -271,6 +271,53 @@ class TestRegions(Base):
         g.output(g.se(t, 4))
         self.check(g, blocked=["dw", "pw", "pw2", "add", "se.scale"])
 
+    def stem(self, g, t, m, k, s, pads, act=None, bias=True, name="stem"):
+        """A k x k convolution of t (few channels) into m channels."""
+        c = g.val[t].shape[1]
+        w = (g.rng.standard_normal((m, c, k, k)) / k).astype(np.float32)
+        b = g.rng.standard_normal(m).astype(np.float32) if bias else None
+        wn, bn, y = g.name("w"), g.name("b"), g.name("t")
+        g.inits.append((wn, w))
+        if bias:
+            g.inits.append((bn, b))
+        g.nodes.append(helper.make_node("Conv", [t, wn] + ([bn] if bias else []), [y], name=name,
+                                        kernel_shape=[k, k], strides=[s, s], pads=list(pads)))
+        x = g.val[t]
+        oh = conv_out(x.shape[2], k, s, pads[0], pads[2])
+        ow = conv_out(x.shape[3], k, s, pads[1], pads[3])
+        xp = np.zeros((x.shape[0], c, x.shape[2] + pads[0] + pads[2], x.shape[3] + pads[1] + pads[3]))
+        xp[:, :, pads[0]:pads[0] + x.shape[2], pads[1]:pads[1] + x.shape[3]] = x
+        v = np.zeros((x.shape[0], m, oh, ow))
+        for u in range(k):
+            for q in range(k):
+                patch = xp[:, :, u:u + (oh - 1) * s + 1:s, q:q + (ow - 1) * s + 1:s]
+                v += np.einsum("mc,nchw->nmhw", w[:, :, u, q].astype(np.float64), patch)
+        if bias:
+            v += b[None, :, None, None]
+        g.val[y] = v
+        return g.act(act, y)
+
+    def test_stem_writes_blocked(self):
+        """A stem convolution (up to 4 input channels) in front of a depthwise
+        region reads its input plain and writes blocked (no conversion);
+        5 channels make it a plain convolution whose output is converted."""
+        for c, k, s, pads, hw, m, act, bias, out in (
+                (3, 3, 2, (1, 1, 1, 1), (37, 41), 32, "relu6", True, False),
+                (3, 3, 2, (0, 1, 1, 0), (9, 11), 16, "hardswish", False, True),
+                (1, 5, 1, (2, 2, 2, 2), (20, 13), 24, None, True, False),
+                (4, 2, 2, (0, 0, 0, 0), (30, 30), 40, "silu", True, True),
+                (5, 3, 2, (1, 1, 1, 1), (21, 21), 16, "relu6", True, False)):
+            with self.subTest(c=c, k=k, s=s, pads=pads, hw=hw, m=m):
+                g = Graph(np.random.default_rng(10), (2, c) + hw)
+                t = self.stem(g, "x", m, k, s, pads, act=act, bias=bias)
+                if out:
+                    g.output(t)
+                d = g.dw(t, act="relu6", name="dw")
+                g.output(g.conv1x1(d, 8, name="pw"))
+                got, prof, has_blocked = self.check(g, blocked=["dw", "pw"])
+                if has_blocked:
+                    self.assertEqual(prof["stem"].endswith("direct conv nchw16c"), c <= 4, prof)
+
     def test_stride_and_pads_against_plain_images(self):
         for k, s, pads in ((3, 2, (1, 1, 1, 1)), (3, 2, (0, 1, 2, 0)), (5, 1, (2, 2, 2, 2)),
                            (5, 2, (1, 2, 2, 1)), (3, 1, (1, 0, 0, 1))):

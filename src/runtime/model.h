@@ -39,6 +39,7 @@ typedef struct em_plan {
      * plain, given a blocked copy at byte `offset` of the node's scratch. */
     const em_node* nodes;       /* the model's, for em_plan_node_ctx */
     uint32_t* node_block;
+    uint8_t* node_plain_in;     /* per node: runs blocked but reads its inputs plain (a stem) */
     struct em_plan_convert* converts;
     uint32_t n_converts;
 } em_plan;

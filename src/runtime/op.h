@@ -80,7 +80,8 @@ typedef struct em_op_ctx {
     /* packed_bytes, pack and run: the node runs on channel-blocked activations
      * (em_value.block) in blocks of this many channels: every non-constant
      * input and output it sees has that layout (the executor converts the
-     * others around it). 0: plain. */
+     * others around it), but the inputs of a kind-3 node (em_op_def.blocked),
+     * which stay plain. 0: plain. */
     uint32_t block;
 } em_op_ctx;
 
@@ -115,9 +116,12 @@ typedef struct em_op_def {
      * constant inputs and the ranks and dtypes alone (the answer fixes the
      * layout of its packed weights, which every session of the model shares):
      * 0 no, 1 yes, 2 yes, and a region of blocked nodes pays with it
-     * (depthwise convolutions: plan.c blocks only regions holding one).
+     * (depthwise convolutions: plan.c blocks only regions holding one), 3
+     * yes, writing blocked outputs from plain inputs (a stem convolution:
+     * it joins a region through its output only, and sees its inputs plain).
      * shapes true: whether it can with the shapes it has now (non-zero).
-     * A blocked run gets no scratch (what infer asked for is for plain runs). */
+     * A blocked run gets no scratch (what infer asked for is for plain
+     * runs), but for kind 3, which gets infer's. */
     int (*blocked)(em_op_ctx* ctx, bool shapes);
 } em_op_def;
 

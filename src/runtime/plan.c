@@ -85,6 +85,7 @@ void em_plan_free(em_plan* p) {
     free(p->absorbs);
     free(p->absorbed_by);
     free(p->node_block);
+    free(p->node_plain_in);
     free(p->converts);
     memset(p, 0, sizeof *p);
 }
@@ -274,7 +275,9 @@ static ember_status assign_layouts(const ember_model* m, em_plan* p) {
     const uint32_t nn = m->n_nodes, nt = m->n_tensors;
     const ember_kernels* kern = p->kern;
     p->node_block = calloc(nn ? nn : 1, sizeof *p->node_block);
-    if (!p->node_block) return em_error(EMBER_ERROR_OUT_OF_MEMORY, "out of memory planning a session");
+    p->node_plain_in = calloc(nn ? nn : 1, sizeof *p->node_plain_in);
+    if (!p->node_block || !p->node_plain_in)
+        return em_error(EMBER_ERROR_OUT_OF_MEMORY, "out of memory planning a session");
     if (kern != ember_kernels_default() || !kern->f32_conv1x1_blocked || !kern->f32_dwconv.blocked ||
         !kern->f32_dwconv.gather || !kern->f32_dwconv.scatter || !kern->f32_dwconv.block)
         return EMBER_OK;
@@ -298,7 +301,7 @@ static ember_status assign_layouts(const ember_model* m, em_plan* p) {
         kind[i] = (uint8_t)nd->op->blocked(&ctx, false);
     }
     for (uint32_t i = 0; i < nn; i++) {
-        if (!kind[i]) continue;
+        if (!kind[i] || kind[i] == 3) continue; /* a stem joins through its output only */
         const em_node* nd = &m->nodes[i];
         for (uint32_t k = 0; k < nd->n_inputs; k++) {
             const uint32_t t = nd->inputs[k];
@@ -321,8 +324,10 @@ static ember_status assign_layouts(const ember_model* m, em_plan* p) {
         char msg[EM_MSG_CAP];
         em_op_ctx ctx = em_plan_node_ctx(p, nd, NULL, in, out, msg);
         /* a node whose weights pack by its answer without shapes keeps it */
-        if (ok && (kind[i] == 2 || (nd->op->packed_bytes && nd->op->pack) || nd->op->blocked(&ctx, true)))
+        if (ok && (kind[i] >= 2 || (nd->op->packed_bytes && nd->op->pack) || nd->op->blocked(&ctx, true))) {
             p->node_block[i] = kern->f32_dwconv.block;
+            p->node_plain_in[i] = kind[i] == 3;
+        }
     }
     free(parent);
     free(kind);
@@ -338,7 +343,8 @@ static ember_status assign_layouts(const ember_model* m, em_plan* p) {
     for (uint32_t i = 0; i < nn; i++) {
         const em_node* nd = &m->nodes[i];
         for (uint32_t k = 0; k < nd->n_inputs; k++)
-            if (nd->inputs[k] != EM_NONE && !p->node_block[i]) p->values[nd->inputs[k]].block = 0;
+            if (nd->inputs[k] != EM_NONE && (!p->node_block[i] || p->node_plain_in[i]))
+                p->values[nd->inputs[k]].block = 0;
     }
     return EMBER_OK;
 }
@@ -359,9 +365,12 @@ static ember_status plan_converts(const ember_model* m, em_plan* p) {
         for (uint32_t i = 0; i < m->n_nodes; i++) {
             if (!p->node_block[i] || p->absorbed_by[i] != EM_NONE) continue;
             const em_node* nd = &m->nodes[i];
-            /* a blocked run needs no scratch of its own (op.h), but for a fusion */
-            uint64_t off = p->absorbs[i] != EM_NONE ? em_align_up(p->scratch_bytes[i], EM_ALIGN) : 0;
-            for (uint32_t k = 0; k < nd->n_inputs + nd->n_outputs; k++) {
+            /* a blocked run needs no scratch of its own (op.h), but for a fusion
+             * or a stem (the direct convolution's padded copy) */
+            uint64_t off = p->absorbs[i] != EM_NONE || p->node_plain_in[i]
+                               ? em_align_up(p->scratch_bytes[i], EM_ALIGN)
+                               : 0;
+            for (uint32_t k = p->node_plain_in[i] ? nd->n_inputs : 0; k < nd->n_inputs + nd->n_outputs; k++) {
                 const uint32_t t = k < nd->n_inputs ? nd->inputs[k] : nd->outputs[k - nd->n_inputs];
                 if (t == EM_NONE || m->tensors[t].data || p->values[t].block) continue;
                 if (pass == 1) {

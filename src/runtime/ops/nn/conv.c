@@ -38,6 +38,7 @@ typedef struct conv_plan {
 } conv_plan;
 
 static size_t conv_packed_bytes(em_op_ctx* ctx);
+static int conv_blocked(em_op_ctx* ctx, bool shapes);
 
 static ember_status conv_init(em_op_ctx* ctx, void* params) {
     conv_params* p = params;
@@ -210,6 +211,11 @@ static ember_status conv_infer(em_op_ctx* ctx) {
     } else if (pl.direct && pl.n >= 1 && rows_1x1_applies(em_kern(ctx), &pl, ctx->inputs[1]->data)) {
         /* packed weights (constant): B read in place */
         const size_t rb = rows_1x1_scratch(em_kern(ctx), pl.c, ctx->threads);
+        if (rb > ctx->scratch_bytes) ctx->scratch_bytes = rb;
+    } else if (!pl.direct && pl.group == 1 && conv_blocked(ctx, false) == 3 &&
+               ember_f32_conv_rows_blocked_applies(em_kern(ctx), pl.c, &pl.w)) {
+        /* a stem, which may run blocked (any width) or plain: the padded copy */
+        const size_t rb = ember_f32_conv_rows_scratch(pl.cg, &pl.w);
         if (rb > ctx->scratch_bytes) ctx->scratch_bytes = rb;
     } else if (!pl.direct && ember_f32_conv_rows_applies(em_kern(ctx), pl.cg, &pl.w)) {
         /* packed: the direct kernel, from one padded copy of the image */
@@ -440,8 +446,9 @@ static ember_status conv_run_pw_dw(em_op_ctx* ctx, em_op_ctx* pw) {
 
 /* Whether the node can run on channel-blocked activations (em_op_def.blocked),
  * from its attributes and constant weights alone: a 2-D 1x1 convolution with
- * stride 1, no padding and one group (1), or a depthwise one with channel
- * multiplier 1, dilation 1 and kernel and strides up to 16 (2); f32, with
+ * stride 1, no padding and one group (1), a depthwise one with channel
+ * multiplier 1, dilation 1 and kernel and strides up to 16 (2), or a stem,
+ * up to 4 input channels in one K block, blocked output only (3); f32, with
  * constant weights and bias. */
 static int conv_blocked(em_op_ctx* ctx, bool shapes) {
     (void)shapes; /* the answer never depends on them */
@@ -463,15 +470,80 @@ static int conv_blocked(em_op_ctx* ctx, bool shapes) {
             if (p->win.pads[i] != 0) return 0;
         return 1;
     }
+    /* a stem: few input channels, one K block; it reads its input plain
+     * (the direct convolution's padded copy) and writes blocked */
+    const ember_kernels* kern = em_kern(ctx);
+    if (p->group == 1 && wt->shape.dims[1] <= 4 && kern->f32_conv_rows_blocked &&
+        (uint64_t)wt->shape.dims[1] * (uint64_t)(kh * kw) <= kern->f32_gemm.kc) {
+        for (int i = 0; i < 2; i++)
+            if (nn_stride(&p->win, i) > 4 || nn_dilation(&p->win, i) > 4) return 0;
+        return 3;
+    }
     if (p->group != m || wt->shape.dims[1] != 1 || kh > 16 || kw > 16) return 0;
     for (int i = 0; i < 2; i++)
         if (nn_dilation(&p->win, i) != 1 || nn_stride(&p->win, i) > 16) return 0;
     return 2;
 }
 
-/* Which of conv_blocked's two kinds a node running blocked is: 1x1 (else
- * depthwise; a 1-channel k x k convolution is one). */
+/* Which of conv_blocked's kinds a node running blocked is: 1x1, a stem (the
+ * direct convolution, one group), else depthwise (a 1-channel k x k
+ * convolution is a stem: group 1). */
 static bool blocked_1x1(const conv_plan* pl) { return pl->group == 1 && pl->kvol == 1; }
+static bool blocked_stem(const conv_plan* pl) { return pl->group == 1 && pl->kvol > 1; }
+
+/* The stem into the blocked layout: the padded copy of each image filled,
+ * then its output rows shared out (f32_conv_rows.h). */
+typedef struct stem_job {
+    const ember_kernels* kern;
+    const conv_plan* pl;
+    const float* wp;
+    const void* scratch;
+    const ember_f32_gemm_epilogue* ep;
+    float* y;
+    size_t tasks;
+} stem_job;
+
+static void stem_task(void* arg, size_t t, size_t thread) {
+    (void)thread;
+    const stem_job* j = arg;
+    const size_t oh = j->pl->w.out[1];
+    ember_f32_conv_rows_run_blocked(j->kern, j->pl->c, j->pl->m, &j->pl->w, j->wp, j->scratch,
+                                    j->ep, j->y, oh * t / j->tasks, oh * (t + 1) / j->tasks);
+}
+
+static ember_status conv_run_stem_blocked(em_op_ctx* ctx, const conv_plan* pl) {
+    const ember_kernels* kern = em_kern(ctx);
+    if (!ember_f32_conv_rows_blocked_applies(kern, pl->c, &pl->w) ||
+        ember_f32_conv_rows_scratch(pl->c, &pl->w) > ctx->scratch_bytes)
+        return em_op_fail(ctx, EMBER_ERROR_RUNTIME,
+                          "internal error: no direct convolution for this blocked stem");
+    const em_value* b = ctx->n_inputs > 2 ? ctx->inputs[2] : NULL;
+    const em_conv_act act_ctx = {.kern = kern, .act = &ctx->node->act};
+    const ember_f32_gemm_extra ex = em_conv_output_pass(&act_ctx, b ? b->data : NULL);
+    const ember_f32_gemm_epilogue ep = {.bias = ex.row_bias, .lo = ex.clamp ? ex.lo : -INFINITY,
+                                        .hi = ex.clamp ? ex.hi : INFINITY,
+                                        .zero_plus = ex.clamp && ex.zero_plus, .act = ex.act};
+    const bool any = ex.row_bias || ex.clamp || ex.act;
+    const size_t L = ctx->block, oh = pl->w.out[1], threads = em_pool_threads(ctx->pool);
+    const double flops = 2.0 * (double)pl->m * (double)pl->c * (double)pl->kvol * (double)pl->out_vol;
+    const size_t tasks = threads < 2 || flops < (double)(1 << 20) || oh < 2 ? 1
+                         : oh < threads                                     ? oh
+                                                                            : threads;
+    const size_t ys = (pl->m + L - 1) / L * L * pl->out_vol;
+    for (size_t n = 0; n < pl->n; n++) {
+        const float* x = (const float*)ctx->inputs[0]->data + n * pl->c * pl->in_vol;
+        em_conv_rows_prepare(ctx->pool, tasks, pl->c, &pl->w, x, ctx->scratch);
+        stem_job j = {.kern = kern, .pl = pl, .wp = ctx->packed, .scratch = ctx->scratch,
+                      .ep = any ? &ep : NULL, .y = (float*)ctx->outputs[0]->data + n * ys,
+                      .tasks = tasks};
+        em_pool_run(tasks > 1 ? ctx->pool : NULL, tasks, stem_task, &j);
+    }
+    if (ex.finish) /* the activations the output pass leaves to a tile pass */
+        em_apply_activation(kern, &ctx->node->act, ctx->outputs[0]->data, pl->n * ys);
+    ctx->kernel = "direct conv nchw16c";
+    ctx->act_done = true;
+    return EMBER_OK;
+}
 
 /* The node on blocked activations (conv_blocked.h), from its packed weights. */
 static ember_status conv_run_blocked(em_op_ctx* ctx, const conv_plan* pl) {
@@ -482,6 +554,7 @@ static ember_status conv_run_blocked(em_op_ctx* ctx, const conv_plan* pl) {
     const float* x = ctx->inputs[0]->data;
     float* y = ctx->outputs[0]->data;
     const em_value* b = ctx->n_inputs > 2 ? ctx->inputs[2] : NULL;
+    if (blocked_stem(pl)) return conv_run_stem_blocked(ctx, pl);
     if (blocked_1x1(pl)) {
         em_conv1x1_blocked_run(ctx->pool, kern, pl->n, pl->c, pl->m, pl->out_vol, x, ctx->packed,
                                b ? b->data : NULL, y, &ctx->node->act);
@@ -631,8 +704,9 @@ static size_t conv_packed_bytes(em_op_ctx* ctx) {
     if (conv_plan_make(ctx, &pl) != EMBER_OK || !ctx->inputs[1]->data) return 0;
     if (ctx->block) { /* the blocked kernels' layouts (conv_blocked.h) */
         const em_value* b = ctx->n_inputs > 2 ? ctx->inputs[2] : NULL;
-        return blocked_1x1(&pl) ? ember_f32_conv1x1_blocked_packed_size(ctx->block, pl.m, pl.c)
-                             : em_conv_dw_blocked_packed_bytes(ctx->block, pl.c, pl.kvol, b != NULL);
+        if (blocked_1x1(&pl) || blocked_stem(&pl))
+            return ember_f32_conv1x1_blocked_packed_size(ctx->block, pl.m, pl.c * pl.kvol);
+        return em_conv_dw_blocked_packed_bytes(ctx->block, pl.c, pl.kvol, b != NULL);
     }
     if (em_conv_depthwise_applies(pl.c, pl.m, pl.group, &pl.w) ||
         (pl.group > 1 && pl.mg < kern->f32_gemm.mr))
@@ -651,8 +725,8 @@ static ember_status conv_pack(em_op_ctx* ctx, void* dst) {
     const float* wt = ctx->inputs[1]->data;
     if (ctx->block) {
         const em_value* b = ctx->n_inputs > 2 ? ctx->inputs[2] : NULL;
-        if (blocked_1x1(&pl))
-            ember_f32_conv1x1_blocked_pack(ctx->block, pl.m, pl.c, wt, dst);
+        if (blocked_1x1(&pl) || blocked_stem(&pl))
+            ember_f32_conv1x1_blocked_pack(ctx->block, pl.m, pl.c * pl.kvol, wt, dst);
         else
             em_conv_dw_blocked_pack(ctx->block, pl.c, pl.kvol, wt, b ? b->data : NULL, dst);
         return EMBER_OK;
