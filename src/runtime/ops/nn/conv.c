@@ -142,14 +142,13 @@ typedef struct rows_1x1_job {
     size_t panel_bytes;
     const ember_f32_gemm_extra* ex;
     float* y;
+    size_t parts;              /* contiguous parts of the tiles, one a thread */
 } rows_1x1_job;
 
-/* Unit u: column tile u % tiles of row block u / tiles (mc rows: their packed
- * weights stay in L2 across the tiles of a thread's run of units). */
-static void rows_1x1_task(void* arg, size_t u, size_t thread) {
-    const rows_1x1_job* j = arg;
+/* Column tile t of row block ib (mc rows). */
+static void rows_1x1_tile(const rows_1x1_job* j, size_t ib, size_t t, size_t thread) {
     const ember_f32_gemm_config* g = &j->kern->f32_gemm;
-    const size_t t = u % j->tiles, ib = u / j->tiles, j0 = t * g->nr;
+    const size_t j0 = t * g->nr;
     const size_t n = j->hw - j0 < g->nr ? j->hw - j0 : g->nr;
     const size_t i_end = (ib + 1) * g->mc < j->m ? (ib + 1) * g->mc : j->m;
     float* panel = NULL;
@@ -171,6 +170,16 @@ static void rows_1x1_task(void* arg, size_t u, size_t thread) {
     }
 }
 
+/* Unit u: a contiguous part of the column tiles (positions), every row block
+ * (whose packed weights stay in L2 across the part's tiles): threads split
+ * the image by space, so that a thread mostly reads what it wrote. */
+static void rows_1x1_task(void* arg, size_t u, size_t thread) {
+    const rows_1x1_job* j = arg;
+    const size_t t0 = j->tiles * u / j->parts, t1 = j->tiles * (u + 1) / j->parts;
+    for (size_t ib = 0; ib < j->iblocks; ib++)
+        for (size_t t = t0; t < t1; t++) rows_1x1_tile(j, ib, t, thread);
+}
+
 static void rows_1x1_run(em_pool* pool, const ember_kernels* kern, const conv_plan* pl,
                          const float* x, const float* ap, const ember_f32_gemm_extra* ex, float* y,
                          void* scratch) {
@@ -182,11 +191,11 @@ static void rows_1x1_run(em_pool* pool, const ember_kernels* kern, const conv_pl
                       .iblocks = (pl->m + g->mc - 1) / g->mc, .x = x, .ap = ap, .off = off,
                       .panels = (char*)scratch + (pl->c * sizeof(int32_t) + 63) / 64 * 64,
                       .panel_bytes = (pl->c * g->nr * sizeof(float) + 63) / 64 * 64, .ex = ex,
-                      .y = y};
+                      .y = y, .parts = 1};
     const double flops = 2.0 * (double)pl->m * (double)pl->c * (double)pl->out_vol;
-    const size_t units = j.tiles * j.iblocks;
-    em_pool_run(em_pool_threads(pool) > 1 && flops >= (double)(1 << 20) ? pool : NULL, units,
-                rows_1x1_task, &j);
+    const size_t threads = em_pool_threads(pool);
+    if (threads > 1 && flops >= (double)(1 << 20)) j.parts = j.tiles < threads ? j.tiles : threads;
+    em_pool_run(j.parts > 1 ? pool : NULL, j.parts, rows_1x1_task, &j);
 }
 
 static ember_status conv_infer(em_op_ctx* ctx) {
