@@ -24,7 +24,6 @@ check but the profile's still runs.
 """
 import os
 import sys
-import tempfile
 import unittest
 
 import numpy as np
@@ -38,6 +37,7 @@ from onnx import helper, numpy_helper, TensorProto  # noqa: E402
 
 import ember  # noqa: E402
 from ember import convert as ec  # noqa: E402
+from test_fusion import Base as FusionBase  # noqa: E402
 from test_fusion import act_nodes, act_np, conv_out, dwconv_np  # noqa: E402
 
 F = TensorProto.FLOAT
@@ -144,30 +144,16 @@ class Graph:
         return m
 
 
-class Base(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory()
-
-    def tearDown(self):
-        self.tmp.cleanup()
-
-    def run_model(self, m, x, threads=1, isa=None):
-        path = os.path.join(self.tmp.name, "m%d.ember" % len(os.listdir(self.tmp.name)))
-        ec.convert(m, path)
-        mod = ember.Model(path)
-        s = mod.session(threads=threads, profile=True, isa=isa)
-        out = s.run({"x": x})
-        prof = {p["name"]: p["kernel"] for p in s.profile()}
-        s.close()
-        mod.close()
-        return out, prof
+class Base(FusionBase):
+    """test_fusion's: a temporary folder, and run_graph (convert, run with the
+    profile on, the outputs and each node's kernel)."""
 
     def check(self, g, blocked=(), plain=(), tol=3e-5):
         """Runs g's model: every output against numpy, the same bits at 2 and 3
         threads, the portable path within tol, and (where this path has the
         blocked layout) the nodes `blocked` ran blocked, `plain` did not."""
         m = g.model()
-        got, prof = self.run_model(m, g.x)
+        got, prof = self.run_graph(m, g.x)
         for o in g.outs:
             np.testing.assert_allclose(got[o], g.val[o], rtol=tol, atol=tol, err_msg=o)
         has_blocked = any(k.endswith("nchw16c") for k in prof.values())
@@ -177,10 +163,10 @@ class Base(unittest.TestCase):
         for n in plain:
             self.assertFalse(prof[n].endswith("nchw16c"), (n, prof))
         for t in (2, 3):
-            gt, _ = self.run_model(m, g.x, threads=t)
+            gt, _ = self.run_graph(m, g.x, threads=t)
             for o in g.outs:
                 self.assertTrue(np.array_equal(gt[o], got[o]), "%s: %d threads differ" % (o, t))
-        gen, pg = self.run_model(m, g.x, isa="generic")
+        gen, pg = self.run_graph(m, g.x, isa="generic")
         self.assertFalse(any(k.endswith("nchw16c") for k in pg.values()), pg)
         for o in g.outs:
             np.testing.assert_allclose(gen[o], got[o], rtol=tol, atol=tol, err_msg=o)

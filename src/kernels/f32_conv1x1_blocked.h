@@ -19,7 +19,7 @@ size_t ember_f32_conv1x1_blocked_packed_size(size_t L, size_t m, size_t k);
  * W[q * 2L + c][p], 0 for output channels past m. */
 void ember_f32_conv1x1_blocked_pack(size_t L, size_t m, size_t k, const float* w, float* dst);
 
-/* The portable twin of kern's f32_conv1x1_blocked (blocks of L channels): the
+/* The portable twin of kern's f32_conv1x1_blocked (blocks of L <= 64 channels): the
  * same values by the same operations in the same order (fmaf chains), the
  * activation by kern's elementwise kernel (the formula the epilogue applies
  * in registers). */

@@ -34,39 +34,50 @@ static float dot(size_t L, size_t k, size_t n, size_t kc, const float* x, const 
     return tot;
 }
 
-void ember_f32_conv1x1_blocked_ref(const ember_kernels* kern, size_t L, size_t m, size_t k,
-                                   size_t n, size_t kc, const float* x, const float* w, float* y,
-                                   const ember_f32_gemm_epilogue* ep, size_t j0, size_t j1,
-                                   size_t q0, size_t q1) {
+/* The L lanes of one output position, output channels c0 .. c0 + L - 1: the
+ * sums s (lanes of channels >= m ignored), then ep (NULL: none) as the GEMM
+ * epilogue applies it, its activation by kern's elementwise kernel (the
+ * formula the epilogue applies in registers); lanes of channels >= m 0. */
+static void finish_lanes(const ember_kernels* kern, size_t L, size_t m, size_t c0, const float* s,
+                         const ember_f32_gemm_epilogue* ep, float* y) {
     static const ember_f32_vop vop[EMBER_GEMM_ACT_COUNT] = {
         [EMBER_GEMM_ACT_SIGMOID] = EMBER_VOP_SIGMOID,
         [EMBER_GEMM_ACT_HARD_SWISH] = EMBER_VOP_HARD_SWISH,
         [EMBER_GEMM_ACT_SILU] = EMBER_VOP_SILU};
+    size_t nb = 0;
+    for (size_t l = 0; l < L; l++) {
+        if (c0 + l >= m) {
+            y[l] = 0.0f;
+            continue;
+        }
+        float r = s[l];
+        if (ep) {
+            r = ep->bias ? r + ep->bias[c0 + l] : r;
+            r = r < ep->lo ? ep->lo : r;
+            r = r > ep->hi ? ep->hi : r;
+            r = ep->zero_plus ? r + 0.0f : r;
+        }
+        y[l] = r;
+        nb++;
+    }
+    if (ep && ep->act > EMBER_GEMM_ACT_NONE && ep->act < EMBER_GEMM_ACT_COUNT)
+        kern->f32_elementwise.unary[vop[ep->act]](nb, y, y, 0.0f, 0.0f);
+}
+
+void ember_f32_conv1x1_blocked_ref(const ember_kernels* kern, size_t L, size_t m, size_t k,
+                                   size_t n, size_t kc, const float* x, const float* w, float* y,
+                                   const ember_f32_gemm_epilogue* ep, size_t j0, size_t j1,
+                                   size_t q0, size_t q1) {
     if (kc == 0) kc = k;
     const size_t blocks = (m + L - 1) / L;
+    float s[64];
     for (size_t q = q0; q < q1; q++)
         for (size_t v = 0; v < 2 && q * 2 + v < blocks; v++) {
             const size_t c0 = (q * 2 + v) * L;
             for (size_t j = j0; j < j1; j++) {
-                float* yj = y + (c0 / L) * n * L + j * L;
-                size_t nb = 0;
-                for (size_t l = 0; l < L; l++) {
-                    if (c0 + l >= m) {
-                        yj[l] = 0.0f;
-                        continue;
-                    }
-                    float r = dot(L, k, n, kc, x, w + q * k * 2 * L, v * L + l, j);
-                    if (ep) {
-                        r = ep->bias ? r + ep->bias[c0 + l] : r;
-                        r = r < ep->lo ? ep->lo : r;
-                        r = r > ep->hi ? ep->hi : r;
-                        r = ep->zero_plus ? r + 0.0f : r;
-                    }
-                    yj[l] = r;
-                    nb++;
-                }
-                if (ep && ep->act > EMBER_GEMM_ACT_NONE && ep->act < EMBER_GEMM_ACT_COUNT)
-                    kern->f32_elementwise.unary[vop[ep->act]](nb, yj, yj, 0.0f, 0.0f);
+                for (size_t l = 0; l < L && c0 + l < m; l++)
+                    s[l] = dot(L, k, n, kc, x, w + q * k * 2 * L, v * L + l, j);
+                finish_lanes(kern, L, m, c0, s, ep, y + (c0 / L) * n * L + j * L);
             }
         }
 }
@@ -74,34 +85,18 @@ void ember_f32_conv1x1_blocked_ref(const ember_kernels* kern, size_t L, size_t m
 void ember_f32_conv_rows_blocked_ref(const ember_kernels* kern, size_t L, size_t m, size_t k,
                                      const float* x, const int32_t* boff, size_t count, size_t ny,
                                      const float* w, float* y, const ember_f32_gemm_epilogue* ep) {
-    static const ember_f32_vop vop[EMBER_GEMM_ACT_COUNT] = {
-        [EMBER_GEMM_ACT_SIGMOID] = EMBER_VOP_SIGMOID,
-        [EMBER_GEMM_ACT_HARD_SWISH] = EMBER_VOP_HARD_SWISH,
-        [EMBER_GEMM_ACT_SILU] = EMBER_VOP_SILU};
     const size_t blocks = (m + L - 1) / L;
+    float s[64];
     for (size_t b = 0; b < blocks; b++)
         for (size_t i = 0; i < count; i++) {
-            float* yi = y + (b * ny + i) * L;
-            size_t nb = 0;
-            for (size_t l = 0; l < L; l++) {
+            for (size_t l = 0; l < L && b * L + l < m; l++) { /* one FMA chain over the steps */
                 const size_t c = b * L + l;
-                if (c >= m) {
-                    yi[l] = 0.0f;
-                    continue;
-                }
                 const float* wq = w + (c / (2 * L)) * k * 2 * L;
                 float r = 0.0f;
-                for (size_t p = 0; p < k; p++) r = fmaf(wq[p * 2 * L + c % (2 * L)], x[boff[p] + (ptrdiff_t)i], r);
-                if (ep) {
-                    r = ep->bias ? r + ep->bias[c] : r;
-                    r = r < ep->lo ? ep->lo : r;
-                    r = r > ep->hi ? ep->hi : r;
-                    r = ep->zero_plus ? r + 0.0f : r;
-                }
-                yi[l] = r;
-                nb++;
+                for (size_t p = 0; p < k; p++)
+                    r = fmaf(wq[p * 2 * L + c % (2 * L)], x[boff[p] + (ptrdiff_t)i], r);
+                s[l] = r;
             }
-            if (ep && ep->act > EMBER_GEMM_ACT_NONE && ep->act < EMBER_GEMM_ACT_COUNT)
-                kern->f32_elementwise.unary[vop[ep->act]](nb, yi, yi, 0.0f, 0.0f);
+            finish_lanes(kern, L, m, b * L, s, ep, y + (b * ny + i) * L);
         }
 }

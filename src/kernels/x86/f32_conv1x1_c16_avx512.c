@@ -17,15 +17,6 @@
 #define L 16
 #define P 12
 
-static inline __attribute__((always_inline)) __m512 activate(ember_f32_gemm_act act, __m512 r) {
-    switch (act) {
-    case EMBER_GEMM_ACT_SIGMOID: return v_sigmoid(r);
-    case EMBER_GEMM_ACT_HARD_SWISH: return v_hswish(r);
-    case EMBER_GEMM_ACT_SILU: return v_silu(r);
-    default: return r;
-    }
-}
-
 /* One step of R positions: input value i at xp[i * xs]. */
 static inline __attribute__((always_inline)) void step(const int R, const int NV,
                                                        const float* xp, const size_t xs,
@@ -107,8 +98,8 @@ static inline __attribute__((always_inline)) void tile(const int R, const int NV
                 r0 = _mm512_add_ps(r0, zero);
                 if (NV > 1) r1 = _mm512_add_ps(r1, zero);
             }
-            r0 = activate(act, r0);
-            if (NV > 1) r1 = activate(act, r1);
+            r0 = v_gemm_act(act, r0);
+            if (NV > 1) r1 = v_gemm_act(act, r1);
         }
         /* lanes past m are written 0: the padded channels stay finite */
         _mm512_storeu_ps(y + (size_t)i * L, _mm512_maskz_mov_ps(v0, r0));

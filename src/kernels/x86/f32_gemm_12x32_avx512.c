@@ -12,17 +12,6 @@
 #define MR 12
 #define NR 32
 
-/* The activation of ep on one vector, with the elementwise kernels' formulas
- * (f32_vact_tmpl.h), so the fused tile equals the unfused passes bit for bit. */
-static inline __attribute__((always_inline)) __m512 activate(ember_f32_gemm_act act, __m512 r) {
-    switch (act) {
-    case EMBER_GEMM_ACT_SIGMOID: return v_sigmoid(r);
-    case EMBER_GEMM_ACT_HARD_SWISH: return v_hswish(r);
-    case EMBER_GEMM_ACT_SILU: return v_silu(r);
-    default: return r;
-    }
-}
-
 /* Rows i < m of the tile: beta, then ep's pass (ep NULL: none) with the
  * activation act (a constant where it is inlined), stored through the column
  * masks k0 / k1 (columns 0-15 / 16-31). */
@@ -54,8 +43,8 @@ static inline __attribute__((always_inline)) void store_rows(
                 r0 = _mm512_add_ps(r0, zero);
                 r1 = _mm512_add_ps(r1, zero);
             }
-            r0 = activate(act, r0);
-            r1 = activate(act, r1); /* lanes past n are computed and not stored */
+            r0 = v_gemm_act(act, r0);
+            r1 = v_gemm_act(act, r1); /* lanes past n are computed and not stored */
         }
         _mm512_mask_storeu_ps(c, k0, r0);
         if (k1) _mm512_mask_storeu_ps(c + 16, k1, r1); /* no address past a 16-wide C */

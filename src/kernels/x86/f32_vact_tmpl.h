@@ -26,4 +26,18 @@ static inline V v_hswish(V x) {
                           V_SET1(0.0f)));
 }
 
+#ifdef EMBER_KERNELS_DISPATCH_H
+/* The GEMM epilogue's activation act (ember_f32_gemm_act) on one vector, for
+ * the micro-kernels that apply it in registers: the elementwise kernels'
+ * formulas above, so a fused tile equals the unfused passes bit for bit. */
+static inline __attribute__((always_inline)) V v_gemm_act(ember_f32_gemm_act act, V r) {
+    switch (act) {
+    case EMBER_GEMM_ACT_SIGMOID: return v_sigmoid(r);
+    case EMBER_GEMM_ACT_HARD_SWISH: return v_hswish(r);
+    case EMBER_GEMM_ACT_SILU: return v_silu(r);
+    default: return r;
+    }
+}
+#endif
+
 #endif
