@@ -244,6 +244,76 @@ def make_fused(out):
     write_records(os.path.join(out, "fused.expected.bin"), [("y", y)])
 
 
+def make_blocked(out):
+    """A small MobileNet / EfficientNet-like model whose body runs on the
+    channel-blocked layout on AVX-512 (plan.c assign_layouts), so the C tests
+    (and the sanitizers) run every blocked operator: a stem writing blocked,
+    depthwise 3x3 / 5x5 (strides 1 and 2), 1x1 with 24 channels (a half-used
+    panel), squeeze-excite (pool, scale folded into the project 1x1), a
+    residual Add, the pool at the end, and a second output inside the region
+    (converted back). Other paths run it plain."""
+    torch, F = torch_f64()
+    rng = np.random.default_rng(1007)
+    shapes = {"stem": ((16, 3, 3, 3), 27), "dw1": ((16, 1, 3, 3), 9), "p1": ((24, 16, 1, 1), 16),
+              "e2": ((72, 24, 1, 1), 24), "dw2": ((72, 1, 5, 5), 25), "se1": ((18, 72, 1, 1), 72),
+              "se2": ((72, 18, 1, 1), 18), "p2": ((24, 72, 1, 1), 72), "e3": ((48, 24, 1, 1), 24),
+              "dw3": ((48, 1, 3, 3), 9), "p3": ((24, 48, 1, 1), 48)}
+    w = {k: init(rng, s_, fan, 1.4) for k, (s_, fan) in shapes.items()}
+    bias = {k: (rng.standard_normal(s_[0]) * 0.1).astype(np.float32) for k, (s_, _) in shapes.items()}
+    b = ModelBuilder()
+    b.input("x", "f32", [1, 3, 80, 80])
+    for k in shapes:
+        b.constant(k + ".w", w[k])
+        b.constant(k + ".b", bias[k])
+    one = {"kernel_shape": [1, 1]}
+    relu6 = ("clip", 0.0, 6.0)
+    b.node("Conv", ["x", "stem.w", "stem.b"], ["s"], name="stem",
+           attrs={"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]}, activation=relu6)
+    b.node("Conv", ["s", "dw1.w", "dw1.b"], ["d1"], name="dw1",
+           attrs={"kernel_shape": [3, 3], "pads": [1, 1, 1, 1], "group": 16}, activation=relu6)
+    b.node("Conv", ["d1", "p1.w", "p1.b"], ["q1"], name="p1", attrs=one)
+    b.node("Conv", ["q1", "e2.w", "e2.b"], ["h2"], name="e2", attrs=one, activation="silu")
+    b.node("Conv", ["h2", "dw2.w", "dw2.b"], ["d2"], name="dw2",
+           attrs={"kernel_shape": [5, 5], "strides": [2, 2], "pads": [2, 2, 2, 2], "group": 72},
+           activation="silu")
+    b.node("GlobalAveragePool", ["d2"], ["g2"], name="se.pool")
+    b.node("Conv", ["g2", "se1.w", "se1.b"], ["r2"], name="se.reduce", attrs=one, activation="silu")
+    b.node("Conv", ["r2", "se2.w", "se2.b"], ["e2s"], name="se.expand", attrs=one,
+           activation="sigmoid")
+    b.node("Mul", ["d2", "e2s"], ["m2"], name="se.scale")
+    b.node("Conv", ["m2", "p2.w", "p2.b"], ["q2"], name="p2", attrs=one)
+    b.node("Conv", ["q2", "e3.w", "e3.b"], ["h3"], name="e3", attrs=one, activation="hard_swish")
+    b.node("Conv", ["h3", "dw3.w", "dw3.b"], ["d3"], name="dw3",
+           attrs={"kernel_shape": [3, 3], "pads": [1, 1, 1, 1], "group": 48}, activation="hard_swish")
+    b.node("Conv", ["d3", "p3.w", "p3.b"], ["q3"], name="p3", attrs=one)
+    b.node("Add", ["q2", "q3"], ["a3"], name="add")
+    b.node("GlobalAveragePool", ["a3"], ["ga"], name="head.pool")
+    b.node("Flatten", ["ga"], ["y"], name="flatten", attrs={"axis": 1})
+    b.output("y")
+    b.output("q1")
+    b.metadata(name="blocked", version="1.0", producer=PRODUCER,
+               description="stem, depthwise, 1x1, squeeze-excite, residual Add: a region of "
+                           "the channel-blocked layout")
+    b.save(os.path.join(out, "blocked.ember"))
+
+    x = rng.standard_normal((1, 3, 80, 80)).astype(np.float32)
+    t = lambda a: torch.from_numpy(np.asarray(a, dtype=np.float64))  # noqa: E731
+    conv = lambda v, k, **kw: F.conv2d(v, t(w[k]), t(bias[k]), **kw)  # noqa: E731
+    hsw = lambda v: v * torch.clamp(v / 6 + 0.5, 0, 1)  # noqa: E731
+    silu = lambda v: v * torch.sigmoid(v)  # noqa: E731
+    s_ = torch.clamp(conv(t(x), "stem", stride=2, padding=1), 0, 6)
+    d1 = torch.clamp(conv(s_, "dw1", padding=1, groups=16), 0, 6)
+    q1 = conv(d1, "p1")
+    d2 = silu(conv(silu(conv(q1, "e2")), "dw2", stride=2, padding=2, groups=72))
+    e = torch.sigmoid(conv(silu(conv(d2.mean(dim=(2, 3), keepdim=True), "se1")), "se2"))
+    q2 = conv(d2 * e, "p2")
+    d3 = hsw(conv(hsw(conv(q2, "e3")), "dw3", padding=1, groups=48))
+    a3 = q2 + conv(d3, "p3")
+    y = f32(a3.mean(dim=(2, 3)).numpy())
+    write_records(os.path.join(out, "blocked.input.bin"), [("x", x)])
+    write_records(os.path.join(out, "blocked.expected.bin"), [("y", y), ("q1", f32(q1.numpy()))])
+
+
 def make_deep(out, blocks=40):
     rng = np.random.default_rng(1003)
     b = ModelBuilder()
@@ -365,6 +435,7 @@ def main():
     make_ops(out)
     make_gather(out)
     make_fused(out)
+    make_blocked(out)
     total = 0
     for f in sorted(os.listdir(out)):
         if f.endswith((".ember", ".bin")):

@@ -191,6 +191,72 @@ static void test_fused_reference(void** state) {
     rec_free(want, n_want);
 }
 
+/* The channel-blocked layout (blocked.ember: a stem, depthwise and 1x1
+ * layers, squeeze-excite, a residual Add and a second output inside the
+ * region): the reference values, the same bits at 2 and 3 threads, the
+ * portable path (never blocked) within rounding; on a path with the blocked
+ * layout, the profile shows every node of the region blocked (the stem
+ * writing blocked, the SE scale folded into the 1x1 after it). */
+static void run_blocked(size_t threads, unsigned flags, const rec_tensor* in, size_t n_in,
+                        const rec_tensor* want, size_t n_want, float* out, size_t n_out) {
+    ember_model* m = load("blocked.ember");
+    ember_session_options o;
+    ember_session_options_init(&o);
+    o.threads = (int)threads;
+    o.flags = EMBER_SESSION_PROFILE | EMBER_SESSION_ALLOW_OVERSUBSCRIBE | flags;
+    ember_session* s = NULL;
+    if (ember_session_create(m, &o, &s) != EMBER_OK) fail_msg("session: %s", ember_last_error());
+    set_inputs(s, in, n_in);
+    assert_int_equal(ember_session_run(s), EMBER_OK);
+    check_outputs(s, want, n_want);
+    size_t at = 0;
+    for (size_t k = 0; k < 2; k++) {
+        ember_tensor t = {.struct_size = sizeof t};
+        assert_int_equal(ember_session_output(s, k, &t), EMBER_OK);
+        assert_true(at + t.bytes / sizeof(float) <= n_out);
+        memcpy(out + at, t.data, t.bytes);
+        at += t.bytes / sizeof(float);
+    }
+    int blocked = 0;
+    for (size_t i = 0; i < ember_model_node_count(m); i++) {
+        ember_node_profile np = {.struct_size = sizeof np};
+        assert_int_equal(ember_session_node_profile(s, i, &np), EMBER_OK);
+        if (strcmp(np.name, "dw1") == 0) blocked = strstr(np.kernel, "nchw16c") != NULL;
+    }
+    if (blocked && flags) fail_msg("a forced path ran blocked");
+    static const char* const region[] = {"stem", "dw1", "p1", "e2", "dw2", "se.pool", "se.reduce",
+                                         "se.expand", "e3", "dw3", "p3", "add", "head.pool"};
+    for (size_t i = 0; blocked && i < ember_model_node_count(m); i++) {
+        ember_node_profile np = {.struct_size = sizeof np};
+        assert_int_equal(ember_session_node_profile(s, i, &np), EMBER_OK);
+        for (size_t k = 0; k < sizeof region / sizeof *region; k++)
+            if (strcmp(np.name, region[k]) == 0 && !strstr(np.kernel, "nchw16c"))
+                fail_msg("%s ran as '%s' in a blocked region", np.name, np.kernel);
+        if (strcmp(np.name, "stem") == 0 && !strstr(np.kernel, "direct conv nchw16c"))
+            fail_msg("the stem ran as '%s'", np.kernel);
+        if (strcmp(np.name, "se.scale") == 0 && strcmp(np.kernel, "fused") != 0)
+            fail_msg("the SE scale ran as '%s'", np.kernel);
+    }
+    ember_session_free(s);
+    ember_model_free(m);
+}
+
+static void test_blocked_reference(void** state) {
+    (void)state;
+    rec_tensor *in, *want;
+    const size_t n_in = records("blocked.input.bin", &in), n_want = records("blocked.expected.bin", &want);
+    enum { N = 24 + 24 * 40 * 40 };
+    static float y1[N], y[N];
+    run_blocked(1, 0, in, n_in, want, n_want, y1, N);
+    for (size_t threads = 2; threads <= 3; threads++) {
+        run_blocked(threads, 0, in, n_in, want, n_want, y, N);
+        assert_memory_equal(y, y1, sizeof y);
+    }
+    run_blocked(1, EMBER_SESSION_ISA_GENERIC, in, n_in, want, n_want, y, N);
+    rec_free(in, n_in);
+    rec_free(want, n_want);
+}
+
 /* An operator failing on data names the node, and writes no output. */
 static void test_runtime_error_names_node(void** state) {
     (void)state;
@@ -611,6 +677,7 @@ int main(void) {
         cmocka_unit_test(test_ops_reference),
         cmocka_unit_test(test_gather_reference),
         cmocka_unit_test(test_fused_reference),
+        cmocka_unit_test(test_blocked_reference),
         cmocka_unit_test(test_runtime_error_names_node),
         cmocka_unit_test(test_load_memory_matches_file),
         cmocka_unit_test(test_limits),
