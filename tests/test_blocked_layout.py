@@ -314,6 +314,40 @@ class TestRegions(Base):
                 self.check(g, blocked=["dw", "pw"])
 
 
+class TestLimits(Base):
+    def test_padded_size_too_large_is_refused(self):
+        """A session whose symbolic dims make a blocked tensor too large to
+        pad (1 channel -> 16 lanes of 2^54 positions) is refused with a
+        message naming the tensor, not planned with an overflowed size."""
+        nodes = [helper.make_node("Conv", ["x", "w16"], ["t"], kernel_shape=[1, 1], name="pw"),
+                 helper.make_node("Conv", ["t", "wd"], ["y"], group=16, kernel_shape=[3, 3],
+                                  pads=[1, 1, 1, 1], name="dw")]
+        g = helper.make_graph(
+            nodes, "g", [helper.make_tensor_value_info("x", F, [1, 1, "H", "W"])],
+            [helper.make_tensor_value_info("y", F, None)],
+            [numpy_helper.from_array(np.ones((16, 1, 1, 1), np.float32), "w16"),
+             numpy_helper.from_array(np.ones((16, 1, 3, 3), np.float32), "wd")])
+        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+        m.ir_version = 7
+        path = os.path.join(self.tmp.name, "huge.ember")
+        ec.convert(m, path)
+        mod = ember.Model(path)
+        s = mod.session(dims={"H": 8, "W": 8}, profile=True)
+        s.run({"x": np.ones((1, 1, 8, 8), np.float32)})
+        blocked = any(p["kernel"].endswith("nchw16c") for p in s.profile())
+        s.close()
+        if not blocked:
+            mod.close()
+            self.skipTest("this path has no blocked layout")
+        try:
+            mod.session(dims={"H": 1 << 27, "W": 1 << 27})
+        except ember.LimitExceeded as e:
+            self.assertIn("too large", str(e))
+        else:
+            self.fail("a session with a 2^54-position tensor was created")
+        mod.close()
+
+
 class TestSameBits(Base):
     def test_blocked_1x1_chain_equals_plain(self):
         """The same 1x1 chain (K over one GEMM block and over two), plain in a

@@ -256,10 +256,25 @@ static uint32_t uf_find(uint32_t* parent, uint32_t i) {
     return i;
 }
 
-/* An activation that may take the blocked layout: computed, f32, rank 4. */
+/* An activation that may take the blocked layout: computed, f32, rank 4
+ * (properties of the graph, not of the session's shapes: the answer decides
+ * how weights are packed for every session). */
 static bool blockable(const ember_model* m, const em_plan* p, uint32_t t) {
     const em_tensor* e = &m->tensors[t];
     return !e->data && p->values[t].dtype == EMBER_DTYPE_F32 && p->values[t].shape.rank == 4;
+}
+
+/* Whether t's size with its channels padded to whole blocks stays far from
+ * overflowing the planner's byte counts (em_value_stored_count does not
+ * check). */
+static bool padded_fits(const em_value* v, uint32_t block) {
+    uint64_t n = 1;
+    for (int32_t d = 0; d < v->shape.rank; d++) {
+        uint64_t dim = (uint64_t)v->shape.dims[d];
+        if (d == 1) dim = (dim + block - 1) / block * block;
+        if (v->shape.dims[d] < 0 || !em_mul_u64(n, dim, &n)) return false;
+    }
+    return n <= (uint64_t)SIZE_MAX / 64;
 }
 
 /* The channel-blocked layout (docs/PERFORMANCE.md, "Activation layout"): on a
@@ -345,6 +360,17 @@ static ember_status assign_layouts(const ember_model* m, em_plan* p) {
         for (uint32_t k = 0; k < nd->n_inputs; k++)
             if (nd->inputs[k] != EM_NONE && (!p->node_block[i] || p->node_plain_in[i]))
                 p->values[nd->inputs[k]].block = 0;
+    }
+    /* every tensor a blocked node touches is stored, or copied, padded */
+    for (uint32_t i = 0; i < nn; i++) {
+        const em_node* nd = &m->nodes[i];
+        for (uint32_t k = 0; p->node_block[i] && k < nd->n_inputs + nd->n_outputs; k++) {
+            const uint32_t t = k < nd->n_inputs ? nd->inputs[k] : nd->outputs[k - nd->n_inputs];
+            if (t != EM_NONE && !m->tensors[t].data && !padded_fits(&p->values[t], p->node_block[i]))
+                return em_error(EMBER_ERROR_LIMIT_EXCEEDED,
+                                "tensor '%s' is too large for the channel-blocked layout node '%s' "
+                                "(%s) runs on", m->tensors[t].name, nd->name, nd->op_type);
+        }
     }
     return EMBER_OK;
 }
