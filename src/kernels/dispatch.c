@@ -85,6 +85,7 @@ static const ember_kernels k_avx512 = {
     .f32_maxpool2d = ember_f32_maxpool2d__avx512,
     .f32_global_avgpool_c16 = ember_f32_global_avgpool_c16__avx512,
     .f32_conv_rows_blocked = ember_f32_conv_rows_blocked__avx512,
+    .f32_maxpool2d_c16 = ember_f32_maxpool2d_c16__avx512,
 };
 #endif
 

@@ -257,6 +257,8 @@ typedef struct ember_kernels {
     ember_f32_conv1x1_blocked_fn f32_conv1x1_blocked;
     ember_f32_conv_rows_blocked_fn f32_conv_rows_blocked; /* with it; NULL: none */
     ember_f32_maxpool2d_fn f32_maxpool2d;
+    /* the same pool on one NCHW16c plane (f32_pool2d.h); NULL: none */
+    void (*f32_maxpool2d_c16)(const struct ember_window* w, const float* x, float* y);
     /* GlobalAveragePool of NCHW16c blocks (f32_pool2d.h), the path's build;
      * NULL: the portable ember_f32_global_avgpool_blocked */
     void (*f32_global_avgpool_c16)(size_t blocks, size_t size, const float* x, float* y);

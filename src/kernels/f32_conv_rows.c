@@ -73,13 +73,22 @@ void ember_f32_conv_rows_run_blocked(const ember_kernels* kern, size_t channels,
                                      const ember_window* w, const float* wp, const void* scratch,
                                      const ember_f32_gemm_epilogue* ep, float* y, size_t oy0,
                                      size_t oy1) {
+    ember_f32_conv_rows_run_blocked_into(kern, channels, m, w, wp, scratch, ep,
+                                         y + oy0 * w->out[2] * kern->f32_dwconv.block,
+                                         w->out[1] * w->out[2], oy0, oy1);
+}
+
+void ember_f32_conv_rows_run_blocked_into(const ember_kernels* kern, size_t channels, size_t m,
+                                          const ember_window* w, const float* wp,
+                                          const void* scratch, const ember_f32_gemm_epilogue* ep,
+                                          float* y, size_t ny, size_t oy0, size_t oy1) {
     const geom g = geom_of(w);
     const size_t kdim = channels * g.kh * g.kw, L = kern->f32_dwconv.block;
     const int32_t* off = scratch;
     const float* cp = (const float*)((const char*)scratch + offsets_bytes(channels, w));
     for (size_t oy = oy0; oy < oy1; oy++)
-        kern->f32_conv_rows_blocked(m, kdim, cp + oy * g.sh * g.q, off, g.ow, g.oh * g.ow, wp,
-                                    y + oy * g.ow * L, ep);
+        kern->f32_conv_rows_blocked(m, kdim, cp + oy * g.sh * g.q, off, g.ow, ny, wp,
+                                    y + (oy - oy0) * g.ow * L, ep);
 }
 
 size_t ember_f32_conv_rows_scratch(size_t channels, const ember_window* w) {

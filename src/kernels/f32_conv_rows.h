@@ -66,5 +66,11 @@ void ember_f32_conv_rows_run_blocked(const ember_kernels* kern, size_t channels,
                                      const ember_window* w, const float* wp, const void* scratch,
                                      const ember_f32_gemm_epilogue* ep, float* y, size_t oy0,
                                      size_t oy1);
+/* The same rows into another buffer: row oy0's first position of block 0 at
+ * y, blocks ny positions apart (a band of rows, conv_maxpool.c). */
+void ember_f32_conv_rows_run_blocked_into(const ember_kernels* kern, size_t channels, size_t m,
+                                          const ember_window* w, const float* wp,
+                                          const void* scratch, const ember_f32_gemm_epilogue* ep,
+                                          float* y, size_t ny, size_t oy0, size_t oy1);
 
 #endif

@@ -30,6 +30,9 @@ void ember_f32_maxpool2d(size_t planes, const ember_window* w, const float* x, f
 #if defined(__x86_64__)
 /* The same on 16 lanes (x86/f32_maxpool2d_avx512.c): the same bits. */
 void ember_f32_maxpool2d__avx512(size_t planes, const ember_window* w, const float* x, float* y);
+/* One channel-blocked plane (x: image[1] x image[2] x 16, y: out[1] x out[2]
+ * x 16): every lane the bits of ember_f32_maxpool2d on that channel. */
+void ember_f32_maxpool2d_c16__avx512(const ember_window* w, const float* x, float* y);
 #endif
 
 /* GlobalAveragePool of channel-blocked planes (NCHWc): blocks blocks of size

@@ -101,6 +101,29 @@ static void check_window(size_t planes, size_t ih, size_t iw, size_t kh, size_t 
                         pt, pl, pb, pr);
     }
     free(alt);
+    /* the blocked build (one NCHW16c plane): lane l holds plane l % planes */
+    const ember_kernels* k512 = ember_kernels_for("avx512");
+    if (k512 && k512->f32_maxpool2d_c16) {
+        const size_t in_vol = ih * iw, out_vol = w.out[1] * w.out[2];
+        float* xb = malloc(sizeof(float) * 16 * in_vol);
+        float* yb = malloc(sizeof(float) * (16 * out_vol + GUARD));
+        assert_true(xb && yb);
+        for (size_t q = 0; q < in_vol; q++)
+            for (size_t l = 0; l < 16; l++) xb[q * 16 + l] = x[(l % planes) * in_vol + q];
+        kt_set_guard(yb, 16 * out_vol + GUARD);
+        k512->f32_maxpool2d_c16(&w, xb, yb);
+        g_cases++;
+        int bad = !kt_guard_ok(yb + 16 * out_vol, GUARD);
+        for (size_t q = 0; q < out_vol && !bad; q++)
+            for (size_t l = 0; l < 16 && !bad; l++)
+                bad = memcmp(&yb[q * 16 + l], &got[(l % planes) * out_vol + q], 4) != 0;
+        if (bad && g_failures++ < 10)
+            print_error("avx512 blocked max %zux%zu k%zux%zu s%zu d%zu pad %zu,%zu,%zu,%zu: not the "
+                        "portable pool's bits, or wrote past its output\n", ih, iw, kh, kw, s, d,
+                        pt, pl, pb, pr);
+        free(xb);
+        free(yb);
+    }
 
     for (int cip = 0; cip < 2; cip++) {
         ember_f32_avgpool_ref(planes, &w, cip, x, want);

@@ -83,3 +83,41 @@ void ember_f32_maxpool2d__avx512(size_t planes, const ember_window* w, const flo
         }
     }
 }
+
+/* The same pool on one channel-blocked plane of 16 lanes (x: ih x iw x 16, y:
+ * oh x ow x 16): each lane the portable pool's value by the same operations
+ * in the same order (the window's valid rows reduced per column, -inf for a
+ * padded column, then the columns in tap order), computed per output. */
+void ember_f32_maxpool2d_c16__avx512(const ember_window* w, const float* x, float* y) {
+    const size_t ih = w->image[1], iw = w->image[2], oh = w->out[1], ow = w->out[2];
+    const size_t kh = w->kernel[1], kw = w->kernel[2], sh = w->stride[1], sw = w->stride[2];
+    const size_t dh = w->dilation[1], dw = w->dilation[2];
+    const __m512 ninf = _mm512_set1_ps(-INFINITY);
+    for (size_t i = 0; i < oh; i++) {
+        const ptrdiff_t r0 = (ptrdiff_t)(i * sh) - w->pad[1];
+        size_t u0 = 0, u1 = kh;
+        while (u0 < u1 && r0 + (ptrdiff_t)(u0 * dh) < 0) u0++;
+        while (u1 > u0 && r0 + (ptrdiff_t)((u1 - 1) * dh) >= (ptrdiff_t)ih) u1--;
+        float* yr = y + i * ow * 16;
+        if (u0 == u1) {
+            for (size_t j = 0; j < ow; j++) _mm512_storeu_ps(yr + j * 16, ninf);
+            continue;
+        }
+        const float* first = x + (size_t)(r0 + (ptrdiff_t)(u0 * dh)) * iw * 16;
+        for (size_t j = 0; j < ow; j++) {
+            __m512 m = ninf;
+            for (size_t t = 0; t < kw; t++) {
+                const ptrdiff_t c = (ptrdiff_t)(j * sw + t * dw) - w->pad[2];
+                __m512 v = ninf;
+                if (c >= 0 && c < (ptrdiff_t)iw) {
+                    const float* xc = first + (size_t)c * 16;
+                    v = _mm512_loadu_ps(xc);
+                    for (size_t u = u0 + 1; u < u1; u++)
+                        v = vmax_nan(v, _mm512_loadu_ps(xc + (u - u0) * dh * iw * 16));
+                }
+                m = t == 0 ? v : vmax_nan(m, v);
+            }
+            _mm512_storeu_ps(yr + j * 16, m);
+        }
+    }
+}

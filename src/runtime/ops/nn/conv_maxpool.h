@@ -8,7 +8,11 @@
  * back. Each thread takes a run of bands and copies the rows two bands share
  * from the previous band's buffer. The values are the unfused ones bit for
  * bit (the same micro-kernel chains; max is exact). Taken where the
- * convolution's output is at least a few MB (measured, conv_maxpool.c). */
+ * convolution's output is at least a few MB (measured, conv_maxpool.c).
+ * Where the path has the blocked stem and pool kernels, a band's rows are
+ * computed in NCHW16c (whole 16 / 32-channel tiles instead of 12-row panels),
+ * pooled a block of 16 channels at a time and written back planar: the
+ * profile says "direct conv+maxpool nchw16c"; the same bits. */
 #ifndef EMBER_OPS_NN_CONV_MAXPOOL_H
 #define EMBER_OPS_NN_CONV_MAXPOOL_H
 
