@@ -84,14 +84,6 @@ static bool try_gemv(const ember_kernels* kern, size_t m, size_t n, size_t k, fl
     return false;
 }
 
-static ember_f32_gemm_epilogue epilogue_of(const ember_f32_gemm_extra* ex, size_t i0) {
-    return (ember_f32_gemm_epilogue){.bias = ex->row_bias ? ex->row_bias + i0 : NULL,
-                                     .lo = ex->clamp ? ex->lo : -INFINITY,
-                                     .hi = ex->clamp ? ex->hi : INFINITY,
-                                     .zero_plus = ex->clamp && ex->zero_plus,
-                                     .act = ex->act};
-}
-
 void ember_f32_gemm_epilogue_tile(const ember_kernels* kern, const ember_f32_gemm_epilogue* ep,
                                   float* c, size_t ldc, size_t m, size_t n) {
     /* the elementwise kernel whose formula each activation is (dispatch.h) */
@@ -109,8 +101,8 @@ void ember_f32_gemm_epilogue_tile(const ember_kernels* kern, const ember_f32_gem
 
 void ember_f32_gemm_finish_tile(const ember_kernels* kern, const ember_f32_gemm_extra* ex,
                                 size_t i0, float* c, size_t ldc, size_t m, size_t n) {
-    if (ex->row_bias || ex->clamp || ex->act) {
-        const ember_f32_gemm_epilogue ep = epilogue_of(ex, i0);
+    if (ember_f32_gemm_has_epilogue(ex)) {
+        const ember_f32_gemm_epilogue ep = ember_f32_gemm_epilogue_of(ex, i0);
         ember_f32_gemm_epilogue_tile(kern, &ep, c, ldc, m, n);
     }
     if (ex->finish) ex->finish(ex->finish_ctx, c, ldc, m, n);
@@ -122,8 +114,8 @@ void ember_f32_gemm_run_tile(const ember_kernels* kern, const ember_f32_gemm_ext
     const ember_f32_gemm_config* g = &kern->f32_gemm;
     if (!ex) {
         g->ukernel(m, n, kc, a, b, beta, c, ldc);
-    } else if (g->ukernel_ep && (ex->row_bias || ex->clamp || ex->act)) {
-        const ember_f32_gemm_epilogue ep = epilogue_of(ex, i0);
+    } else if (g->ukernel_ep && ember_f32_gemm_has_epilogue(ex)) {
+        const ember_f32_gemm_epilogue ep = ember_f32_gemm_epilogue_of(ex, i0);
         g->ukernel_ep(m, n, kc, a, b, beta, c, ldc, &ep);
         if (ex->finish) ex->finish(ex->finish_ctx, c, ldc, m, n);
     } else {
@@ -137,8 +129,8 @@ void ember_f32_gemm_run_tile_rows(const ember_kernels* kern, const ember_f32_gem
                                   const float* b, const int32_t* boff, float beta, float* c,
                                   size_t ldc) {
     const ember_f32_gemm_config* g = &kern->f32_gemm;
-    if (ex && g->ukernel_ep && (ex->row_bias || ex->clamp || ex->act)) {
-        const ember_f32_gemm_epilogue ep = epilogue_of(ex, i0);
+    if (ex && g->ukernel_ep && ember_f32_gemm_has_epilogue(ex)) {
+        const ember_f32_gemm_epilogue ep = ember_f32_gemm_epilogue_of(ex, i0);
         g->ukernel_rows(m, n, kc, a, b, boff, beta, c, ldc, &ep);
         if (ex->finish) ex->finish(ex->finish_ctx, c, ldc, m, n);
     } else {

@@ -3,6 +3,8 @@
 #ifndef EMBER_KERNELS_F32_GEMM_H
 #define EMBER_KERNELS_F32_GEMM_H
 
+#include <math.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "dispatch.h"
@@ -109,6 +111,24 @@ typedef struct ember_f32_gemm_extra {
     void (*finish)(const void* ctx, float* c, size_t ldc, size_t m, size_t n);
     const void* finish_ctx;
 } ember_f32_gemm_extra;
+
+/* Whether ex asks for an output pass in the micro-kernel's epilogue (a row
+ * bias, a clamp or an activation). */
+static inline bool ember_f32_gemm_has_epilogue(const ember_f32_gemm_extra* ex) {
+    return ex->row_bias || ex->clamp || ex->act;
+}
+
+/* ex's output pass as the epilogue a micro-kernel (or a kernel with the same
+ * contract, f32_conv1x1_blocked.h) applies to a tile whose first row is row i0
+ * of C: the row bias from i0, no clamp as (-inf, inf). */
+static inline ember_f32_gemm_epilogue ember_f32_gemm_epilogue_of(const ember_f32_gemm_extra* ex,
+                                                                 size_t i0) {
+    return (ember_f32_gemm_epilogue){.bias = ex->row_bias ? ex->row_bias + i0 : NULL,
+                                     .lo = ex->clamp ? ex->lo : -INFINITY,
+                                     .hi = ex->clamp ? ex->hi : INFINITY,
+                                     .zero_plus = ex->clamp && ex->zero_plus,
+                                     .act = ex->act};
+}
 
 /* ep's bias and clamp on row i of a tile (c: n floats), in plain C (the
  * activation is ember_f32_gemm_epilogue_tile's). */

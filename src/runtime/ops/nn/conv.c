@@ -529,10 +529,8 @@ static ember_status conv_run_stem_blocked(em_op_ctx* ctx, const conv_plan* pl) {
     const em_value* b = ctx->n_inputs > 2 ? ctx->inputs[2] : NULL;
     const em_conv_act act_ctx = {.kern = kern, .act = &ctx->node->act};
     const ember_f32_gemm_extra ex = em_conv_output_pass(&act_ctx, b ? b->data : NULL);
-    const ember_f32_gemm_epilogue ep = {.bias = ex.row_bias, .lo = ex.clamp ? ex.lo : -INFINITY,
-                                        .hi = ex.clamp ? ex.hi : INFINITY,
-                                        .zero_plus = ex.clamp && ex.zero_plus, .act = ex.act};
-    const bool any = ex.row_bias || ex.clamp || ex.act;
+    const ember_f32_gemm_epilogue ep = ember_f32_gemm_epilogue_of(&ex, 0);
+    const bool any = ember_f32_gemm_has_epilogue(&ex);
     const size_t L = ctx->block, oh = pl->w.out[1], threads = em_pool_threads(ctx->pool);
     const double flops = 2.0 * (double)pl->m * (double)pl->c * (double)pl->kvol * (double)pl->out_vol;
     const size_t tasks = threads < 2 || flops < (double)(1 << 20) || oh < 2 ? 1

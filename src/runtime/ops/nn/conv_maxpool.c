@@ -117,7 +117,7 @@ static void band_blocked(const job* j, float* eb, float* pooled, size_t e0, size
     const pair* q = j->q;
     const ember_window* p = &q->pool;
     const size_t ow = p->image[2], poh = p->out[1], pow = p->out[2], rows = e1 - e0;
-    const bool any = j->ex.row_bias || j->ex.clamp || j->ex.act;
+    const bool any = ember_f32_gemm_has_epilogue(&j->ex);
     if (have < rows)
         ember_f32_conv_rows_run_blocked_into(j->kern, q->c, q->m, &q->conv, j->wp, j->scratch,
                                              any ? &j->ep : NULL, eb + have * ow * 16, rows * ow,
@@ -199,11 +199,7 @@ ember_status em_conv_maxpool_run(em_op_ctx* ctx, const ember_window* pool) {
                         i < q.m ? j.ap[(i / mr) * kdim * mr + k * mr + i % mr] : 0.0f;
                 }
         j.wp = wp;
-        j.ep = (ember_f32_gemm_epilogue){.bias = j.ex.row_bias,
-                                         .lo = j.ex.clamp ? j.ex.lo : -INFINITY,
-                                         .hi = j.ex.clamp ? j.ex.hi : INFINITY,
-                                         .zero_plus = j.ex.clamp && j.ex.zero_plus,
-                                         .act = j.ex.act};
+        j.ep = ember_f32_gemm_epilogue_of(&j.ex, 0);
     }
     em_conv_rows_prepare(ctx->pool, threads, q.c, &q.conv, j.x, j.scratch);
     j.tasks = q.bands < threads ? q.bands : threads;
