@@ -124,13 +124,14 @@ static void test_gather_reference(void** state) {
     run_reference("gather.ember", "gather", 0);
 }
 
-/* The planner's fusions (fused.ember has one of each): the reference values,
- * the profile naming the absorbed nodes "fused" and the nodes that did their
- * work, the same bits at 2 and 3 threads, and the same values unfused on the
- * portable path (a forced path runs the graph as written). */
-static void run_fused(size_t threads, unsigned flags, const rec_tensor* in, size_t n_in,
-                      const rec_tensor* want, size_t n_want, float* y, size_t n_y) {
-    ember_model* m = load("fused.ember");
+/* A profiled session of model on `threads` threads with the extra session
+ * flags, run once on in and checked against want; its outputs' floats, in
+ * output order, copied into out (exactly n_out of them). The caller frees the
+ * session and *model. */
+static ember_session* run_profiled(const char* model, size_t threads, unsigned flags,
+                                   const rec_tensor* in, size_t n_in, const rec_tensor* want,
+                                   size_t n_want, float* out, size_t n_out, ember_model** mp) {
+    ember_model* m = load(model);
     ember_session_options o;
     ember_session_options_init(&o);
     o.threads = (int)threads;
@@ -140,37 +141,57 @@ static void run_fused(size_t threads, unsigned flags, const rec_tensor* in, size
     set_inputs(s, in, n_in);
     assert_int_equal(ember_session_run(s), EMBER_OK);
     check_outputs(s, want, n_want);
-    ember_tensor t = {.struct_size = sizeof t};
-    assert_int_equal(ember_session_output(s, 0, &t), EMBER_OK);
-    assert_int_equal(t.bytes, n_y * sizeof(float));
-    memcpy(y, t.data, t.bytes);
+    size_t at = 0;
+    for (size_t k = 0; k < ember_model_output_count(m); k++) {
+        ember_tensor t = {.struct_size = sizeof t};
+        assert_int_equal(ember_session_output(s, k, &t), EMBER_OK);
+        assert_true(at + t.bytes / sizeof(float) <= n_out);
+        memcpy(out + at, t.data, t.bytes);
+        at += t.bytes / sizeof(float);
+    }
+    assert_int_equal(at, n_out);
+    *mp = m;
+    return s;
+}
+
+/* The kernel the profile names for node `name` of m. */
+static const char* node_kernel(const ember_session* s, const ember_model* m, const char* name) {
+    for (size_t i = 0; i < ember_model_node_count(m); i++) {
+        ember_node_profile np = {.struct_size = sizeof np};
+        assert_int_equal(ember_session_node_profile(s, i, &np), EMBER_OK);
+        if (strcmp(np.name, name) == 0) return np.kernel;
+    }
+    fail_msg("no node named %s", name);
+    return NULL;
+}
+
+/* The planner's fusions (fused.ember has one of each): the reference values,
+ * the profile naming the absorbed nodes "fused" and the nodes that did their
+ * work, the same bits at 2 and 3 threads, and the same values unfused on the
+ * portable path (a forced path runs the graph as written). */
+static void run_fused(size_t threads, unsigned flags, const rec_tensor* in, size_t n_in,
+                      const rec_tensor* want, size_t n_want, float* y, size_t n_y) {
+    ember_model* m;
+    ember_session* s = run_profiled("fused.ember", threads, flags, in, n_in, want, n_want, y, n_y, &m);
     static const char* const absorbed[] = {"stem", "se.scale", "expand"};
     static const char* const absorbers[][2] = {
         {"pool", "direct conv+maxpool"}, {"project", "scale+gemm"}, {"dw", "1x1+dwconv"}};
     /* A path with the channel-blocked layout runs the expand -> dw -> SE ->
      * project region blocked (plan.c) instead of fusing its two pairs: those
      * nodes all run, on NCHW16c. */
-    int blocked = 0;
-    for (size_t i = 0; i < ember_model_node_count(m); i++) {
-        ember_node_profile np = {.struct_size = sizeof np};
-        assert_int_equal(ember_session_node_profile(s, i, &np), EMBER_OK);
-        if (strcmp(np.name, "dw") == 0) blocked = strstr(np.kernel, "dwconv nchw16c") != NULL;
-    }
+    const int blocked = strstr(node_kernel(s, m, "dw"), "dwconv nchw16c") != NULL;
     if (blocked && flags != 0) fail_msg("a forced path ran blocked");
-    for (size_t i = 0; i < ember_model_node_count(m); i++) {
-        ember_node_profile np = {.struct_size = sizeof np};
-        assert_int_equal(ember_session_node_profile(s, i, &np), EMBER_OK);
-        static const char* const region[] = {"expand", "dw", "se.scale", "project"};
-        for (size_t k = 0; blocked && k < 4; k++)
-            if (strcmp(np.name, region[k]) == 0 && !strstr(np.kernel, "nchw16c"))
-                fail_msg("%s ran as '%s' in a blocked region", np.name, np.kernel);
-        for (size_t k = 0; k < (blocked ? 1u : 3u); k++) {
-            const int fused = flags == 0;
-            if (strcmp(np.name, absorbed[k]) == 0 && (strcmp(np.kernel, "fused") == 0) != fused)
-                fail_msg("%s ran as '%s'", np.name, np.kernel);
-            if (strcmp(np.name, absorbers[k][0]) == 0 && (strstr(np.kernel, absorbers[k][1]) != NULL) != fused)
-                fail_msg("%s ran as '%s'", np.name, np.kernel);
-        }
+    static const char* const region[] = {"expand", "dw", "se.scale", "project"};
+    for (size_t k = 0; blocked && k < 4; k++)
+        if (!strstr(node_kernel(s, m, region[k]), "nchw16c"))
+            fail_msg("%s ran as '%s' in a blocked region", region[k], node_kernel(s, m, region[k]));
+    const int fused = flags == 0;
+    for (size_t k = 0; k < (blocked ? 1u : 3u); k++) {
+        const char* ka = node_kernel(s, m, absorbed[k]);
+        const char* kb = node_kernel(s, m, absorbers[k][0]);
+        if ((strcmp(ka, "fused") == 0) != fused) fail_msg("%s ran as '%s'", absorbed[k], ka);
+        if ((strstr(kb, absorbers[k][1]) != NULL) != fused)
+            fail_msg("%s ran as '%s'", absorbers[k][0], kb);
     }
     ember_session_free(s);
     ember_model_free(m);
@@ -199,44 +220,20 @@ static void test_fused_reference(void** state) {
  * writing blocked, the SE scale folded into the 1x1 after it). */
 static void run_blocked(size_t threads, unsigned flags, const rec_tensor* in, size_t n_in,
                         const rec_tensor* want, size_t n_want, float* out, size_t n_out) {
-    ember_model* m = load("blocked.ember");
-    ember_session_options o;
-    ember_session_options_init(&o);
-    o.threads = (int)threads;
-    o.flags = EMBER_SESSION_PROFILE | EMBER_SESSION_ALLOW_OVERSUBSCRIBE | flags;
-    ember_session* s = NULL;
-    if (ember_session_create(m, &o, &s) != EMBER_OK) fail_msg("session: %s", ember_last_error());
-    set_inputs(s, in, n_in);
-    assert_int_equal(ember_session_run(s), EMBER_OK);
-    check_outputs(s, want, n_want);
-    size_t at = 0;
-    for (size_t k = 0; k < 2; k++) {
-        ember_tensor t = {.struct_size = sizeof t};
-        assert_int_equal(ember_session_output(s, k, &t), EMBER_OK);
-        assert_true(at + t.bytes / sizeof(float) <= n_out);
-        memcpy(out + at, t.data, t.bytes);
-        at += t.bytes / sizeof(float);
-    }
-    int blocked = 0;
-    for (size_t i = 0; i < ember_model_node_count(m); i++) {
-        ember_node_profile np = {.struct_size = sizeof np};
-        assert_int_equal(ember_session_node_profile(s, i, &np), EMBER_OK);
-        if (strcmp(np.name, "dw1") == 0) blocked = strstr(np.kernel, "nchw16c") != NULL;
-    }
+    ember_model* m;
+    ember_session* s =
+        run_profiled("blocked.ember", threads, flags, in, n_in, want, n_want, out, n_out, &m);
+    const int blocked = strstr(node_kernel(s, m, "dw1"), "nchw16c") != NULL;
     if (blocked && flags) fail_msg("a forced path ran blocked");
     static const char* const region[] = {"stem", "dw1", "p1", "e2", "dw2", "se.pool", "se.reduce",
                                          "se.expand", "e3", "dw3", "p3", "add", "head.pool"};
-    for (size_t i = 0; blocked && i < ember_model_node_count(m); i++) {
-        ember_node_profile np = {.struct_size = sizeof np};
-        assert_int_equal(ember_session_node_profile(s, i, &np), EMBER_OK);
-        for (size_t k = 0; k < sizeof region / sizeof *region; k++)
-            if (strcmp(np.name, region[k]) == 0 && !strstr(np.kernel, "nchw16c"))
-                fail_msg("%s ran as '%s' in a blocked region", np.name, np.kernel);
-        if (strcmp(np.name, "stem") == 0 && !strstr(np.kernel, "direct conv nchw16c"))
-            fail_msg("the stem ran as '%s'", np.kernel);
-        if (strcmp(np.name, "se.scale") == 0 && strcmp(np.kernel, "fused") != 0)
-            fail_msg("the SE scale ran as '%s'", np.kernel);
-    }
+    for (size_t k = 0; blocked && k < sizeof region / sizeof *region; k++)
+        if (!strstr(node_kernel(s, m, region[k]), "nchw16c"))
+            fail_msg("%s ran as '%s' in a blocked region", region[k], node_kernel(s, m, region[k]));
+    if (blocked && !strstr(node_kernel(s, m, "stem"), "direct conv nchw16c"))
+        fail_msg("the stem ran as '%s'", node_kernel(s, m, "stem"));
+    if (blocked && strcmp(node_kernel(s, m, "se.scale"), "fused") != 0)
+        fail_msg("the SE scale ran as '%s'", node_kernel(s, m, "se.scale"));
     ember_session_free(s);
     ember_model_free(m);
 }
