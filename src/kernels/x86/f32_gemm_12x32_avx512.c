@@ -73,6 +73,11 @@ static inline __attribute__((always_inline)) void kloop(const size_t R, const si
     for (size_t i = 0; i < R; i++) r[i][0] = r[i][1] = c0;
     for (size_t p = 0; p < kc; p++, a += MR) {
         const float* bp = boff ? b + boff[p] : b + p * NR;
+        if (boff) { /* B rows in place: one stream a step, more than the
+                     * hardware prefetchers follow; fetch two tiles ahead */
+            _mm_prefetch((const char*)(bp + 4 * NR), _MM_HINT_T0);
+            _mm_prefetch((const char*)(bp + 4 * NR + 16), _MM_HINT_T0);
+        }
         if (NV > 0) {
             const __m512 b0 = _mm512_loadu_ps(bp);
             const __m512 b1 = NV > 1 ? _mm512_loadu_ps(bp + 16) : b0;
