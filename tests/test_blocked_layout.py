@@ -2,8 +2,9 @@
 """The channel-blocked activation layout (src/runtime/plan.c assign_layouts,
 docs/PERFORMANCE.md "Activation layout"): regions of 1x1 and depthwise
 convolutions, Add, per-channel Mul and GlobalAveragePool that hold a
-depthwise convolution run on NCHW16c tensors, with the executor converting
-every plain tensor they read or write.
+depthwise convolution, or a 1x1 convolution read by a GlobalAveragePool (a
+classifier head), run on NCHW16c tensors, with the executor converting every
+plain tensor they read or write.
 
     EMBER_LIBRARY=build/libember.so /usr/bin/python3 tests/test_blocked_layout.py
 
@@ -312,6 +313,33 @@ class TestRegions(Base):
                 d = g.dw("x", k=k, s=s, pads=pads, act="relu6", name="dw")
                 g.output(g.conv1x1(d, 16, name="pw"))
                 self.check(g, blocked=["dw", "pw"])
+
+
+class TestClassifierHead(Base):
+    def test_conv1x1_into_global_pool_runs_blocked(self):
+        """A 1x1 Conv read by a GlobalAveragePool (squeezenet1_1's head) is a
+        region of its own, with no depthwise convolution: it runs blocked,
+        its plain input converted. With more output channels than positions
+        (and more panels than tiles) the threads split the output panels
+        instead of the positions: the same bits (check). A 1x1 before a
+        MaxPool is no head and stays plain."""
+        for n, c, h, w, m in ((1, 40, 7, 9, 300), (2, 24, 13, 13, 50), (1, 17, 5, 5, 1000)):
+            with self.subTest(n=n, c=c, h=h, w=w, m=m):
+                g = Graph(np.random.default_rng(11), (n, c, h, w))
+                neg = g.name("t")
+                g.nodes.append(helper.make_node("Neg", ["x"], [neg], name="neg"))
+                g.val[neg] = -g.val["x"]
+                y = g.conv1x1(neg, m, act="relu6", name="head")
+                g.output(g.gap(y, name="gap"))
+                self.check(g, blocked=["head", "gap"], plain=["neg"])
+        g = Graph(np.random.default_rng(12), (1, 40, 8, 8))
+        y = g.conv1x1("x", 300, act="relu6", name="pw")
+        pool = g.name("t")
+        g.nodes.append(helper.make_node("MaxPool", [y], [pool], name="pool", kernel_shape=[2, 2],
+                                        strides=[2, 2]))
+        g.val[pool] = g.val[y].reshape(1, 300, 4, 2, 4, 2).max(axis=(3, 5))
+        g.output(pool)
+        self.check(g, plain=["pw", "pool"])
 
 
 class TestLimits(Base):

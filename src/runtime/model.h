@@ -86,7 +86,7 @@ void em_layout_convert(struct em_pool* pool, const ember_kernels* kern, const em
  * packing routines it calls: bump it whenever any of them changes the bytes
  * it writes, so that files packed by an older ember are repacked, not
  * misread. */
-#define EM_PACK_VERSION 2
+#define EM_PACK_VERSION 3
 /* The name pre-packed weights carry in a file (emf_packed.layout) for packing
  * with kern's routines: "avx512 12x32 kc256 v1". NUL-terminated. */
 void em_pack_layout(const ember_kernels* kern, char out[32]);

@@ -280,7 +280,8 @@ static bool padded_fits(const em_value* v, uint32_t block) {
 /* The channel-blocked layout (docs/PERFORMANCE.md, "Activation layout"): on a
  * path that has blocked kernels, the nodes that can run blocked
  * (em_op_def.blocked) are joined into regions through the tensors between
- * them, and every node of a region holding a depthwise convolution runs
+ * them, and every node of a region holding a depthwise convolution, or a
+ * 1x1 convolution read by a GlobalAveragePool (a classifier head), runs
  * blocked. Regions and the nodes' answers without shapes depend on the graph
  * alone, so every session of a model packs its weights the same way. A tensor
  * is blocked when its producer and all its readers run blocked and it is no
@@ -326,8 +327,20 @@ static ember_status assign_layouts(const ember_model* m, em_plan* p) {
             if (a != b) parent[a] = b;
         }
     }
-    for (uint32_t i = 0; i < nn; i++)
+    for (uint32_t i = 0; i < nn; i++) {
         if (kind[i] == 2) anchor[uf_find(parent, i)] = 1;
+        /* a classifier head, 1x1 Conv -> GlobalAveragePool (squeezenet1_1's):
+         * the blocked 1x1 needs no packed copy of the image and no short last
+         * tile of positions, and the blocked mean reads whole vectors; only
+         * the conv's input is converted, small before a global pool */
+        const em_node* nd = &m->nodes[i];
+        if (kind[i] == 1 && strcmp(nd->op_type, "GlobalAveragePool") == 0 &&
+            nd->inputs[0] != EM_NONE) {
+            const uint32_t pr = m->tensors[nd->inputs[0]].producer;
+            if (pr != EM_NONE && kind[pr] == 1 && strcmp(m->nodes[pr].op_type, "Conv") == 0)
+                anchor[uf_find(parent, i)] = 1;
+        }
+    }
     for (uint32_t i = 0; i < nn; i++) {
         if (!kind[i] || !anchor[uf_find(parent, i)]) continue;
         const em_node* nd = &m->nodes[i];

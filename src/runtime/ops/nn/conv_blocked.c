@@ -101,24 +101,34 @@ typedef struct pwb_job {
     float* y;
     const ember_f32_gemm_epilogue* ep;
     size_t chunk, parts, panels;
+    bool by_panels;            /* parts are ranges of output panels, not of positions */
 } pwb_job;
 
-/* Unit u: position part u % parts of image u / parts (whole 12-position
- * tiles), in chunks whose input stays in L2 while every panel of weights
- * passes over it. Threads split each image by positions, as the depthwise
- * layers split it by rows. */
+/* Unit u: part u % parts of image u / parts, in chunks of positions whose
+ * input stays in L2 while the part's panels of weights pass over it. Threads
+ * split each image by positions (whole 12-position tiles), as the depthwise
+ * layers split it by rows; or, where the weights outweigh the image (a
+ * classifier head on 13x13 positions), by output panels, so that each
+ * thread reads its own share of the weights. */
 static void pwb_task(void* arg, size_t u, size_t thread) {
     (void)thread;
     const pwb_job* j = arg;
     const size_t L = j->kern->f32_dwconv.block;
     const size_t xs = (j->c + L - 1) / L * j->hw * L, ys = (j->m + L - 1) / L * j->hw * L;
     const size_t img = u / j->parts, part = u % j->parts, tiles = (j->hw + 11) / 12;
-    const size_t p0 = tiles * part / j->parts * 12, p1e = tiles * (part + 1) / j->parts * 12;
-    const size_t p1 = p1e < j->hw ? p1e : j->hw;
+    size_t p0 = 0, p1 = j->hw, w0 = 0, w1 = j->panels;
+    if (j->by_panels) {
+        w0 = j->panels * part / j->parts;
+        w1 = j->panels * (part + 1) / j->parts;
+    } else {
+        const size_t p1e = tiles * (part + 1) / j->parts * 12;
+        p0 = tiles * part / j->parts * 12;
+        p1 = p1e < j->hw ? p1e : j->hw;
+    }
     for (size_t q0 = p0; q0 < p1; q0 += j->chunk)
         j->kern->f32_conv1x1_blocked(j->m, j->c, j->hw, j->kc, j->x + img * xs, j->packed,
                                      j->y + img * ys, j->ep, q0,
-                                     q0 + j->chunk < p1 ? q0 + j->chunk : p1, 0, j->panels);
+                                     q0 + j->chunk < p1 ? q0 + j->chunk : p1, w0, w1);
 }
 
 /* Positions a unit of work covers: a multiple of the 12-position tile whose
@@ -144,7 +154,11 @@ void em_conv1x1_blocked_run(struct em_pool* pool, const ember_kernels* kern, siz
     j.chunk = chunk_positions(c, hw);
     const size_t threads = em_pool_threads(pool), tiles = (hw + 11) / 12;
     const double flops = 2.0 * (double)n * (double)m * (double)c * (double)hw;
-    if (threads > 1 && flops >= (double)(1 << 20)) j.parts = tiles < threads ? tiles : threads;
+    if (threads > 1 && flops >= (double)(1 << 20)) {
+        j.by_panels = m > hw && j.panels > tiles;
+        const size_t units = j.by_panels ? j.panels : tiles;
+        j.parts = units < threads ? units : threads;
+    }
     em_pool_run(j.parts > 1 ? pool : NULL, n * j.parts, pwb_task, &j);
     if (ex.finish) /* the activations the output pass leaves to a tile pass */
         em_apply_activation(kern, act, y, n * ((m + L - 1) / L) * L * hw);
