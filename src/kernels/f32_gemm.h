@@ -258,5 +258,9 @@ void ember_f32_gemm_pack_a__scalar(size_t mr, size_t m, size_t kc, float alpha, 
                                    size_t rs, size_t cs, float* dst);
 void ember_f32_gemm_pack_b__scalar(size_t nr, size_t n, size_t kc, const float* b, size_t rs,
                                    size_t cs, float* dst);
+/* AVX-512F: panels of up to 16 contiguous rows transposed in registers, the
+ * scalar function's bytes; other cases go to it */
+void ember_f32_gemm_pack_a__avx512(size_t mr, size_t m, size_t kc, float alpha, const float* a,
+                                   size_t rs, size_t cs, float* dst);
 
 #endif

@@ -1,5 +1,6 @@
-/* The portable panel packing (ember_f32_gemm_pack_a__scalar / _b__scalar, used
- * by every dispatch path) against the layout written out element by element:
+/* The panel packing (ember_f32_gemm_pack_a__scalar / _b__scalar, and each
+ * dispatch path's own pack_a: AVX-512's transposes in registers) against the
+ * layout written out element by element:
  * panel after panel of mr (nr) rows, kc steps of mr (nr) floats, alpha * A,
  * zeros past the last row; exact (the same one multiplication per element).
  * Every mr / nr of the dispatch tables and more, m and kc around the blocking
@@ -21,7 +22,8 @@
 
 static float value(size_t i) { return (float)((i * 2654435761u) % 1000) / 37.0f - 13.0f; }
 
-static void check_a(size_t mr, size_t m, size_t kc, float alpha, int layout) {
+static void check_a(ember_f32_pack_a_fn pack_a, const char* isa, size_t mr, size_t m, size_t kc,
+                    float alpha, int layout) {
     /* layout 0: rows contiguous (rs = kc + 3); 1: columns contiguous (A^T);
      * 2: both strided (rs = 3, cs = 3 * m + 1) */
     const size_t rs = layout == 0 ? kc + 3 : layout == 1 ? 1 : 3;
@@ -40,15 +42,16 @@ static void check_a(size_t mr, size_t m, size_t kc, float alpha, int layout) {
                 const size_t row = pn * mr + i;
                 want[pn * kc * mr + p * mr + i] = row < m ? alpha * a[row * rs + p * cs] : 0.0f;
             }
-    ember_f32_gemm_pack_a__scalar(mr, m, kc, alpha, a, rs, cs, got);
+    pack_a(mr, m, kc, alpha, a, rs, cs, got);
     if (memcmp(got, want, out_n * sizeof *got) != 0) {
         size_t at = 0;
         while (memcmp(&got[at], &want[at], sizeof *got) == 0) at++;
-        fail_msg("pack_a mr %zu m %zu kc %zu layout %d: element %zu is %g, want %g", mr, m, kc, layout,
-                 at, (double)got[at], (double)want[at]);
+        fail_msg("%s pack_a mr %zu m %zu kc %zu layout %d: element %zu is %g, want %g", isa, mr, m,
+                 kc, layout, at, (double)got[at], (double)want[at]);
     }
     for (size_t i = out_n; i < out_n + GUARD; i++)
-        if (got[i] != -777.0f) fail_msg("pack_a mr %zu m %zu kc %zu: wrote past the end", mr, m, kc);
+        if (got[i] != -777.0f)
+            fail_msg("%s pack_a mr %zu m %zu kc %zu: wrote past the end", isa, mr, m, kc);
     free(a);
     free(got);
     free(want);
@@ -80,17 +83,29 @@ static void check_b(size_t nr, size_t n, size_t kc, int layout) {
 
 static void test_pack_a(void **state) {
     (void)state;
-    const size_t mrs[] = {1, 4, 6, 8, 12, 16};
+    const size_t mrs[] = {1, 4, 6, 8, 12, 16, 20};
     const size_t ms[] = {1, 2, 3, 4, 5, 7, 8, 11, 12, 13, 17, 24, 25, 47};
     const size_t kcs[] = {1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 64, 100};
-    for (size_t a = 0; a < sizeof mrs / sizeof mrs[0]; a++)
-        for (size_t b = 0; b < sizeof ms / sizeof ms[0]; b++)
-            for (size_t c = 0; c < sizeof kcs / sizeof kcs[0]; c++)
-                for (int layout = 0; layout < 3; layout++) {
-                    check_a(mrs[a], ms[b], kcs[c], 1.0f, layout);
-                    check_a(mrs[a], ms[b], kcs[c], -0.375f, layout);
-                }
-    check_a(12, 512, 512, 0.5f, 0); /* a weight matrix's panel at a session's creation */
+    /* the portable function, then each path's own (the paths this CPU runs) */
+    static const char* const isas[] = {"scalar", "generic", "avx2", "avx512", "neon"};
+    for (size_t t = 0; t < sizeof isas / sizeof isas[0]; t++) {
+        ember_f32_pack_a_fn pack_a = ember_f32_gemm_pack_a__scalar;
+        if (t > 0) {
+            const ember_kernels* kern = ember_kernels_for(isas[t]);
+            if (!kern) continue;
+            pack_a = kern->f32_gemm.pack_a;
+        }
+        for (size_t a = 0; a < sizeof mrs / sizeof mrs[0]; a++)
+            for (size_t b = 0; b < sizeof ms / sizeof ms[0]; b++)
+                for (size_t c = 0; c < sizeof kcs / sizeof kcs[0]; c++)
+                    for (int layout = 0; layout < 3; layout++) {
+                        check_a(pack_a, isas[t], mrs[a], ms[b], kcs[c], 1.0f, layout);
+                        check_a(pack_a, isas[t], mrs[a], ms[b], kcs[c], -0.375f, layout);
+                    }
+        /* a weight matrix's panel at a session's creation, a transformer's activations */
+        check_a(pack_a, isas[t], 12, 512, 512, 0.5f, 0);
+        check_a(pack_a, isas[t], 12, 128, 1024, 1.0f, 0);
+    }
 }
 
 /* ember_f32_gemm_pack_a_rows, one register tile of rows at a time, gives
