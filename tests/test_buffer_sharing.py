@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """The planner's shared buffers (src/runtime/plan.c, share_buffers): a Concat
 whose inputs its producers wrote in place and Reshape / Flatten / Squeeze /
-Unsqueeze / Identity that copy nothing, and every case where sharing must not
+Unsqueeze / Identity, and a Transpose that only moves unit axes, that copy
+nothing, and every case where sharing must not
 happen (graph inputs and outputs, the second use of an input in one Concat or
 in two Concats, parts off a cache line, a Concat with dims before its axis).
 
@@ -206,6 +207,23 @@ class TestReshapes(Base):
         x = self.w(1, 4, 8, 8)
         r = relu(x.reshape(4, 64))
         self.run_model(m, {"x": x}, {"y": r, "z": -r}, {"of_input": False, "to_output": False})
+
+
+class TestTranspose(Base):
+    def test_unit_axes_moved_in_place(self):
+        """A Transpose that only moves axes of length 1 (a transformer's
+        [1, S, D] -> [S, 1, D]) moves no byte: it shares its input's buffer.
+        One that reorders longer axes, or reads a graph input, copies."""
+        nodes = [helper.make_node("Relu", ["x"], ["r"], name="relu"),
+                 helper.make_node("Transpose", ["r"], ["t"], perm=[1, 0, 2], name="unit_swap"),
+                 helper.make_node("Transpose", ["t"], ["u"], perm=[1, 2, 0], name="real"),
+                 helper.make_node("Neg", ["u"], ["y"], name="neg"),
+                 helper.make_node("Transpose", ["x"], ["z"], perm=[1, 0, 2], name="of_input")]
+        m = model(nodes, [vi("x", [1, 6, 5])], [vi("y", None), vi("z", None)])
+        x = self.w(1, 6, 5)
+        t = relu(x).transpose(1, 0, 2)
+        self.run_model(m, {"x": x}, {"y": -t.transpose(1, 2, 0), "z": x.transpose(1, 0, 2)},
+                       {"unit_swap": True, "real": False, "of_input": False})
 
 
 if __name__ == "__main__":

@@ -1,4 +1,6 @@
 /* Transpose: permutes the axes (perm; default reverses them). */
+#include <string.h>
+
 #include "generic/tensor_ref.h"
 #include "tensor_common.h"
 
@@ -57,11 +59,41 @@ static ember_status transpose_infer(em_op_ctx* ctx) {
     return EMBER_OK;
 }
 
-static ember_status transpose_run(em_op_ctx* ctx) {
+/* Whether the permutation keeps the axes longer than 1 in their order: it
+ * only moves unit axes (a transformer's [1, 128, 256] -> [128, 1, 256]), so
+ * the bytes do not move and the output can share the input's buffer. */
+static bool moves_unit_axes_only(const em_op_ctx* ctx) {
     const em_value* x = ctx->inputs[0];
     int32_t perm[EMBER_MAX_RANK];
     get_perm(ctx->params, x->shape.rank, perm);
-    ember_transpose_ref(ctx->outputs[0]->data, x->data, x->shape.dims, perm, x->shape.rank,
+    int32_t last = -1;
+    for (int32_t d = 0; d < x->shape.rank; d++) {
+        if (x->shape.dims[perm[d]] == 1) continue;
+        if (perm[d] < last) return false;
+        last = perm[d];
+    }
+    return true;
+}
+
+static bool transpose_input_in_output(const em_op_ctx* ctx, uint32_t i, uint64_t* offset) {
+    *offset = 0;
+    return i == 0 && moves_unit_axes_only(ctx);
+}
+
+static ember_status transpose_run(em_op_ctx* ctx) {
+    const em_value* x = ctx->inputs[0];
+    em_value* y = ctx->outputs[0];
+    if (moves_unit_axes_only(ctx)) { /* the same bytes: shared, or one copy */
+        const size_t bytes = em_shape_count(&x->shape) * ember_dtype_size(x->dtype);
+        if (y->data != x->data && bytes)
+            memcpy(y->data, x->data, bytes);
+        else
+            ctx->kernel = "in place";
+        return EMBER_OK;
+    }
+    int32_t perm[EMBER_MAX_RANK];
+    get_perm(ctx->params, x->shape.rank, perm);
+    ember_transpose_ref(y->data, x->data, x->shape.dims, perm, x->shape.rank,
                         ember_dtype_size(x->dtype));
     return EMBER_OK;
 }
@@ -69,5 +101,5 @@ static ember_status transpose_run(em_op_ctx* ctx) {
 const em_op_def em_op_transpose = {
     .name = "Transpose", .min_inputs = 1, .max_inputs = 1, .min_outputs = 1, .max_outputs = 1,
     .params_size = sizeof(transpose_params), .init = transpose_init, .infer = transpose_infer,
-    .run = transpose_run,
+    .run = transpose_run, .input_in_output = transpose_input_in_output,
 };
