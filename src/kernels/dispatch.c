@@ -60,7 +60,7 @@ static const ember_kernels k_avx2 = {
     .f32_softmax = EMBER_F32_SOFTMAX_TABLE(avx2),
     .f32_layernorm = EMBER_F32_LAYERNORM_FN(avx2),
     .f32_im2col_pack_b = ember_f32_im2col_pack_b__avx2,
-    .f32_maxpool2d = ember_f32_maxpool2d,
+    .f32_maxpool2d = ember_f32_maxpool2d__avx2,
 };
 static const ember_kernels k_avx512 = {
     .isa = "avx512",

@@ -28,6 +28,8 @@ bool ember_f32_pool2d_applies(const ember_window* w);
 void ember_f32_maxpool2d(size_t planes, const ember_window* w, const float* x, float* y);
 
 #if defined(__x86_64__)
+/* The same on 8 lanes (x86/f32_maxpool2d_avx2.c): the same bits. */
+void ember_f32_maxpool2d__avx2(size_t planes, const ember_window* w, const float* x, float* y);
 /* The same on 16 lanes (x86/f32_maxpool2d_avx512.c): the same bits. */
 void ember_f32_maxpool2d__avx512(size_t planes, const ember_window* w, const float* x, float* y);
 /* One channel-blocked plane (x: image[1] x image[2] x 16, y: out[1] x out[2]
