@@ -342,6 +342,42 @@ class TestClassifierHead(Base):
         self.check(g, plain=["pw", "pool"])
 
 
+class TestExpandDepthwiseBands(Base):
+    def build(self, expanded_output, act="relu6", k=3, s=2, c=96, cin=16, h=113, w=110):
+        """x -> depthwise (so that the expansion reads a blocked tensor) -> 1x1
+        expansion to c channels -> depthwise k x k stride s -> 1x1 project."""
+        g = Graph(np.random.default_rng(13), (1, cin, h, w))
+        t = g.dw("x", act="relu6", name="dw0")
+        e = g.conv1x1(t, c, act=act, name="pw")
+        if expanded_output:
+            g.output(e)
+        d = g.dw(e, k=k, s=s, act=act, name="dw")
+        y = g.conv1x1(d, 24, name="project")
+        g.output(y)
+        return g, y
+
+    def test_fused_in_bands_on_the_blocked_kernels(self):
+        """An expanded tensor of 3 MB and more, between a blocked 1x1 and the
+        blocked depthwise Conv reading it, is computed a band of rows at a
+        time into the depthwise node's scratch (conv_pw_dw.c, the blocked
+        pair): "fused" and "1x1+dwconv nchw16c", the bits of the same graph
+        unfused (the expanded tensor a graph output), at 1 to 3 threads.
+        Activations in the 1x1's epilogue and one applied after it (leaky)."""
+        for case in (dict(), dict(act="silu", k=5, s=1, c=240, h=57, w=61),
+                     dict(act="leaky", k=3, s=1, c=160, h=70, w=71)):
+            with self.subTest(**case):
+                g, y = self.build(False, **case)
+                got, prof, has_blocked = self.check(g, blocked=["dw0", "project"])
+                gu, yu = self.build(True, **case)
+                un, pu, _ = self.check(gu, blocked=["dw0", "pw", "dw", "project"])
+                self.assertNotEqual(pu["pw"], "fused", pu)
+                if has_blocked:
+                    self.assertEqual(prof["pw"], "fused", prof)
+                    self.assertTrue(prof["dw"].endswith("1x1+dwconv nchw16c"), prof)
+                self.assertEqual(y, yu)
+                self.assertTrue(np.array_equal(got[y], un[y]), "fused and unfused differ")
+
+
 class TestLimits(Base):
     def test_padded_size_too_large_is_refused(self):
         """A session whose symbolic dims make a blocked tensor too large to

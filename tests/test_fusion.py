@@ -171,7 +171,9 @@ class Base(unittest.TestCase):
         got, prof = self.run_graph(m, x)
         if blocked_too and prof[consumer].endswith("dwconv nchw16c"):
             # a path with the channel-blocked layout runs the pair blocked
-            # instead (plan.c; the fusion itself: meson test fusion_avx2)
+            # instead, unfused here: the 1x1 reads the plain graph input
+            # (plan.c; the plain fusion: meson test fusion_avx2; the
+            # blocked one: test_blocked_layout's TestExpandDepthwiseBands)
             self.assertTrue(prof[producer].endswith("gemm nchw16c"), prof)
         else:
             self.assertEqual(prof[producer], "fused", prof)

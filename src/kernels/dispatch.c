@@ -82,6 +82,7 @@ static const ember_kernels k_avx512 = {
     .f32_layernorm = EMBER_F32_LAYERNORM_FN(avx512),
     .f32_im2col_pack_b = ember_f32_im2col_pack_b__avx2,
     .f32_conv1x1_blocked = ember_f32_conv1x1_blocked__avx512,
+    .f32_conv1x1_blocked_band = ember_f32_conv1x1_blocked_band__avx512,
     .f32_maxpool2d = ember_f32_maxpool2d__avx512,
     .f32_global_avgpool_c16 = ember_f32_global_avgpool_c16__avx512,
     .f32_conv_rows_blocked = ember_f32_conv_rows_blocked__avx512,

@@ -151,6 +151,15 @@ typedef void (*ember_f32_conv1x1_blocked_fn)(size_t m, size_t k, size_t n, size_
                                              const ember_f32_gemm_epilogue* ep, size_t j0,
                                              size_t j1, size_t q0, size_t q1);
 
+/* The same products for `count` positions from x's position 0 (x: a
+ * position of the input, its blocks n positions apart) written to y from its
+ * position 0, y's blocks ny positions apart: a band of an image into a
+ * buffer of its own. The same values as ember_f32_conv1x1_blocked_fn. */
+typedef void (*ember_f32_conv1x1_blocked_band_fn)(size_t m, size_t k, size_t n, size_t kc,
+                                                  const float* x, const float* w, float* y,
+                                                  size_t ny, const ember_f32_gemm_epilogue* ep,
+                                                  size_t count, size_t q0, size_t q1);
+
 /* The direct convolution of f32_conv_rows.h (one K block: k <= the table's
  * kc) into the blocked layout, `count` positions of one output row: step p
  * of position i reads x[boff[p] + i] (x: the row's first position in the
@@ -255,6 +264,7 @@ typedef struct ember_kernels {
      * blocked 1x1 kernel, blocks of f32_dwconv.block channels (the table then
      * has f32_dwconv.blocked, gather and scatter too) */
     ember_f32_conv1x1_blocked_fn f32_conv1x1_blocked;
+    ember_f32_conv1x1_blocked_band_fn f32_conv1x1_blocked_band; /* with it */
     ember_f32_conv_rows_blocked_fn f32_conv_rows_blocked; /* with it; NULL: none */
     ember_f32_maxpool2d_fn f32_maxpool2d;
     /* the same pool on one NCHW16c plane (f32_pool2d.h); NULL: none */

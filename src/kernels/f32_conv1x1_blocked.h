@@ -28,6 +28,12 @@ void ember_f32_conv1x1_blocked_ref(const ember_kernels* kern, size_t L, size_t m
                                    const ember_f32_gemm_epilogue* ep, size_t j0, size_t j1,
                                    size_t q0, size_t q1);
 
+/* The portable twin of kern's f32_conv1x1_blocked_band. */
+void ember_f32_conv1x1_blocked_band_ref(const ember_kernels* kern, size_t L, size_t m, size_t k,
+                                        size_t n, size_t kc, const float* x, const float* w,
+                                        float* y, size_t ny, const ember_f32_gemm_epilogue* ep,
+                                        size_t count, size_t q0, size_t q1);
+
 /* The portable twin of kern's f32_conv_rows_blocked (ember_f32_conv_rows_blocked_fn). */
 void ember_f32_conv_rows_blocked_ref(const ember_kernels* kern, size_t L, size_t m, size_t k,
                                      const float* x, const int32_t* boff, size_t count, size_t ny,
@@ -41,6 +47,10 @@ void ember_f32_conv1x1_blocked__avx512(size_t m, size_t k, size_t n, size_t kc, 
                                        const float* w, float* y,
                                        const ember_f32_gemm_epilogue* ep, size_t j0, size_t j1,
                                        size_t q0, size_t q1);
+void ember_f32_conv1x1_blocked_band__avx512(size_t m, size_t k, size_t n, size_t kc,
+                                            const float* x, const float* w, float* y, size_t ny,
+                                            const ember_f32_gemm_epilogue* ep, size_t count,
+                                            size_t q0, size_t q1);
 #endif
 
 #endif

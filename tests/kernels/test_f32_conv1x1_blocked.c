@@ -7,7 +7,8 @@
  * blocks; K split in blocks as the GEMM splits it, and forced splits),
  * positions 1-49 (tails of the 12-position tile), every epilogue, and
  * partial position and panel ranges; guard values around the output catch
- * writes outside the ranges asked for. A path without the kernel is skipped
+ * writes outside the ranges asked for. The band entry (a range of positions
+ * into a buffer of its own) against its twin and the whole-image call. A path without the kernel is skipped
  * with a message. */
 #include <float.h>
 #include <math.h>
@@ -82,6 +83,31 @@ static void check(const ember_kernels* kern, size_t m, size_t k, size_t n, size_
         fail_msg("%s m %zu k %zu n %zu kc %zu ep %d partial %d: float %zu (of %zu with guards) "
                  "differs: %.9g vs reference %.9g", kern->isa, m, k, n, kc, e, partial, i,
                  ny + 2 * GUARD, y[i], want[i]);
+    }
+    if (partial && kern->f32_conv1x1_blocked_band) {
+        /* the band entry: positions [j0, j1) into a buffer of their own (its
+         * blocks j1 - j0 positions apart), the same values as above */
+        const size_t cnt = j1 - j0, nb = mb * cnt * L;
+        float* yb = malloc(sizeof(float) * (nb + 2 * GUARD));
+        float* wb = malloc(sizeof(float) * (nb + 2 * GUARD));
+        assert_true(yb && wb);
+        kt_set_guard(yb, nb + 2 * GUARD);
+        kt_set_guard(wb, nb + 2 * GUARD);
+        kern->f32_conv1x1_blocked_band(m, k, n, kc, xb + j0 * L, wp, yb + GUARD, cnt,
+                                       e ? &ep : NULL, cnt, q0, q1);
+        ember_f32_conv1x1_blocked_band_ref(kern, L, m, k, n, kc, xb + j0 * L, wp, wb + GUARD, cnt,
+                                           e ? &ep : NULL, cnt, q0, q1);
+        if (memcmp(yb, wb, sizeof(float) * (nb + 2 * GUARD)) != 0)
+            fail_msg("%s band m %zu k %zu n %zu: differs from its reference", kern->isa, m, k, n);
+        for (size_t b = 2 * q0; b < mb && b < 2 * q1; b++)
+            for (size_t j = 0; j < cnt; j++)
+                if (memcmp(yb + GUARD + (b * cnt + j) * L, y + GUARD + (b * n + j0 + j) * L,
+                           sizeof(float) * L) != 0)
+                    fail_msg("%s band m %zu k %zu n %zu: block %zu position %zu differs from "
+                             "the whole image's", kern->isa, m, k, n, b, j0 + j);
+        g_cases++;
+        free(yb);
+        free(wb);
     }
     if (!partial && !kc_force) {
         /* the NCHW path: the table's GEMM on the weights packed for it */

@@ -64,10 +64,12 @@ static void finish_lanes(const ember_kernels* kern, size_t L, size_t m, size_t c
         kern->f32_elementwise.unary[vop[ep->act]](nb, y, y, 0.0f, 0.0f);
 }
 
-void ember_f32_conv1x1_blocked_ref(const ember_kernels* kern, size_t L, size_t m, size_t k,
-                                   size_t n, size_t kc, const float* x, const float* w, float* y,
-                                   const ember_f32_gemm_epilogue* ep, size_t j0, size_t j1,
-                                   size_t q0, size_t q1) {
+/* Positions [j0, j1) of x to the same positions of y, its blocks ny
+ * positions apart. */
+static void products(const ember_kernels* kern, size_t L, size_t m, size_t k, size_t n,
+                     size_t kc, const float* x, const float* w, float* y, size_t ny,
+                     const ember_f32_gemm_epilogue* ep, size_t j0, size_t j1, size_t q0,
+                     size_t q1) {
     if (kc == 0) kc = k;
     const size_t blocks = (m + L - 1) / L;
     float s[64];
@@ -77,9 +79,23 @@ void ember_f32_conv1x1_blocked_ref(const ember_kernels* kern, size_t L, size_t m
             for (size_t j = j0; j < j1; j++) {
                 for (size_t l = 0; l < L && c0 + l < m; l++)
                     s[l] = dot(L, k, n, kc, x, w + q * k * 2 * L, v * L + l, j);
-                finish_lanes(kern, L, m, c0, s, ep, y + (c0 / L) * n * L + j * L);
+                finish_lanes(kern, L, m, c0, s, ep, y + (c0 / L) * ny * L + j * L);
             }
         }
+}
+
+void ember_f32_conv1x1_blocked_ref(const ember_kernels* kern, size_t L, size_t m, size_t k,
+                                   size_t n, size_t kc, const float* x, const float* w, float* y,
+                                   const ember_f32_gemm_epilogue* ep, size_t j0, size_t j1,
+                                   size_t q0, size_t q1) {
+    products(kern, L, m, k, n, kc, x, w, y, n, ep, j0, j1, q0, q1);
+}
+
+void ember_f32_conv1x1_blocked_band_ref(const ember_kernels* kern, size_t L, size_t m, size_t k,
+                                        size_t n, size_t kc, const float* x, const float* w,
+                                        float* y, size_t ny, const ember_f32_gemm_epilogue* ep,
+                                        size_t count, size_t q0, size_t q1) {
+    products(kern, L, m, k, n, kc, x, w, y, ny, ep, 0, count, q0, q1);
 }
 
 void ember_f32_conv_rows_blocked_ref(const ember_kernels* kern, size_t L, size_t m, size_t k,

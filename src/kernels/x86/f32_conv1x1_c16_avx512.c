@@ -170,6 +170,13 @@ void ember_f32_conv1x1_blocked__avx512(size_t m, size_t k, size_t n, size_t kc, 
     panels(m, k, kc ? kc : k, n, x, NULL, L, n, w, y, ep, j0, j1, q0, q1);
 }
 
+void ember_f32_conv1x1_blocked_band__avx512(size_t m, size_t k, size_t n, size_t kc,
+                                            const float* x, const float* w, float* y, size_t ny,
+                                            const ember_f32_gemm_epilogue* ep, size_t count,
+                                            size_t q0, size_t q1) {
+    panels(m, k, kc ? kc : k, n, x, NULL, L, ny, w, y, ep, 0, count, q0, q1);
+}
+
 void ember_f32_conv_rows_blocked__avx512(size_t m, size_t k, const float* x, const int32_t* boff,
                                          size_t count, size_t ny, const float* w, float* y,
                                          const ember_f32_gemm_epilogue* ep) {

@@ -389,13 +389,29 @@ static size_t blocked_scale_scratch(em_op_ctx* ctx, em_op_ctx* mul, conv_plan* p
     return ember_f32_conv1x1_blocked_packed_size(ctx->block, pl->m, pl->c);
 }
 
+/* A blocked depthwise node and the blocked 1x1 producing its input (the
+ * expansion of an inverted residual block), as conv_pw_dw.h's blocked pair:
+ * its scratch, or 0. The planner pairs nodes of one layout only; the 1x1's
+ * input must be stored blocked (a plain one would need the conversion the
+ * executor makes around the 1x1 node, which fused does not run). */
+static size_t blocked_pw_dw_scratch(em_op_ctx* ctx, em_op_ctx* pw, em_pw_dw* g) {
+    conv_plan pp;
+    if (!ctx->block || !pw->inputs[0] || !pw->inputs[0]->block || !pw_dw_pair(ctx, pw, g) ||
+        conv_plan_make(pw, &pp) != EMBER_OK || !blocked_1x1(&pp))
+        return 0;
+    return em_conv_pw_dw_blocked_scratch(em_kern(ctx), g, ctx->threads);
+}
+
 static size_t conv_absorb_scratch(em_op_ctx* ctx, em_op_ctx* producer) {
     conv_plan pl;
     int xi;
-    if (ctx->block) return blocked_scale_scratch(ctx, producer, &pl, &xi);
+    em_pw_dw g;
+    if (ctx->block) {
+        const size_t b = blocked_scale_scratch(ctx, producer, &pl, &xi);
+        return b ? b : blocked_pw_dw_scratch(ctx, producer, &g);
+    }
     if (scale_input(ctx, producer, &pl) >= 0) /* 1: the node's own scratch (its GEMM's) is enough */
         return 1;
-    em_pw_dw g;
     if (!pw_dw_pair(ctx, producer, &g)) return 0;
     return em_conv_pw_dw_scratch(em_kern(ctx), &g, ctx->threads);
 }
@@ -604,9 +620,32 @@ static ember_status conv_run_blocked_scaled(em_op_ctx* ctx) {
     return EMBER_OK;
 }
 
+/* The blocked depthwise node doing its blocked 1x1 producer's work. */
+static ember_status conv_run_blocked_pw_dw(em_op_ctx* ctx, em_op_ctx* pw) {
+    const em_node* pn = ctx->producer;
+    em_pw_dw g;
+    const size_t bytes = blocked_pw_dw_scratch(ctx, pw, &g);
+    if (!bytes || bytes > ctx->scratch_bytes || !ctx->packed || !ctx->producer_packed)
+        return em_op_fail(ctx, EMBER_ERROR_RUNTIME, "internal error: '%s' cannot be fused here",
+                          pn->name);
+    const em_value* pb = pn->n_inputs > 2 ? ctx->producer_inputs[2] : NULL;
+    const em_value* db = ctx->n_inputs > 2 ? ctx->inputs[2] : NULL;
+    em_conv_pw_dw_blocked_run(ctx->pool, em_kern(ctx), &g, ctx->producer_inputs[0]->data,
+                              ctx->producer_packed, pb ? pb->data : NULL, &pn->act, ctx->packed,
+                              db != NULL, &ctx->node->act, ctx->outputs[0]->data, ctx->scratch);
+    ctx->kernel = "1x1+dwconv nchw16c";
+    ctx->act_done = true;
+    return EMBER_OK;
+}
+
 static ember_status conv_run(em_op_ctx* ctx) {
     if (ctx->block) {
-        if (ctx->producer) return conv_run_blocked_scaled(ctx);
+        if (ctx->producer) {
+            if (ctx->producer->op != ctx->node->op) return conv_run_blocked_scaled(ctx);
+            char pmsg[EM_MSG_CAP];
+            em_op_ctx pw = em_producer_ctx(ctx, pmsg);
+            return conv_run_blocked_pw_dw(ctx, &pw);
+        }
         conv_plan pl;
         ember_status st = conv_plan_make(ctx, &pl);
         return st != EMBER_OK ? st : conv_run_blocked(ctx, &pl);

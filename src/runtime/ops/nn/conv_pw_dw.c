@@ -23,6 +23,15 @@
 
 static size_t round64(size_t b) { return (b + 63) / 64 * 64; }
 
+/* Band b of output rows rb a band: rows [*r0, *r1), the expanded rows [*e0,
+ * *e1) its windows read and its own window *wb (nn_band_window). */
+static void band_of(const ember_window* dw, size_t rb, size_t b, size_t* r0, size_t* r1,
+                    size_t* e0, size_t* e1, ember_window* wb) {
+    *r0 = b * rb;
+    *r1 = *r0 + rb < dw->out[1] ? *r0 + rb : dw->out[1];
+    nn_band_window(dw, *r0, *r1, e0, e1, wb);
+}
+
 /* Output rows a band (the last one may have fewer). */
 static size_t band_out_rows(const em_pw_dw* g) {
     const ember_window* w = &g->dw;
@@ -46,10 +55,9 @@ static bool sizes_of(const ember_kernels* kern, const em_pw_dw* g, sizes* s) {
     s->bands = (w->out[1] + s->rb - 1) / s->rb;
     s->e_floats = s->gemm_ws = s->dw_ws = 0;
     for (size_t b = 0; b < s->bands; b++) {
-        const size_t r0 = b * s->rb, r1 = r0 + s->rb < w->out[1] ? r0 + s->rb : w->out[1];
-        size_t e0, e1;
+        size_t r0, r1, e0, e1;
         ember_window wb;
-        nn_band_window(&g->dw, r0, r1, &e0, &e1, &wb);
+        band_of(w, s->rb, b, &r0, &r1, &e0, &e1, &wb);
         if (e1 <= e0 || !em_conv_depthwise_applies(g->c, g->c, g->c, &wb)) return false;
         const size_t n = (e1 - e0) * w->image[2];
         if (g->c * n > s->e_floats) s->e_floats = g->c * n;
@@ -100,10 +108,9 @@ static void band_task(void* arg, size_t t, size_t thread) {
     const size_t b0 = j->s.bands * t / j->tasks, b1 = j->s.bands * (t + 1) / j->tasks;
     size_t pe0 = 0, pe1 = 0; /* the previous band's expanded rows (none yet) */
     for (size_t b = b0; b < b1; b++) {
-        const size_t r0 = b * j->s.rb, r1 = r0 + j->s.rb < oh ? r0 + j->s.rb : oh;
-        size_t e0, e1;
+        size_t r0, r1, e0, e1;
         ember_window wb;
-        nn_band_window(&g->dw, r0, r1, &e0, &e1, &wb);
+        band_of(w, j->s.rb, b, &r0, &r1, &e0, &e1, &wb);
         float* eb = ebuf[b & 1];
         const size_t rows = e1 - e0;
         /* rows [e0, e0 + have) copied from the previous band */
@@ -133,4 +140,132 @@ void em_conv_pw_dw_run(struct em_pool* pool, const ember_kernels* kern, const em
     const size_t threads = em_pool_threads(pool);
     j.tasks = j.s.bands < threads ? j.s.bands : threads; /* contiguous bands a thread */
     em_pool_run(j.tasks > 1 ? pool : NULL, j.tasks, band_task, &j);
+}
+
+/* ---- the blocked pair ---- */
+
+/* Expanded rows of a blocked band: as the plain bands, sized on the blocked
+ * rows (whole blocks of L channels). */
+static size_t blocked_band_out_rows(const em_pw_dw* g, size_t L) {
+    em_pw_dw gb = *g;
+    gb.c = (g->c + L - 1) / L * L;
+    return band_out_rows(&gb);
+}
+
+typedef struct blocked_sizes {
+    size_t rb, bands, e_floats, per_thread;
+} blocked_sizes;
+
+static bool blocked_sizes_of(const ember_kernels* kern, const em_pw_dw* g, blocked_sizes* s) {
+    const ember_window* w = &g->dw;
+    const size_t L = kern->f32_dwconv.block;
+    if (!L || !kern->f32_conv1x1_blocked_band || !kern->f32_dwconv.blocked ||
+        w->pad[1] >= (ptrdiff_t)w->kernel[1] || w->pad_end[1] >= (ptrdiff_t)w->kernel[1] ||
+        w->out[1] == 0)
+        return false;
+    const size_t cb = (g->c + L - 1) / L;
+    s->rb = blocked_band_out_rows(g, L);
+    s->bands = (w->out[1] + s->rb - 1) / s->rb;
+    s->e_floats = 0;
+    for (size_t b = 0; b < s->bands; b++) {
+        size_t r0, r1, e0, e1;
+        ember_window wb;
+        band_of(w, s->rb, b, &r0, &r1, &e0, &e1, &wb);
+        if (e1 <= e0) return false;
+        const size_t n = cb * L * (e1 - e0) * w->image[2];
+        if (n > s->e_floats) s->e_floats = n;
+    }
+    s->per_thread = 2 * round64(s->e_floats * sizeof(float));
+    return true;
+}
+
+size_t em_conv_pw_dw_blocked_scratch(const ember_kernels* kern, const em_pw_dw* g,
+                                     size_t threads) {
+    blocked_sizes s;
+    if (g->c * g->dw.image[1] * g->dw.image[2] * sizeof(float) < FUSE_MIN_BYTES ||
+        !blocked_sizes_of(kern, g, &s))
+        return 0;
+    return s.per_thread * (threads ? threads : 1);
+}
+
+typedef struct blocked_band_job {
+    const ember_kernels* kern;
+    const em_pw_dw* g;
+    blocked_sizes s;
+    const float *x, *pw_packed, *dw_packed;
+    const ember_f32_gemm_epilogue* pw_ep;
+    const em_activation* pw_act;  /* applied after the kernel (no epilogue form), or NULL */
+    const em_activation* dw_act;  /* NULL: none */
+    bool dw_bias;
+    float* y;
+    unsigned char* scratch;
+    size_t tasks;
+} blocked_band_job;
+
+/* Bands [b0, b1) in order on one thread, as band_task: the expanded rows of
+ * every block into the band buffer (the rows shared with the band before
+ * copied), then the depthwise kernel block by block into y's rows. */
+static void blocked_band_task(void* arg, size_t t, size_t thread) {
+    const blocked_band_job* j = arg;
+    const em_pw_dw* g = j->g;
+    const ember_window* w = &g->dw;
+    const ember_kernels* kern = j->kern;
+    const size_t L = kern->f32_dwconv.block, cb = (g->c + L - 1) / L;
+    const size_t h = w->image[1], iw = w->image[2], oh = w->out[1], ow = w->out[2];
+    const size_t kvol = w->kernel[1] * w->kernel[2], panels = (g->c + 2 * L - 1) / (2 * L);
+    const size_t kc = ember_f32_gemm_kc(&kern->f32_gemm, g->cin);
+    unsigned char* base = j->scratch + thread * j->s.per_thread;
+    const size_t eb_bytes = round64(j->s.e_floats * sizeof(float));
+    float* ebuf[2] = {(float*)base, (float*)(base + eb_bytes)};
+    const size_t b0 = j->s.bands * t / j->tasks, b1 = j->s.bands * (t + 1) / j->tasks;
+    size_t pe0 = 0, pe1 = 0;
+    for (size_t b = b0; b < b1; b++) {
+        size_t r0, r1, e0, e1;
+        ember_window wb;
+        band_of(w, j->s.rb, b, &r0, &r1, &e0, &e1, &wb);
+        float* eb = ebuf[b & 1];
+        const size_t rows = e1 - e0;
+        const size_t have = nn_band_copy_shared(cb, iw * L, e0, e1, b > b0 ? ebuf[(b - 1) & 1] : NULL,
+                                                pe0, pe1, eb);
+        if (have < rows) {
+            kern->f32_conv1x1_blocked_band(g->c, g->cin, h * iw, kc, j->x + (e0 + have) * iw * L,
+                                           j->pw_packed, eb + have * iw * L, rows * iw, j->pw_ep,
+                                           (rows - have) * iw, 0, panels);
+            if (j->pw_act)
+                for (size_t c = 0; c < cb; c++)
+                    em_apply_activation(kern, j->pw_act, eb + (c * rows + have) * iw * L,
+                                        (rows - have) * iw * L);
+        }
+        const ember_dwconv_geom dg = {.ih = wb.image[1], .iw = iw, .oh = r1 - r0, .ow = ow,
+                                      .kh = wb.kernel[1], .kw = wb.kernel[2], .sh = wb.stride[1],
+                                      .sw = wb.stride[2], .pad_top = (size_t)wb.pad[1],
+                                      .pad_left = (size_t)wb.pad[2]};
+        for (size_t c = 0; c < cb; c++) {
+            float* yr = j->y + (c * oh + r0) * ow * L;
+            kern->f32_dwconv.blocked(&dg, eb + c * rows * iw * L, j->dw_packed + c * kvol * L,
+                                     j->dw_bias ? j->dw_packed + cb * kvol * L + c * L : NULL, yr);
+            if (j->dw_act) em_apply_activation(kern, j->dw_act, yr, (r1 - r0) * ow * L);
+        }
+        pe0 = e0;
+        pe1 = e1;
+    }
+}
+
+void em_conv_pw_dw_blocked_run(struct em_pool* pool, const ember_kernels* kern, const em_pw_dw* g,
+                               const float* x, const float* pw_packed, const float* pw_bias,
+                               const em_activation* pw_act, const float* dw_packed, bool dw_bias,
+                               const em_activation* dw_act, float* y, void* scratch) {
+    blocked_band_job j = {.kern = kern, .g = g, .x = x, .pw_packed = pw_packed,
+                          .dw_packed = dw_packed, .dw_bias = dw_bias,
+                          .dw_act = dw_act && dw_act->kind != EMF_ACT_NONE ? dw_act : NULL,
+                          .y = y, .scratch = scratch};
+    (void)blocked_sizes_of(kern, g, &j.s); /* true: the planner checked it */
+    const em_conv_act act_ctx = {.kern = kern, .act = pw_act};
+    const ember_f32_gemm_extra ex = em_conv_output_pass(&act_ctx, pw_bias);
+    const ember_f32_gemm_epilogue ep = ember_f32_gemm_epilogue_of(&ex, 0);
+    j.pw_ep = ember_f32_gemm_has_epilogue(&ex) ? &ep : NULL;
+    j.pw_act = ex.finish ? pw_act : NULL; /* the activations the output pass leaves to a pass */
+    const size_t threads = em_pool_threads(pool);
+    j.tasks = j.s.bands < threads ? j.s.bands : threads; /* contiguous bands a thread */
+    em_pool_run(j.tasks > 1 ? pool : NULL, j.tasks, blocked_band_task, &j);
 }
