@@ -35,6 +35,18 @@ typedef struct dwb_job {
     size_t cb, parts, sub;    /* row parts an image is split in; rows a sub-band */
 } dwb_job;
 
+void em_conv_dw_blocked_band(const ember_kernels* kern, const ember_window* wb, const float* x,
+                             const float* w, const float* bias, float* y,
+                             const em_activation* act) {
+    const size_t L = kern->f32_dwconv.block;
+    const ember_dwconv_geom g = {.ih = wb->image[1], .iw = wb->image[2], .oh = wb->out[1],
+                                 .ow = wb->out[2], .kh = wb->kernel[1], .kw = wb->kernel[2],
+                                 .sh = wb->stride[1], .sw = wb->stride[2],
+                                 .pad_top = (size_t)wb->pad[1], .pad_left = (size_t)wb->pad[2]};
+    kern->f32_dwconv.blocked(&g, x, w, bias, y);
+    if (act) em_apply_activation(kern, act, y, wb->out[1] * wb->out[2] * L);
+}
+
 /* Output rows [r0, r1) of block b of image img, as their own geometry over the
  * image rows they read (nn_band_window): each output is the same sum as in
  * one piece, so any split gives the same bits. */
@@ -45,15 +57,10 @@ static void dwb_rows(const dwb_job* j, size_t img, size_t b, size_t r0, size_t r
     size_t e0, e1;
     ember_window wb;
     nn_band_window(j->w, r0, r1, &e0, &e1, &wb);
-    const ember_dwconv_geom g = {.ih = wb.image[1], .iw = iw, .oh = r1 - r0, .ow = ow,
-                                 .kh = wb.kernel[1], .kw = wb.kernel[2], .sh = wb.stride[1],
-                                 .sw = wb.stride[2], .pad_top = (size_t)wb.pad[1],
-                                 .pad_left = (size_t)wb.pad[2]};
-    float* y = j->y + (blk * oh + r0) * ow * L;
-    j->kern->f32_dwconv.blocked(&g, j->x + (blk * j->w->image[1] + e0) * iw * L,
-                                j->packed + b * kvol * L,
-                                j->bias ? j->packed + j->cb * kvol * L + b * L : NULL, y);
-    if (j->act) em_apply_activation(j->kern, j->act, y, (r1 - r0) * ow * L);
+    em_conv_dw_blocked_band(j->kern, &wb, j->x + (blk * j->w->image[1] + e0) * iw * L,
+                            j->packed + b * kvol * L,
+                            j->bias ? j->packed + j->cb * kvol * L + b * L : NULL,
+                            j->y + (blk * oh + r0) * ow * L, j->act);
 }
 
 /* Unit u: row part u % parts of image u / parts, every block of it, in

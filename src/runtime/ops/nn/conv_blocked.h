@@ -31,6 +31,16 @@ void em_conv_dw_blocked_run(struct em_pool* pool, const ember_kernels* kern, siz
                             const ember_window* w, const float* x, const float* packed, bool bias,
                             float* y, const em_activation* act);
 
+/* One block of L channels of a blocked depthwise convolution over a band of
+ * output rows, wb the band's window (nn_band_window): x the block's input
+ * from the band's first image row, w and bias (NULL: none) the block's
+ * packed weights and bias, y the block's output at the band's first row;
+ * then act (NULL: none) on those rows. Any split into bands gives the bits
+ * of one piece. */
+void em_conv_dw_blocked_band(const ember_kernels* kern, const ember_window* wb, const float* x,
+                             const float* w, const float* bias, float* y,
+                             const em_activation* act);
+
 /* n images: y (m blocked channels) = W (packed by ember_f32_conv1x1_blocked_pack)
  * x (c blocked channels), hw positions each, with the bias (NULL: none) and
  * act as the plain path's output pass applies them. */

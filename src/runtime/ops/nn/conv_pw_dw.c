@@ -2,6 +2,7 @@
  * conv_pw_dw.h. */
 #include "conv_pw_dw.h"
 
+#include "conv_blocked.h"
 #include "conv_depthwise.h"
 #include "conv_epilogue.h"
 #include "nn_window.h"
@@ -236,16 +237,10 @@ static void blocked_band_task(void* arg, size_t t, size_t thread) {
                     em_apply_activation(kern, j->pw_act, eb + (c * rows + have) * iw * L,
                                         (rows - have) * iw * L);
         }
-        const ember_dwconv_geom dg = {.ih = wb.image[1], .iw = iw, .oh = r1 - r0, .ow = ow,
-                                      .kh = wb.kernel[1], .kw = wb.kernel[2], .sh = wb.stride[1],
-                                      .sw = wb.stride[2], .pad_top = (size_t)wb.pad[1],
-                                      .pad_left = (size_t)wb.pad[2]};
-        for (size_t c = 0; c < cb; c++) {
-            float* yr = j->y + (c * oh + r0) * ow * L;
-            kern->f32_dwconv.blocked(&dg, eb + c * rows * iw * L, j->dw_packed + c * kvol * L,
-                                     j->dw_bias ? j->dw_packed + cb * kvol * L + c * L : NULL, yr);
-            if (j->dw_act) em_apply_activation(kern, j->dw_act, yr, (r1 - r0) * ow * L);
-        }
+        for (size_t c = 0; c < cb; c++)
+            em_conv_dw_blocked_band(kern, &wb, eb + c * rows * iw * L, j->dw_packed + c * kvol * L,
+                                    j->dw_bias ? j->dw_packed + cb * kvol * L + c * L : NULL,
+                                    j->y + (c * oh + r0) * ow * L, j->dw_act);
         pe0 = e0;
         pe1 = e1;
     }
