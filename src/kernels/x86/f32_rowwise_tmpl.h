@@ -29,23 +29,33 @@
 #define RW_CAT(a, b) RW_CAT_(a, b)
 #define RW_FN(name) RW_CAT(RW_CAT(ember_f32_, name), RW_CAT(__, ISA))
 
-/* The max of the lanes (none is NaN), halving in a fixed order. */
+/* The max of the lanes (none is NaN), halving in a fixed order; in
+ * registers where the vocabulary has a reduction (V_HMAX, VD_HSUM: the same
+ * halving order, so the same bits), through memory otherwise. */
 static inline float rw_hmax(V v) {
+#ifdef V_HMAX
+    return V_HMAX(v);
+#else
     float b[VL];
     V_STOREU(b, v);
     for (size_t w = VL / 2; w > 0; w /= 2)
         for (size_t i = 0; i < w; i++)
             if (b[i + w] > b[i]) b[i] = b[i + w];
     return b[0];
+#endif
 }
 
 /* The sum of the lanes, halving in a fixed order. */
 static inline double rw_hsum(VD v) {
+#ifdef VD_HSUM
+    return VD_HSUM(v);
+#else
     double b[VDL];
     VD_STOREU(b, v);
     for (size_t w = VDL / 2; w > 0; w /= 2)
         for (size_t i = 0; i < w; i++) b[i] += b[i + w];
     return b[0];
+#endif
 }
 
 /* cnt < VL floats from p, the other lanes pad. */

@@ -45,6 +45,10 @@
 #define VD_SUB _mm512_sub_pd
 #define VD_FMA _mm512_fmadd_pd
 #define VD_STOREU _mm512_storeu_pd
+/* lane reductions halving as rw_hmax / rw_hsum (f32_rowwise_tmpl.h): upper
+ * half onto lower half, down to one lane */
+#define V_HMAX(a) _mm512_reduce_max_ps(a)
+#define VD_HSUM(a) _mm512_reduce_add_pd(a)
 #define VD_CVT_LO(a) _mm512_cvtps_pd(_mm512_castps512_ps256(a))
 #define VD_CVT_HI(a) \
     _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a), 1)))
