@@ -43,6 +43,19 @@
 #define VD_SUB _mm256_sub_pd
 #define VD_FMA _mm256_fmadd_pd
 #define VD_STOREU _mm256_storeu_pd
+/* lane reductions halving as rw_hmax / rw_hsum (f32_rowwise_tmpl.h): upper
+ * half onto lower half, down to one lane */
+static inline float ember_avx2_hmax(__m256 v) {
+    __m128 a = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    a = _mm_max_ps(a, _mm_movehl_ps(a, a));
+    return _mm_cvtss_f32(_mm_max_ss(a, _mm_shuffle_ps(a, a, 1)));
+}
+static inline double ember_avx2_hsum_pd(__m256d v) {
+    const __m128d a = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+    return _mm_cvtsd_f64(_mm_add_sd(a, _mm_unpackhi_pd(a, a)));
+}
+#define V_HMAX(a) ember_avx2_hmax(a)
+#define VD_HSUM(a) ember_avx2_hsum_pd(a)
 #define VD_CVT_LO(a) _mm256_cvtps_pd(_mm256_castps256_ps128(a))
 #define VD_CVT_HI(a) _mm256_cvtps_pd(_mm256_extractf128_ps(a, 1))
 
