@@ -12,6 +12,7 @@
 #include "f32_dwconv.h"
 #include "f32_gemm.h"
 #include "f32_pool2d.h"
+#include "f32_transpose.h"
 #include "f32_im2col_pack.h"
 #include "f32_rowwise.h"
 #include "f32_vunary.h"
@@ -37,6 +38,7 @@ static const ember_kernels k_generic = {
     .f32_layernorm = EMBER_F32_LAYERNORM_FN(scalar),
     .f32_im2col_pack_b = ember_f32_im2col_pack_b,
     .f32_maxpool2d = ember_f32_maxpool2d,
+    .f32_transpose2d = ember_f32_transpose2d__scalar,
 };
 
 #if defined(__x86_64__)
@@ -61,6 +63,7 @@ static const ember_kernels k_avx2 = {
     .f32_layernorm = EMBER_F32_LAYERNORM_FN(avx2),
     .f32_im2col_pack_b = ember_f32_im2col_pack_b__avx2,
     .f32_maxpool2d = ember_f32_maxpool2d__avx2,
+    .f32_transpose2d = ember_f32_transpose2d__avx2,
 };
 static const ember_kernels k_avx512 = {
     .isa = "avx512",
@@ -84,6 +87,7 @@ static const ember_kernels k_avx512 = {
     .f32_conv1x1_blocked = ember_f32_conv1x1_blocked__avx512,
     .f32_conv1x1_blocked_band = ember_f32_conv1x1_blocked_band__avx512,
     .f32_maxpool2d = ember_f32_maxpool2d__avx512,
+    .f32_transpose2d = ember_f32_transpose2d__avx512,
     .f32_global_avgpool_c16 = ember_f32_global_avgpool_c16__avx512,
     .f32_conv_rows_blocked = ember_f32_conv_rows_blocked__avx512,
     .f32_maxpool2d_c16 = ember_f32_maxpool2d_c16__avx512,
@@ -111,6 +115,7 @@ static const ember_kernels k_neon = {
     .f32_layernorm = EMBER_F32_LAYERNORM_FN(neon),
     .f32_im2col_pack_b = ember_f32_im2col_pack_b,
     .f32_maxpool2d = ember_f32_maxpool2d,
+    .f32_transpose2d = ember_f32_transpose2d__scalar,
 };
 #endif
 

@@ -249,6 +249,11 @@ struct ember_window;
 typedef void (*ember_f32_maxpool2d_fn)(size_t planes, const struct ember_window* w, const float* x,
                                        float* y);
 
+/* 2-D f32 transpose (f32_transpose.h): y[j * ldy + i] = x[i * ldx + j],
+ * i < rows, j < cols; the reference's bits on every path. */
+typedef void (*ember_f32_transpose2d_fn)(size_t rows, size_t cols, const float* x, size_t ldx,
+                                         float* y, size_t ldy);
+
 typedef struct ember_kernels {
     const char* isa;       /* "generic", "avx2", "avx512", "neon" */
     ember_f32_gemm_config f32_gemm;
@@ -272,6 +277,7 @@ typedef struct ember_kernels {
     /* GlobalAveragePool of NCHW16c blocks (f32_pool2d.h), the path's build;
      * NULL: the portable ember_f32_global_avgpool_blocked */
     void (*f32_global_avgpool_c16)(size_t blocks, size_t size, const float* x, float* y);
+    ember_f32_transpose2d_fn f32_transpose2d;
 } ember_kernels;
 
 /* The table the runtime uses: the best path of this CPU, or the one EMBER_ISA

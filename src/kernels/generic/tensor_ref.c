@@ -49,27 +49,36 @@ void ember_contiguous_strides(const int64_t* dims, int rank, int64_t* strides) {
     }
 }
 
-/* The copy of ember_copy_nd_ref (merged dims n, strides ds / ss in elements,
+/* The copy of ember_copy_nd (merged dims n, strides ds / ss in elements,
  * m of them) for 4-byte elements where the destination's innermost dim is
  * contiguous and the source's contiguous dim is dim t: for every index of the
- * other dims, a 2-D transpose between dims t and m - 1, in 16 x 16 tiles so
- * that both sides' cache lines are used whole. */
-static void copy_tiles_f32(char* dst, const int64_t* ds, const char* src, const int64_t* ss,
-                           const int64_t* n, int m, int t) {
+ * other dims, a 2-D transpose between dims t and m - 1 by tr (f32_transpose.h's
+ * contract; it needs both leading dimensions positive, else the portable one
+ * runs with the strides as they are: a 0 or negative step of a broadcast or
+ * reversed read), whole cache lines on both sides. */
+static bool copy_tiles_f32(char* dst, const int64_t* ds, const char* src, const int64_t* ss,
+                           const int64_t* n, int m, int t, ember_copy_transpose_fn tr) {
     enum { T = 16 };
     const int inner = m - 1;
     const int64_t nt = n[t], ni = n[inner], dst_t = ds[t], src_i = ss[inner];
+    if (dst_t <= 0 || src_i <= 0) tr = NULL;
     int64_t idx[EMBER_COPY_MAX_RANK] = {0};
     ptrdiff_t so = 0, dof = 0; /* element offsets of the current 2-D slice */
     for (;;) {
         uint32_t* d = (uint32_t*)(void*)dst + dof;
         const uint32_t* sp = (const uint32_t*)(const void*)src + so;
-        for (int64_t a0 = 0; a0 < nt; a0 += T)
-            for (int64_t b0 = 0; b0 < ni; b0 += T) {
-                const int64_t a1 = a0 + T < nt ? a0 + T : nt, b1 = b0 + T < ni ? b0 + T : ni;
-                for (int64_t a = a0; a < a1; a++)
-                    for (int64_t b = b0; b < b1; b++) d[a * dst_t + b] = sp[a + b * src_i];
-            }
+        if (tr) {
+            /* y[a][b] = x[b][a]: x is ni x nt (rows src_i apart), y nt x ni */
+            tr((size_t)ni, (size_t)nt, (const float*)(const void*)sp, (size_t)src_i,
+               (float*)(void*)d, (size_t)dst_t);
+        } else {
+            for (int64_t a0 = 0; a0 < nt; a0 += T)
+                for (int64_t b0 = 0; b0 < ni; b0 += T) {
+                    const int64_t a1 = a0 + T < nt ? a0 + T : nt, b1 = b0 + T < ni ? b0 + T : ni;
+                    for (int64_t a = a0; a < a1; a++)
+                        for (int64_t b = b0; b < b1; b++) d[a * dst_t + b] = sp[a + b * src_i];
+                }
+        }
         int k = inner - 1;
         for (; k >= 0; k--) {
             if (k == t) continue;
@@ -82,15 +91,22 @@ static void copy_tiles_f32(char* dst, const int64_t* ds, const char* src, const 
         }
         if (k < 0) break;
     }
+    return tr != NULL;
 }
 
 void ember_copy_nd_ref(void* dst, const int64_t* dst_strides, const void* src,
                        const int64_t* src_strides, const int64_t* dims, int rank,
                        size_t elem_size) {
+    ember_copy_nd(dst, dst_strides, src, src_strides, dims, rank, elem_size, NULL);
+}
+
+bool ember_copy_nd(void* dst, const int64_t* dst_strides, const void* src,
+                   const int64_t* src_strides, const int64_t* dims, int rank, size_t elem_size,
+                   ember_copy_transpose_fn tr) {
     int64_t n[EMBER_COPY_MAX_RANK], ss[EMBER_COPY_MAX_RANK], ds[EMBER_COPY_MAX_RANK];
     int m = 0;
     for (int i = 0; i < rank; i++) {
-        if (dims[i] == 0) return;
+        if (dims[i] == 0) return false;
         if (dims[i] == 1) continue;
         /* Merge into the previous (outer) dim when it steps exactly over this one. */
         if (m > 0 && ss[m - 1] == src_strides[i] * dims[i] &&
@@ -110,14 +126,13 @@ void ember_copy_nd_ref(void* dst, const int64_t* dst_strides, const void* src,
     const ptrdiff_t es = (ptrdiff_t)elem_size;
     if (m == 0) {
         copy_elem(d, s, elem_size);
-        return;
+        return false;
     }
     const int inner = m - 1;
     if (elem_size == 4 && ds[inner] == 1 && ss[inner] != 1)
         for (int t = 0; t < inner; t++)
             if (ss[t] == 1) { /* a transpose: tiles, not one strided line at a time */
-                copy_tiles_f32(d, ds, s, ss, n, m, t);
-                return;
+                return copy_tiles_f32(d, ds, s, ss, n, m, t, tr);
             }
     int64_t idx[EMBER_COPY_MAX_RANK] = {0};
     ptrdiff_t so = 0, dof = 0; /* byte offsets of the current line */
@@ -135,10 +150,16 @@ void ember_copy_nd_ref(void* dst, const int64_t* dst_strides, const void* src,
         }
         if (k < 0) break;
     }
+    return false;
 }
 
 void ember_transpose_ref(void* dst, const void* src, const int64_t* in_dims, const int32_t* perm,
                          int rank, size_t elem_size) {
+    ember_transpose(dst, src, in_dims, perm, rank, elem_size, NULL);
+}
+
+bool ember_transpose(void* dst, const void* src, const int64_t* in_dims, const int32_t* perm,
+                     int rank, size_t elem_size, ember_copy_transpose_fn tr) {
     int64_t in_strides[EMBER_COPY_MAX_RANK], out_dims[EMBER_COPY_MAX_RANK];
     int64_t src_strides[EMBER_COPY_MAX_RANK], dst_strides[EMBER_COPY_MAX_RANK];
     ember_contiguous_strides(in_dims, rank, in_strides);
@@ -147,7 +168,7 @@ void ember_transpose_ref(void* dst, const void* src, const int64_t* in_dims, con
         src_strides[d] = in_strides[perm[d]];
     }
     ember_contiguous_strides(out_dims, rank, dst_strides);
-    ember_copy_nd_ref(dst, dst_strides, src, src_strides, out_dims, rank, elem_size);
+    return ember_copy_nd(dst, dst_strides, src, src_strides, out_dims, rank, elem_size, tr);
 }
 
 void ember_copy_rows_ref(void* dst, size_t dst_pitch, const void* src, size_t src_pitch,

@@ -24,6 +24,16 @@ void ember_copy_nd_ref(void* dst, const int64_t* dst_strides, const void* src,
                        const int64_t* src_strides, const int64_t* dims, int rank,
                        size_t elem_size);
 
+/* ember_copy_nd_ref with a 2-D f32 transpose for the 4-byte copies that swap
+ * the contiguous axis (the contract of f32_transpose.h's kernels: y[j * ldy + i]
+ * = x[i * ldx + j], i < rows, j < cols; a dispatch table's f32_transpose2d),
+ * NULL: the portable tiles. The same bytes either way; true when tr ran. */
+typedef void (*ember_copy_transpose_fn)(size_t rows, size_t cols, const float* x, size_t ldx,
+                                        float* y, size_t ldy);
+bool ember_copy_nd(void* dst, const int64_t* dst_strides, const void* src,
+                   const int64_t* src_strides, const int64_t* dims, int rank, size_t elem_size,
+                   ember_copy_transpose_fn tr);
+
 /* Contiguous strides (in elements) of a row-major array of dims. */
 void ember_contiguous_strides(const int64_t* dims, int rank, int64_t* strides);
 
@@ -31,6 +41,9 @@ void ember_contiguous_strides(const int64_t* dims, int rank, int64_t* strides);
  * both arrays contiguous. perm must be a permutation of 0..rank-1. */
 void ember_transpose_ref(void* dst, const void* src, const int64_t* in_dims, const int32_t* perm,
                          int rank, size_t elem_size);
+/* The same with tr for the 2-D transposes (ember_copy_nd); true when tr ran. */
+bool ember_transpose(void* dst, const void* src, const int64_t* in_dims, const int32_t* perm,
+                     int rank, size_t elem_size, ember_copy_transpose_fn tr);
 
 /* rows rows of row_bytes bytes: row r of dst (at r * dst_pitch bytes) gets
  * row r of src (at r * src_pitch bytes). Concat and Split are this with

@@ -93,8 +93,9 @@ static ember_status transpose_run(em_op_ctx* ctx) {
     }
     int32_t perm[EMBER_MAX_RANK];
     get_perm(ctx->params, x->shape.rank, perm);
-    ember_transpose_ref(y->data, x->data, x->shape.dims, perm, x->shape.rank,
-                        ember_dtype_size(x->dtype));
+    if (ember_transpose(y->data, x->data, x->shape.dims, perm, x->shape.rank,
+                        ember_dtype_size(x->dtype), em_kern(ctx)->f32_transpose2d))
+        ctx->kernel = "transpose2d";
     return EMBER_OK;
 }
 
