@@ -17,61 +17,79 @@
 #define L 16
 #define P 12
 
-/* One step of R positions: input value i at xp[i * xs]. */
-static inline __attribute__((always_inline)) void step(const int R, const int NV,
+/* One step of R positions: input value i at xp[i * xs]; NZ whole weight
+ * vectors, then NH (0 or 1) half vector of 8 channels (an output block with
+ * at most 8 channels: 256-bit FMAs there, which on cores that split 512-bit
+ * operations in two cost half as much, instead of a 512-bit one whose upper
+ * half is discarded), kept in the low half of r[i][NZ] (one array, so that
+ * the compiler keeps it all in registers). Each lane is the same FMA either
+ * way. */
+static inline __attribute__((always_inline)) void step(const int R, const int NZ, const int NH,
                                                        const float* xp, const size_t xs,
                                                        const float* wp, __m512 r[P][2]) {
-    const __m512 w0 = _mm512_loadu_ps(wp);
-    const __m512 w1 = NV > 1 ? _mm512_loadu_ps(wp + L) : w0;
+    const __m512 w0 = NZ > 0 ? _mm512_loadu_ps(wp) : _mm512_setzero_ps();
+    const __m512 w1 = NZ > 1 ? _mm512_loadu_ps(wp + L) : w0;
+    const __m256 wh = NH ? _mm256_loadu_ps(wp + NZ * L) : _mm256_setzero_ps();
 #pragma GCC unroll 12
     for (int i = 0; i < R; i++) {
-        const __m512 xv = _mm512_set1_ps(xp[(size_t)i * xs]);
-        r[i][0] = _mm512_fmadd_ps(w0, xv, r[i][0]);
-        if (NV > 1) r[i][1] = _mm512_fmadd_ps(w1, xv, r[i][1]);
+        if (NZ > 0) {
+            const __m512 xv = _mm512_set1_ps(xp[(size_t)i * xs]);
+            r[i][0] = _mm512_fmadd_ps(w0, xv, r[i][0]);
+            if (NZ > 1) r[i][1] = _mm512_fmadd_ps(w1, xv, r[i][1]);
+        }
+        if (NH) {
+            const __m256 hv = _mm256_fmadd_ps(wh, _mm256_set1_ps(xp[(size_t)i * xs]),
+                                              _mm512_castps512_ps256(r[i][NZ]));
+            r[i][NZ] = _mm512_castps256_ps512(hv);
+        }
     }
 }
 
-/* The chain of steps [p0, p1) of R positions and NV weight vectors (w: the
- * panel), from zero. The input: blocked (boff NULL: x the first position's,
+/* The chain of steps [p0, p1) of R positions and NZ + NH weight vectors
+ * (w: the panel), from zero, into acc[i][0 .. NZ + NH) (a half vector widened,
+ * its upper lanes 0). The input: blocked (boff NULL: x the first position's,
  * n positions a block), or step p of position i at x[boff[p] + i] (a direct
  * convolution's padded copy, f32_conv_rows.h). */
-static inline __attribute__((always_inline)) void chain(const int R, const int NV, size_t p0,
-                                                        size_t p1, size_t n, const float* x,
-                                                        const int32_t* boff, const float* w,
-                                                        __m512 acc[P][2]) {
+static inline __attribute__((always_inline)) void chain(const int R, const int NZ, const int NH,
+                                                        size_t p0, size_t p1, size_t n,
+                                                        const float* x, const int32_t* boff,
+                                                        const float* w, __m512 acc[P][2]) {
     __m512 r[P][2];
 #pragma GCC unroll 12
     for (int i = 0; i < R; i++) r[i][0] = r[i][1] = _mm512_setzero_ps();
     if (boff) {
-        for (size_t p = p0; p < p1; p++) step(R, NV, x + boff[p], 1, w + p * 2 * L, r);
+        for (size_t p = p0; p < p1; p++) step(R, NZ, NH, x + boff[p], 1, w + p * 2 * L, r);
     } else {
         size_t p = p0;
         while (p < p1) {
             /* the steps left in this input block */
             const size_t blk = p / L, end = (blk + 1) * L < p1 ? (blk + 1) * L : p1;
             const float* xb = x + blk * n * L;
-            for (; p < end; p++) step(R, NV, xb + p % L, L, w + p * 2 * L, r);
+            for (; p < end; p++) step(R, NZ, NH, xb + p % L, L, w + p * 2 * L, r);
         }
     }
 #pragma GCC unroll 12
     for (int i = 0; i < R; i++) {
         acc[i][0] = r[i][0];
         acc[i][1] = r[i][1];
+        if (NH) acc[i][NZ] = _mm512_maskz_mov_ps((__mmask16)0x00FF, r[i][NZ]);
     }
 }
 
-/* One tile: R positions from x / y, NV output blocks (nb0 valid lanes in the
- * first, nb1 in the second). */
-static inline __attribute__((always_inline)) void tile(const int R, const int NV, size_t k,
+/* One tile: R positions from x / y, NV = NZ + NH output blocks (v0 / v1 the
+ * valid lanes of the first / second; NH: the last has at most 8). */
+static inline __attribute__((always_inline)) void tile(const int R, const int NZ, const int NH,
+                                                       size_t k,
                                                        size_t kc, size_t n, const float* x,
                                                        const int32_t* boff, size_t ny,
                                                        const float* w, float* y, __mmask16 v0,
                                                        __mmask16 v1, __m512 b0, __m512 b1,
                                                        const ember_f32_gemm_epilogue* ep) {
+    const int NV = NZ + NH;
     __m512 acc[P][2], tot[P][2];
-    chain(R, NV, 0, kc < k ? kc : k, n, x, boff, w, tot);
+    chain(R, NZ, NH, 0, kc < k ? kc : k, n, x, boff, w, tot);
     for (size_t p0 = kc; p0 < k; p0 += kc) { /* later K blocks: the GEMM's C += block */
-        chain(R, NV, p0, p0 + kc < k ? p0 + kc : k, n, x, boff, w, acc);
+        chain(R, NZ, NH, p0, p0 + kc < k ? p0 + kc : k, n, x, boff, w, acc);
 #pragma GCC unroll 12
         for (int i = 0; i < R; i++) {
             tot[i][0] = _mm512_add_ps(acc[i][0], tot[i][0]);
@@ -107,7 +125,8 @@ static inline __attribute__((always_inline)) void tile(const int R, const int NV
     }
 }
 
-static inline __attribute__((always_inline)) void tile_any(int R, int NV, size_t k, size_t kc,
+static inline __attribute__((always_inline)) void tile_any(int R, int NV, size_t k,
+                                                           size_t kc,
                                                            size_t n, const float* x,
                                                            const int32_t* boff, size_t ny,
                                                            const float* w, float* y,
@@ -116,14 +135,34 @@ static inline __attribute__((always_inline)) void tile_any(int R, int NV, size_t
                                                            const ember_f32_gemm_epilogue* ep) {
 #define T(r)                                                                            \
     case r:                                                                             \
-        if (NV > 1) tile(r, 2, k, kc, n, x, boff, ny, w, y, v0, v1, b0, b1, ep);        \
-        else tile(r, 1, k, kc, n, x, boff, ny, w, y, v0, v1, b0, b1, ep);               \
+        if (NV > 1) tile(r, 2, 0, k, kc, n, x, boff, ny, w, y, v0, v1, b0, b1, ep);     \
+        else tile(r, 1, 0, k, kc, n, x, boff, ny, w, y, v0, v1, b0, b1, ep);            \
         break;
     switch (R) {
         T(1) T(2) T(3) T(4) T(5) T(6) T(7) T(8) T(9) T(10) T(11)
     default: break;
     }
 #undef T
+}
+
+/* The whole tiles of a panel whose last block has at most 8 channels (nv
+ * blocks), from position j0; returns where they stop. Its own function: the
+ * half-vector tiles inlined beside the others made the compiler spill the
+ * accumulators of every tile. */
+static __attribute__((noinline)) size_t tiles_half(int nv, size_t k, size_t kc, size_t n,
+                                                   const float* x, const int32_t* boff, size_t xs,
+                                                   size_t ny, const float* wq, float* yq,
+                                                   __mmask16 v0, __mmask16 v1, __m512 b0,
+                                                   __m512 b1, const ember_f32_gemm_epilogue* ep,
+                                                   size_t j0, size_t j1) {
+    size_t j = j0;
+    if (nv == 2)
+        for (; j + P <= j1; j += P)
+            tile(P, 1, 1, k, kc, n, x + j * xs, boff, ny, wq, yq + j * L, v0, v1, b0, b1, ep);
+    else
+        for (; j + P <= j1; j += P)
+            tile(P, 0, 1, k, kc, n, x + j * xs, boff, ny, wq, yq + j * L, v0, v1, b0, b1, ep);
+    return j;
 }
 
 static __mmask16 lanes(size_t m, size_t c0) {
@@ -144,6 +183,7 @@ static inline __attribute__((always_inline)) void panels(size_t m, size_t k, siz
     for (size_t q = q0; q < q1; q++) {
         const size_t c0 = q * 2 * L;
         const int nv = m - c0 > L ? 2 : 1;
+        const int half = m - c0 - (size_t)(nv - 1) * L <= L / 2; /* the last block's channels */
         const __mmask16 v0 = lanes(m, c0), v1 = lanes(m, c0 + L);
         const __m512 b0 = ep && ep->bias ? _mm512_maskz_loadu_ps(v0, ep->bias + c0) : _mm512_setzero_ps();
         const __m512 b1 = ep && ep->bias && v1 ? _mm512_maskz_loadu_ps(v1, ep->bias + c0 + L)
@@ -151,12 +191,14 @@ static inline __attribute__((always_inline)) void panels(size_t m, size_t k, siz
         const float* wq = w + q * k * 2 * L;
         float* yq = y + (c0 / L) * ny * L;
         size_t j = j0;
-        if (nv == 2)
+        if (half)
+            j = tiles_half(nv, k, kc, n, x, boff, xs, ny, wq, yq, v0, v1, b0, b1, ep, j0, j1);
+        else if (nv == 2)
             for (; j + P <= j1; j += P)
-                tile(P, 2, k, kc, n, x + j * xs, boff, ny, wq, yq + j * L, v0, v1, b0, b1, ep);
+                tile(P, 2, 0, k, kc, n, x + j * xs, boff, ny, wq, yq + j * L, v0, v1, b0, b1, ep);
         else
             for (; j + P <= j1; j += P)
-                tile(P, 1, k, kc, n, x + j * xs, boff, ny, wq, yq + j * L, v0, v1, b0, b1, ep);
+                tile(P, 1, 0, k, kc, n, x + j * xs, boff, ny, wq, yq + j * L, v0, v1, b0, b1, ep);
         if (j < j1)
             tile_any((int)(j1 - j), nv, k, kc, n, x + j * xs, boff, ny, wq, yq + j * L, v0, v1,
                      b0, b1, ep);
