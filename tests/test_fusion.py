@@ -1,7 +1,10 @@
 #!/usr/bin/python3
 """The planner's fusions (plan.c fuse_nodes): a 1x1 convolution into the
 depthwise convolution that alone reads it (src/runtime/ops/nn/conv_pw_dw.c),
-and a stem convolution into the MaxPool after it (conv_maxpool.c).
+a stem convolution into the MaxPool after it (conv_maxpool.c), a
+per-channel Mul into the 1x1 Conv after it, and a MatMul into the Add of a
+bias vector after it (matmul_bias.h); and Gemm's bias vector added in the
+product's output pass.
 
     EMBER_LIBRARY=build/libember.so /usr/bin/python3 tests/test_fusion.py
 
@@ -382,6 +385,83 @@ class TestScaleConv(Base):
                 self.assertNotEqual(prof["scale"], "fused", prof)
                 if want is not None:
                     np.testing.assert_allclose(got["y"], want, rtol=1e-5, atol=1e-5)
+
+
+class TestMatMulBias(Base):
+    """x -> MatMul(x, W) -> Add with a bias vector (either operand order) -> y:
+    a Linear layer as PyTorch exports it for inputs of rank 3
+    (ops/nn/matmul_bias.h)."""
+
+    def linear(self, shape=(1, 37, 48), n=70, swap=False, bias_shape=None, sum_output=False,
+               extra_reader=False, full_operand=False):
+        k = shape[-1]
+        w = (self.rng.standard_normal((k, n)) / np.sqrt(k)).astype(np.float32)
+        b = self.rng.standard_normal(bias_shape or (n,)).astype(np.float32)
+        other = "b"
+        inits = [("w", w), ("b", b)]
+        nodes = [helper.make_node("MatMul", ["x", "w"], ["h"], name="mm")]
+        if full_operand:  # a computed addend, not a constant bias
+            nodes.append(helper.make_node("Neg", ["x"], ["nx"], name="negx"))
+            other = "nx"
+        ins = [other, "h"] if swap else ["h", other]
+        nodes.append(helper.make_node("Add", ins, ["y"], name="add"))
+        mdl = graph(nodes, list(shape), inits, 13, "h", sum_output, extra_reader)
+        x = self.rng.standard_normal(shape).astype(np.float32)
+        want = None
+        if not full_operand:
+            want = x.astype(np.float64) @ w.astype(np.float64) + b.astype(np.float64)
+        return mdl, x, want
+
+    def test_against_numpy_and_unfused(self):
+        # K 600 runs as two K blocks: the bias goes on after the last, as
+        # the Add after the product adds it
+        for case in (dict(), dict(swap=True), dict(shape=(2, 3, 29, 600), n=33),
+                     dict(shape=(1, 1, 64), n=100), dict(bias_shape=(1, 1, 70)),
+                     dict(shape=(128, 256), n=1024, swap=True)):
+            with self.subTest(**case):
+                self.check_fused(self.linear, case, "sum_output", "mm", "add", "gemm+bias"
+                                 if case.get("shape", (1, 37, 48))[-2] > 1 else "gemv+bias",
+                                 5, 1e-4)
+
+    def test_not_fused(self):
+        for kw in (dict(extra_reader=True), dict(full_operand=True, n=48),
+                   dict(bias_shape=(37, 70)), dict(shape=(37, 48), n=70, bias_shape=(2, 1, 70))):
+            with self.subTest(**kw):
+                m, x, want = self.linear(**kw)
+                got, prof = self.run_graph(m, x)
+                self.assertNotEqual(prof["mm"], "fused", prof)
+                if want is not None:
+                    np.testing.assert_allclose(got["y"], want, rtol=1e-4, atol=1e-4)
+
+
+class TestGemmBias(Base):
+    """Gemm with a bias vector C (beta 1) adds it in the product's output pass
+    ("gemm+bias" / "gemv+bias"); other C shapes and betas fill Y with C first."""
+
+    def gemm(self, m=33, k=600, n=70, c_shape=(70,), alpha=1.0, beta=1.0, trans_b=0):
+        w = (self.rng.standard_normal((n, k) if trans_b else (k, n)) / np.sqrt(k)).astype(np.float32)
+        c = self.rng.standard_normal(c_shape).astype(np.float32)
+        nodes = [helper.make_node("Gemm", ["x", "w", "c"], ["y"], name="gemm", alpha=alpha,
+                                  beta=beta, transB=trans_b)]
+        mdl = graph(nodes, [m, k], [("w", w), ("c", c)], 13, "y")
+        x = self.rng.standard_normal((m, k)).astype(np.float32)
+        wd = w.astype(np.float64).T if trans_b else w.astype(np.float64)
+        want = alpha * (x.astype(np.float64) @ wd) + beta * c.astype(np.float64)
+        return mdl, x, want
+
+    def test_bias_vector(self):
+        for case, kernel in ((dict(), "gemm+bias"), (dict(m=1), "gemv+bias"),
+                             (dict(c_shape=(1, 70), alpha=0.5, trans_b=1), "gemm+bias"),
+                             (dict(c_shape=(33, 70)), "gemm"), (dict(beta=2.0), "gemm"),
+                             (dict(c_shape=(33, 1)), "gemm")):
+            with self.subTest(**case):
+                m, x, want = self.gemm(**case)
+                got, prof = self.run_graph(m, x)
+                self.assertTrue(prof["gemm"].endswith(kernel), prof)
+                np.testing.assert_allclose(got["y"], want, rtol=1e-4, atol=1e-4)
+                for t in (2, 3):
+                    gt, _ = self.run_graph(m, x, threads=t)
+                    self.assertTrue(np.array_equal(gt["y"], got["y"]), "%d threads differ" % t)
 
 
 if __name__ == "__main__":

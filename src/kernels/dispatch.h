@@ -33,12 +33,15 @@ typedef enum ember_f32_gemm_act {
 } ember_f32_gemm_act;
 
 /* The output pass a micro-kernel can apply in registers as it stores a tile:
- *     C[i][j] = min(hi, max(lo, C[i][j] + bias[i]))   (bias NULL: no bias)
+ *     C[i][j] = min(hi, max(lo, (C[i][j] + col_bias[j]) + bias[i]))
+ * (col_bias / bias NULL: that term is not added; col_bias: a MatMul's or a
+ * Gemm's bias vector, bias: a convolution's, one value an output channel)
  * with max(l, v) = l > v ? l : v and min(h, v) = h < v ? h : v, so NaN stays
  * (the reference Clip's formulas), then + 0.0f when zero_plus (Relu: -0 -> +0),
  * then C[i][j] = act(C[i][j]). */
 typedef struct ember_f32_gemm_epilogue {
     const float* bias;
+    const float* col_bias; /* the tile's first column's */
     float lo, hi;
     int zero_plus;
     ember_f32_gemm_act act;

@@ -174,8 +174,9 @@ void ember_f32_conv_rows_run_into(const ember_kernels* kern, size_t channels, si
             const size_t n = g.ow - ox < gc->nr ? g.ow - ox : gc->nr;
             for (size_t i0 = 0; i0 < m; i0 += gc->mr) {
                 const size_t mt = m - i0 < gc->mr ? m - i0 : gc->mr;
-                ember_f32_gemm_run_tile_rows(kern, ex, i0, mt, n, kdim, ap + i0 * kdim, brow + ox,
-                                             off, 0.0f, yrow + i0 * y_plane + ox, y_plane);
+                ember_f32_gemm_run_tile_rows(kern, ex, i0, (oy - oy0) * g.ow + ox, mt, n, kdim,
+                                             ap + i0 * kdim, brow + ox, off, 0.0f,
+                                             yrow + i0 * y_plane + ox, y_plane);
             }
         }
     }

@@ -100,42 +100,42 @@ void ember_f32_gemm_epilogue_tile(const ember_kernels* kern, const ember_f32_gem
 }
 
 void ember_f32_gemm_finish_tile(const ember_kernels* kern, const ember_f32_gemm_extra* ex,
-                                size_t i0, float* c, size_t ldc, size_t m, size_t n) {
+                                size_t i0, size_t j0, float* c, size_t ldc, size_t m, size_t n) {
     if (ember_f32_gemm_has_epilogue(ex)) {
-        const ember_f32_gemm_epilogue ep = ember_f32_gemm_epilogue_of(ex, i0);
+        const ember_f32_gemm_epilogue ep = ember_f32_gemm_epilogue_of(ex, i0, j0);
         ember_f32_gemm_epilogue_tile(kern, &ep, c, ldc, m, n);
     }
     if (ex->finish) ex->finish(ex->finish_ctx, c, ldc, m, n);
 }
 
 void ember_f32_gemm_run_tile(const ember_kernels* kern, const ember_f32_gemm_extra* ex,
-                             size_t i0, size_t m, size_t n, size_t kc, const float* a,
+                             size_t i0, size_t j0, size_t m, size_t n, size_t kc, const float* a,
                              const float* b, float beta, float* c, size_t ldc) {
     const ember_f32_gemm_config* g = &kern->f32_gemm;
     if (!ex) {
         g->ukernel(m, n, kc, a, b, beta, c, ldc);
     } else if (g->ukernel_ep && ember_f32_gemm_has_epilogue(ex)) {
-        const ember_f32_gemm_epilogue ep = ember_f32_gemm_epilogue_of(ex, i0);
+        const ember_f32_gemm_epilogue ep = ember_f32_gemm_epilogue_of(ex, i0, j0);
         g->ukernel_ep(m, n, kc, a, b, beta, c, ldc, &ep);
         if (ex->finish) ex->finish(ex->finish_ctx, c, ldc, m, n);
     } else {
         g->ukernel(m, n, kc, a, b, beta, c, ldc);
-        ember_f32_gemm_finish_tile(kern, ex, i0, c, ldc, m, n);
+        ember_f32_gemm_finish_tile(kern, ex, i0, j0, c, ldc, m, n);
     }
 }
 
 void ember_f32_gemm_run_tile_rows(const ember_kernels* kern, const ember_f32_gemm_extra* ex,
-                                  size_t i0, size_t m, size_t n, size_t kc, const float* a,
-                                  const float* b, const int32_t* boff, float beta, float* c,
-                                  size_t ldc) {
+                                  size_t i0, size_t j0, size_t m, size_t n, size_t kc,
+                                  const float* a, const float* b, const int32_t* boff, float beta,
+                                  float* c, size_t ldc) {
     const ember_f32_gemm_config* g = &kern->f32_gemm;
     if (ex && g->ukernel_ep && ember_f32_gemm_has_epilogue(ex)) {
-        const ember_f32_gemm_epilogue ep = ember_f32_gemm_epilogue_of(ex, i0);
+        const ember_f32_gemm_epilogue ep = ember_f32_gemm_epilogue_of(ex, i0, j0);
         g->ukernel_rows(m, n, kc, a, b, boff, beta, c, ldc, &ep);
         if (ex->finish) ex->finish(ex->finish_ctx, c, ldc, m, n);
     } else {
         g->ukernel_rows(m, n, kc, a, b, boff, beta, c, ldc, NULL);
-        if (ex) ember_f32_gemm_finish_tile(kern, ex, i0, c, ldc, m, n);
+        if (ex) ember_f32_gemm_finish_tile(kern, ex, i0, j0, c, ldc, m, n);
     }
 }
 
@@ -178,7 +178,7 @@ static void driver(const ember_kernels* kern, size_t m, size_t n, size_t k, floa
                     for (size_t ir = 0; ir < mc; ir += mr) {
                         const size_t mt = min_sz(mc - ir, mr);
                         float* ct = c + (ic + ir) * ldc + jc + jr;
-                        ember_f32_gemm_run_tile(kern, last_k ? ex : NULL, ic + ir, mt, nt, kc,
+                        ember_f32_gemm_run_tile(kern, last_k ? ex : NULL, ic + ir, jc + jr, mt, nt, kc,
                                                 ablk + ir * kc, bpanel, beta_k, ct, ldc);
                     }
                 }
@@ -297,10 +297,28 @@ void ember_f32_gemm_ex(const ember_kernels* kern, size_t m, size_t n, size_t k, 
         scale_c(m, n, beta, c, ldc);
         for (size_t i0 = 0; i0 < m; i0 += kern->f32_gemm.mr)
             for (size_t j0 = 0; j0 < n; j0 += kern->f32_gemm.nr)
-                ember_f32_gemm_finish_tile(kern, ex, i0, c + i0 * ldc + j0, ldc,
+                ember_f32_gemm_finish_tile(kern, ex, i0, j0, c + i0 * ldc + j0, ldc,
                                            min_sz(m - i0, kern->f32_gemm.mr),
                                            min_sz(n - j0, kern->f32_gemm.nr));
         return;
     }
     driver(kern, m, n, k, 1.0f, a, a_rs, a_cs, ap, b, b_rs, b_cs, NULL, beta, c, ldc, ex, workspace);
+}
+
+void ember_f32_gemm_prepacked_b_ex(const ember_kernels* kern, size_t m, size_t n, size_t k,
+                                   float alpha, const float* a, size_t a_rs, size_t a_cs,
+                                   const float* bp, float beta, float* c, size_t ldc,
+                                   const ember_f32_gemm_extra* ex, void* workspace) {
+    if (m == 0 || n == 0) return;
+    if (k == 0 || m == 1) { /* scaled C, or the streamed row; then the pass on it */
+        ember_f32_gemm_prepacked_b(kern, m, n, k, alpha, a, a_rs, a_cs, bp, beta, c, ldc,
+                                   workspace);
+        const size_t mr = kern->f32_gemm.mr, nr = kern->f32_gemm.nr;
+        for (size_t i0 = 0; i0 < m; i0 += mr)
+            for (size_t j0 = 0; j0 < n; j0 += nr)
+                ember_f32_gemm_finish_tile(kern, ex, i0, j0, c + i0 * ldc + j0, ldc,
+                                           min_sz(m - i0, mr), min_sz(n - j0, nr));
+        return;
+    }
+    driver(kern, m, n, k, alpha, a, a_rs, a_cs, NULL, NULL, 0, 0, bp, beta, c, ldc, ex, workspace);
 }

@@ -101,6 +101,9 @@ typedef struct ember_f32_gemm_extra {
      * NULL: nothing), then finish(finish_ctx, c, ldc, m, n) on the tile (rows i0
      * .. i0 + m of C, c = &C[i0][j0]), if finish is not NULL. */
     const float* row_bias;
+    /* and before it C[i][j] += col_bias[j] (NULL: nothing): a MatMul's or a
+     * Gemm's bias vector, n floats */
+    const float* col_bias;
     /* then, when clamp: C = min(hi, max(lo, C)), + 0.0f when zero_plus, then
      * C = act(C) (the formulas of ember_f32_gemm_epilogue: micro-kernels with
      * an epilogue entry do all of it in registers, other tables run
@@ -115,28 +118,31 @@ typedef struct ember_f32_gemm_extra {
 /* Whether ex asks for an output pass in the micro-kernel's epilogue (a row
  * bias, a clamp or an activation). */
 static inline bool ember_f32_gemm_has_epilogue(const ember_f32_gemm_extra* ex) {
-    return ex->row_bias || ex->clamp || ex->act;
+    return ex->row_bias || ex->col_bias || ex->clamp || ex->act;
 }
 
 /* ex's output pass as the epilogue a micro-kernel (or a kernel with the same
- * contract, f32_conv1x1_blocked.h) applies to a tile whose first row is row i0
- * of C: the row bias from i0, no clamp as (-inf, inf). */
+ * contract, f32_conv1x1_blocked.h, which takes no column bias) applies to a
+ * tile whose first element is C[i0][j0]: the row bias from i0, the column bias
+ * from j0, no clamp as (-inf, inf). */
 static inline ember_f32_gemm_epilogue ember_f32_gemm_epilogue_of(const ember_f32_gemm_extra* ex,
-                                                                 size_t i0) {
+                                                                 size_t i0, size_t j0) {
     return (ember_f32_gemm_epilogue){.bias = ex->row_bias ? ex->row_bias + i0 : NULL,
+                                     .col_bias = ex->col_bias ? ex->col_bias + j0 : NULL,
                                      .lo = ex->clamp ? ex->lo : -INFINITY,
                                      .hi = ex->clamp ? ex->hi : INFINITY,
                                      .zero_plus = ex->clamp && ex->zero_plus,
                                      .act = ex->act};
 }
 
-/* ep's bias and clamp on row i of a tile (c: n floats), in plain C (the
+/* ep's biases and clamp on row i of a tile (c: n floats), in plain C (the
  * activation is ember_f32_gemm_epilogue_tile's). */
 static inline void ember_f32_gemm_epilogue_row(const ember_f32_gemm_epilogue* ep, size_t i,
                                                float* c, size_t n) {
     const float b = ep->bias ? ep->bias[i] : 0.0f, lo = ep->lo, hi = ep->hi;
     for (size_t j = 0; j < n; j++) {
-        float v = ep->bias ? c[j] + b : c[j];
+        float v = ep->col_bias ? c[j] + ep->col_bias[j] : c[j];
+        v = ep->bias ? v + b : v;
         v = v < lo ? lo : v;
         v = v > hi ? hi : v;
         c[j] = ep->zero_plus ? v + 0.0f : v;
@@ -167,18 +173,25 @@ void ember_f32_gemm_ex(const ember_kernels* kern, size_t m, size_t n, size_t k, 
                        size_t b_cs, float beta, float* c, size_t ldc,
                        const ember_f32_gemm_extra* ex, void* workspace);
 void ember_f32_gemm_finish_tile(const ember_kernels* kern, const ember_f32_gemm_extra* ex,
-                                size_t i0, float* c, size_t ldc, size_t m, size_t n);
-/* One tile (rows i0 .. i0 + m of C): kern's micro-kernel, then ex's pass (ex
- * NULL: none; the table's epilogue entry when it has one). */
+                                size_t i0, size_t j0, float* c, size_t ldc, size_t m, size_t n);
+/* One tile (rows i0 .. i0 + m, columns j0 .. j0 + n of C; c = &C[i0][j0]):
+ * kern's micro-kernel, then ex's pass (ex NULL: none; the table's epilogue
+ * entry when it has one). */
 void ember_f32_gemm_run_tile(const ember_kernels* kern, const ember_f32_gemm_extra* ex,
-                             size_t i0, size_t m, size_t n, size_t kc, const float* a,
+                             size_t i0, size_t j0, size_t m, size_t n, size_t kc, const float* a,
                              const float* b, float beta, float* c, size_t ldc);
 /* The same with B read in place (the table's ukernel_rows, which must exist):
  * step p of B at b + boff[p]. */
 void ember_f32_gemm_run_tile_rows(const ember_kernels* kern, const ember_f32_gemm_extra* ex,
-                                  size_t i0, size_t m, size_t n, size_t kc, const float* a,
+                                  size_t i0, size_t j0, size_t m, size_t n, size_t kc, const float* a,
                                   const float* b, const int32_t* boff, float beta, float* c,
                                   size_t ldc);
+
+/* The single-threaded ember_f32_gemm_prepacked_b_ex_mt (f32_gemm.c). */
+void ember_f32_gemm_prepacked_b_ex(const ember_kernels* kern, size_t m, size_t n, size_t k,
+                                   float alpha, const float* a, size_t a_rs, size_t a_cs,
+                                   const float* bp, float beta, float* c, size_t ldc,
+                                   const ember_f32_gemm_extra* ex, void* workspace);
 
 /* ---- on several threads (f32_gemm_mt.c) ----
  * The same products on the threads of pool (NULL, or a product too small to pay
@@ -193,6 +206,15 @@ void ember_f32_gemm_prepacked_b_mt(struct em_pool* pool, const ember_kernels* ke
                                    size_t n, size_t k, float alpha, const float* a, size_t a_rs,
                                    size_t a_cs, const float* bp, float beta, float* c, size_t ldc,
                                    void* workspace);
+/* ember_f32_gemm_prepacked_b_mt with ex's output pass (a column bias, clamp,
+ * activation; ex->pack_b, ex->row_bias unused) on each tile of C after its
+ * last K block: the bits of the product followed by that pass. M == 1 streams
+ * the panels, then runs the pass on the row. */
+void ember_f32_gemm_prepacked_b_ex_mt(struct em_pool* pool, const ember_kernels* kern, size_t m,
+                                      size_t n, size_t k, float alpha, const float* a,
+                                      size_t a_rs, size_t a_cs, const float* bp, float beta,
+                                      float* c, size_t ldc, const ember_f32_gemm_extra* ex,
+                                      void* workspace);
 void ember_f32_gemm_prepacked_a_mt(struct em_pool* pool, const ember_kernels* kern, size_t m,
                                    size_t n, size_t k, const float* ap, const float* b,
                                    size_t b_rs, size_t b_cs, float beta, float* c, size_t ldc,

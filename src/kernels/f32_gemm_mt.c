@@ -126,7 +126,8 @@ static void compute_task(void* arg, size_t t, size_t thread) {
             for (size_t ir = s0 * mr; ir < min_sz(j->mc, s1 * mr); ir += mr) {
                 const size_t mt = min_sz(j->mc - ir, mr);
                 float* ct = j->c + (j->ic + ir) * j->ldc + j->jc + jr;
-                ember_f32_gemm_run_tile(j->kern, j->last_k ? j->ex : NULL, j->ic + ir, mt, nt, kc,
+                ember_f32_gemm_run_tile(j->kern, j->last_k ? j->ex : NULL, j->ic + ir, j->jc + jr, mt,
+                                        nt, kc,
                                         j->ablk + ir * kc, bpanel, j->beta_k, ct, j->ldc);
             }
         }
@@ -306,5 +307,19 @@ void ember_f32_gemm_ex_mt(em_pool* pool, const ember_kernels* kern, size_t m, si
         return;
     }
     driver_mt(pool, kern, m, n, k, 1.0f, a, a_rs, a_cs, ap, b, b_rs, b_cs, NULL, beta, c, ldc, ex,
+              workspace);
+}
+
+void ember_f32_gemm_prepacked_b_ex_mt(em_pool* pool, const ember_kernels* kern, size_t m, size_t n,
+                                      size_t k, float alpha, const float* a, size_t a_rs,
+                                      size_t a_cs, const float* bp, float beta, float* c,
+                                      size_t ldc, const ember_f32_gemm_extra* ex,
+                                      void* workspace) {
+    if (m <= 1 || !use_threads(pool, m, n, k)) {
+        ember_f32_gemm_prepacked_b_ex(kern, m, n, k, alpha, a, a_rs, a_cs, bp, beta, c, ldc, ex,
+                                      workspace);
+        return;
+    }
+    driver_mt(pool, kern, m, n, k, alpha, a, a_rs, a_cs, NULL, NULL, 0, 0, bp, beta, c, ldc, ex,
               workspace);
 }

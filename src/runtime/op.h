@@ -110,6 +110,10 @@ typedef struct em_op_def {
      * its output no buffer, and runs this node with ctx->producer set
      * (a 1x1 convolution into a depthwise one, conv_pw_dw.c). */
     size_t (*absorb_scratch)(em_op_ctx* ctx, em_op_ctx* producer);
+    /* With absorb_scratch: the producer may be that of any input, the first
+     * that qualifies (an Add of a bias, either operand order); run tells which
+     * from ctx->node->inputs and ctx->producer->outputs. */
+    bool absorb_any_input;
     /* Optional, called after infer on a session of a path with a blocked
      * layout (ember_kernels.f32_conv1x1_blocked): whether this node can run on
      * channel-blocked activations. shapes false: from its attributes, its

@@ -427,8 +427,9 @@ static ember_status plan_converts(const ember_model* m, em_plan* p) {
 }
 
 /* Fusions (em_op_def.absorb_scratch): node i takes over the work of the
- * producer of its input 0 when that output is read by node i alone, once,
- * is no graph output, and the hook agrees. The default path only: the fused
+ * producer of its input 0 (or of any input, em_op_def.absorb_any_input) when
+ * that output is read by node i alone, once, is no graph output, and the
+ * hook agrees. The default path only: the fused
  * runs use packed weights, laid out for it. The producer's scratch goes,
  * node i's grows to what the fused run needs. */
 static void fuse_nodes(const ember_model* m, em_plan* p, size_t threads) {
@@ -446,28 +447,32 @@ static void fuse_nodes(const ember_model* m, em_plan* p, size_t threads) {
     em_value* pout[EM_MAX_IO];
     for (uint32_t i = 0; i < nn; i++) {
         const em_node* nd = &m->nodes[i];
-        if (!nd->op->absorb_scratch || nd->n_inputs < 1 || nd->inputs[0] == EM_NONE)
-            continue;
-        const uint32_t x = nd->inputs[0];
-        const em_tensor* e = &m->tensors[x];
-        if (e->data || e->is_input || e->is_output || e->producer == EM_NONE || readers[x] != 1)
-            continue;
-        const uint32_t pi = e->producer;
-        const em_node* pn = &m->nodes[pi];
-        /* both plain, or both blocked (the hook sees ctx.block) */
-        if (pn->n_outputs != 1 || p->absorbs[pi] != EM_NONE || p->absorbed_by[pi] != EM_NONE ||
-            p->node_block[pi] != p->node_block[i])
-            continue;
-        char msg[EM_MSG_CAP], pmsg[EM_MSG_CAP];
-        em_op_ctx ctx = em_plan_node_ctx(p, nd, NULL, in, out, msg);
-        em_op_ctx pctx = em_plan_node_ctx(p, pn, NULL, pin, pout, pmsg);
-        ctx.threads = pctx.threads = threads;
-        const size_t bytes = nd->op->absorb_scratch(&ctx, &pctx);
-        if (!bytes) continue;
-        p->absorbs[i] = pi;
-        p->absorbed_by[pi] = i;
-        if (bytes > p->scratch_bytes[i]) p->scratch_bytes[i] = bytes;
-        p->scratch_bytes[pi] = 0;
+        if (!nd->op->absorb_scratch) continue;
+        const uint32_t candidates = nd->op->absorb_any_input ? nd->n_inputs : 1;
+        for (uint32_t k = 0; k < candidates && k < nd->n_inputs; k++) {
+            const uint32_t x = nd->inputs[k];
+            if (x == EM_NONE) continue;
+            const em_tensor* e = &m->tensors[x];
+            if (e->data || e->is_input || e->is_output || e->producer == EM_NONE || readers[x] != 1)
+                continue;
+            const uint32_t pi = e->producer;
+            const em_node* pn = &m->nodes[pi];
+            /* both plain, or both blocked (the hook sees ctx.block) */
+            if (pn->n_outputs != 1 || p->absorbs[pi] != EM_NONE || p->absorbed_by[pi] != EM_NONE ||
+                p->node_block[pi] != p->node_block[i])
+                continue;
+            char msg[EM_MSG_CAP], pmsg[EM_MSG_CAP];
+            em_op_ctx ctx = em_plan_node_ctx(p, nd, NULL, in, out, msg);
+            em_op_ctx pctx = em_plan_node_ctx(p, pn, NULL, pin, pout, pmsg);
+            ctx.threads = pctx.threads = threads;
+            const size_t bytes = nd->op->absorb_scratch(&ctx, &pctx);
+            if (!bytes) continue;
+            p->absorbs[i] = pi;
+            p->absorbed_by[pi] = i;
+            if (bytes > p->scratch_bytes[i]) p->scratch_bytes[i] = bytes;
+            p->scratch_bytes[pi] = 0;
+            break;
+        }
     }
     free(readers);
 }

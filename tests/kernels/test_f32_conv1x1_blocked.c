@@ -67,7 +67,7 @@ static void check(const ember_kernels* kern, size_t m, size_t k, size_t n, size_
             xb[(p / L) * n * L + j * L + p % L] = p < k ? xc[p * n + j] : 1e30f;
     ember_f32_conv1x1_blocked_pack(L, m, k, w, wp);
     const ember_f32_gemm_extra ex = extra_of(e, bias);
-    const ember_f32_gemm_epilogue ep = ember_f32_gemm_epilogue_of(&ex, 0);
+    const ember_f32_gemm_epilogue ep = ember_f32_gemm_epilogue_of(&ex, 0, 0);
     const size_t kc = kc_force ? kc_force : ember_f32_gemm_kc(&kern->f32_gemm, k);
     size_t j0 = 0, j1 = n, q0 = 0, q1 = panels;
     if (partial) j0 = n / 3, j1 = n - n / 4, q0 = panels / 2;

@@ -62,7 +62,7 @@ static void check_blocked(const ember_kernels* kern, const ember_window* w, size
                           const float* want, int split) {
     const size_t L = kern->f32_dwconv.block, kdim = ch * w->kernel[1] * w->kernel[2];
     const size_t plane = w->out[1] * w->out[2], oh = w->out[1], blocks = (m + L - 1) / L;
-    const ember_f32_gemm_epilogue ep = ex ? ember_f32_gemm_epilogue_of(ex, 0)
+    const ember_f32_gemm_epilogue ep = ex ? ember_f32_gemm_epilogue_of(ex, 0, 0)
                                           : (ember_f32_gemm_epilogue){.act = EMBER_GEMM_ACT_NONE};
     float* wp = aligned_alloc(64, (ember_f32_conv1x1_blocked_packed_size(L, m, kdim) + 63) / 64 * 64);
     float* y = malloc(sizeof(float) * (blocks * L * plane + GUARD));

@@ -144,14 +144,17 @@ static void sweep(const ember_kernels* kern) {
 
 /* ---- the micro-kernel's epilogue entry ----
  * Every m x n corner of the register tile (partial tiles included), kc 0 to
- * 37, beta 0, 1 and -1.5, with and without bias, no clamp, the Relu clamp and a
+ * 37, beta 0, 1 and -1.5, with and without the row bias and the column bias
+ * (a MatMul's; read only for the tile's n columns), no clamp, the Relu clamp and a
  * Clip, and every activation: ukernel_ep must write, bit for bit (any NaN
  * for a NaN), what the plain micro-kernel followed by its portable twin
  * (ember_f32_gemm_epilogue_tile: bias and clamp in C, the activation by the
  * table's elementwise kernel) writes, touch nothing outside the corner, and
  * not read C when beta is 0. Independently of the twin, the activated values
  * are checked against the activation of the un-activated tile in double
- * (so a twin that applied the wrong activation would fail too). */
+ * (so a twin that applied the wrong activation would fail too), and without
+ * clamp or activation the biased tile against (C[i][j] + col_bias[j]) +
+ * bias[i] computed here. */
 static const char* const ACT_NAMES[EMBER_GEMM_ACT_COUNT] = {"none", "sigmoid", "hard_swish",
                                                             "silu"};
 
@@ -197,7 +200,10 @@ static void check_epilogue(const ember_kernels* kern) {
     float* got = malloc(sizeof(float) * (mr + 1) * ldc);
     float* want = malloc(sizeof(float) * (mr + 1) * ldc);
     float* pre = malloc(sizeof(float) * (mr + 1) * ldc);
-    assert_true(a && b && bias && c0 && got && want && pre);
+    float* plain = malloc(sizeof(float) * (mr + 1) * ldc);
+    float* colb = malloc(sizeof(float) * nr);
+    assert_true(a && b && bias && c0 && got && want && pre && plain && colb);
+    for (size_t j = 0; j < nr; j++) colb[j] = 3.0f * frand();
     /* products up to about +-20: both sides of sigmoid's branch, HardSwish's
      * three pieces, and exp far from 1 */
     for (size_t i = 0; i < mr * kmax; i++) a[i] = 4.0f * frand();
@@ -211,7 +217,7 @@ static void check_epilogue(const ember_kernels* kern) {
     int bad = 0;
     for (int act = 0; act < EMBER_GEMM_ACT_COUNT && !bad; act++)
         for (int clamp = 0; clamp < 3 && !bad; clamp++)
-            for (int with_bias = 0; with_bias < 2 && !bad; with_bias++)
+            for (int with_bias = 0; with_bias < 4 && !bad; with_bias++) /* 1 row, 2 column */
                 for (size_t ik = 0; ik < 4 && !bad; ik++)
                     for (size_t ib = 0; ib < 3 && !bad; ib++)
                         for (size_t m = 1; m <= mr && !bad; m++)
@@ -226,8 +232,13 @@ static void check_epilogue(const ember_kernels* kern) {
                                     for (size_t q = 0; q < 7; q++)
                                         c0[(q * 5 % m) * ldc + (q * 3 + m) % n] = special[q];
                                 }
+                                /* exactly n column-bias floats: a read past them is
+                                 * an overflow the sanitizer runs report */
+                                float* cb = (with_bias & 2) ? malloc(sizeof(float) * n) : NULL;
+                                if (cb) memcpy(cb, colb, sizeof(float) * n);
                                 ember_f32_gemm_epilogue ep = {
-                                    .bias = with_bias ? bias : NULL,
+                                    .bias = (with_bias & 1) ? bias : NULL,
+                                    .col_bias = cb,
                                     .lo = clamp == 0 ? -INFINITY : clamp == 1 ? 0.0f : -2.5f,
                                     .hi = clamp == 0 ? INFINITY : clamp == 1 ? INFINITY : 4.0f,
                                     .zero_plus = clamp == 1,
@@ -237,6 +248,7 @@ static void check_epilogue(const ember_kernels* kern) {
                                 g->ukernel_ep(m, n, kc, a, b, beta, got, ldc, &ep);
                                 g->ukernel(m, n, kc, a, b, beta, want, ldc);
                                 memcpy(pre, want, sizeof(float) * (mr + 1) * ldc);
+                                memcpy(plain, want, sizeof(float) * (mr + 1) * ldc);
                                 ember_f32_gemm_epilogue_tile(kern, &ep, want, ldc, m, n);
                                 ep.act = EMBER_GEMM_ACT_NONE; /* pre: bias and clamp only */
                                 ember_f32_gemm_epilogue_tile(kern, &ep, pre, ldc, m, n);
@@ -253,6 +265,13 @@ static void check_epilogue(const ember_kernels* kern) {
                                         else if (inside &&
                                                  !act_close((ember_f32_gemm_act)act, pre[at], got[at]))
                                             bad = 2;
+                                        else if (inside && clamp == 0 &&
+                                                 act == EMBER_GEMM_ACT_NONE) {
+                                            float v = plain[at];
+                                            if (with_bias & 2) v += colb[j];
+                                            if (with_bias & 1) v += bias[i];
+                                            if (!same_value(v, got[at])) bad = 3;
+                                        }
                                         if (bad)
                                             print_error("%s epilogue: act %s clamp %d bias %d kc %zu "
                                                         "beta %g tile %zux%zu: C[%zu][%zu] = %.9g, "
@@ -260,8 +279,10 @@ static void check_epilogue(const ember_kernels* kern) {
                                                         kern->isa, ACT_NAMES[act], clamp, with_bias,
                                                         kc, (double)beta, m, n, i, j,
                                                         (double)got[at],
+                                                        bad == 3 ? "plain + biases" :
                                                         bad == 2 ? "activation of" :
                                                         inside ? "twin" : "outside, was",
+                                                        bad == 3 ? (double)(plain[at] + ((with_bias & 2) ? colb[j] : 0.0f) + ((with_bias & 1) ? bias[i] : 0.0f)) :
                                                         bad == 2 ? (double)act_truth(
                                                                        (ember_f32_gemm_act)act,
                                                                        pre[at])
@@ -269,9 +290,12 @@ static void check_epilogue(const ember_kernels* kern) {
                                                                  : (double)c0[at],
                                                         (double)pre[at]);
                                     }
+                                free(cb);
                             }
     print_message("[          ] f32 GEMM path '%s': epilogue entry, %zu tiles\n", kern->isa, cases);
     g_failures += bad != 0;
+    free(plain);
+    free(colb);
     free(a);
     free(b);
     free(bias);

@@ -3,6 +3,7 @@
  * vectors and one broadcast of A a step. Partial tiles use masked loads and
  * stores. Compiled with -mavx512f -mavx512bw -mavx512vl -mfma. */
 #include <immintrin.h>
+#include <math.h>
 #include <stdint.h>
 
 #include "f32_gemm.h"
@@ -21,6 +22,15 @@ static inline __attribute__((always_inline)) void store_rows(
     const __m512 vb = _mm512_set1_ps(beta);
     const __m512 lo = _mm512_set1_ps(ep ? ep->lo : 0.0f), hi = _mm512_set1_ps(ep ? ep->hi : 0.0f);
     const __m512 zero = _mm512_setzero_ps();
+    /* the column bias of the tile's columns (lanes past n: 0, never stored) */
+    const __m512 cb0 = ep && ep->col_bias ? _mm512_maskz_loadu_ps(k0, ep->col_bias) : zero;
+    const __m512 cb1 = ep && ep->col_bias && k1 ? _mm512_maskz_loadu_ps(k1, ep->col_bias + 16)
+                                                : zero;
+    /* ep's fields read once (the stores to C could alias them for the
+     * compiler); a clamp to (-inf, inf) changes nothing, NaN included */
+    const float* bias = ep ? ep->bias : NULL;
+    const int col = ep && ep->col_bias, zero_plus = ep && ep->zero_plus;
+    const int clamp = ep && (ep->lo != -INFINITY || ep->hi != INFINITY);
     for (size_t i = 0; i < m; i++, c += ldc) {
         __m512 r0 = acc[i][0], r1 = acc[i][1];
         if (beta == 1.0f) {
@@ -31,15 +41,21 @@ static inline __attribute__((always_inline)) void store_rows(
             if (k1) r1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(k1, c + 16), r1);
         }
         if (ep) {
-            if (ep->bias) {
-                const __m512 bi = _mm512_set1_ps(ep->bias[i]);
+            if (col) {
+                r0 = _mm512_add_ps(r0, cb0);
+                r1 = _mm512_add_ps(r1, cb1);
+            }
+            if (bias) {
+                const __m512 bi = _mm512_set1_ps(bias[i]);
                 r0 = _mm512_add_ps(r0, bi);
                 r1 = _mm512_add_ps(r1, bi);
             }
             /* max(lo, r) returns r when r is NaN, as the reference's r < lo ? lo : r */
-            r0 = _mm512_min_ps(hi, _mm512_max_ps(lo, r0));
-            r1 = _mm512_min_ps(hi, _mm512_max_ps(lo, r1));
-            if (ep->zero_plus) {
+            if (clamp) {
+                r0 = _mm512_min_ps(hi, _mm512_max_ps(lo, r0));
+                r1 = _mm512_min_ps(hi, _mm512_max_ps(lo, r1));
+            }
+            if (zero_plus) {
                 r0 = _mm512_add_ps(r0, zero);
                 r1 = _mm512_add_ps(r1, zero);
             }

@@ -11,13 +11,19 @@
 #define MR 6
 #define NR 16
 
-/* ep's pass on row i of the tile, the two vectors of its 16 columns: bias,
- * clamp, then the activation act (ep->act, a constant where it is inlined)
- * with the elementwise kernels' formulas (f32_vact_tmpl.h), so the fused tile
- * equals the unfused passes bit for bit. */
+/* ep's pass on row i of the tile, the two vectors of its 16 columns: the
+ * column bias (cb: its 16 values), the bias, clamp, then the activation act
+ * (ep->act, a constant where it is inlined) with the elementwise kernels'
+ * formulas (f32_vact_tmpl.h), so the fused tile equals the unfused passes bit
+ * for bit. */
 static inline __attribute__((always_inline)) void epilogue(const ember_f32_gemm_epilogue* ep,
                                                            ember_f32_gemm_act act, size_t i,
-                                                           __m256* r0, __m256* r1) {
+                                                           const __m256 cb[2], __m256* r0,
+                                                           __m256* r1) {
+    if (ep->col_bias) {
+        *r0 = _mm256_add_ps(*r0, cb[0]);
+        *r1 = _mm256_add_ps(*r1, cb[1]);
+    }
     if (ep->bias) {
         const __m256 bi = _mm256_set1_ps(ep->bias[i]);
         *r0 = _mm256_add_ps(*r0, bi);
@@ -54,6 +60,15 @@ static inline __attribute__((always_inline)) void store_rows(
     __m256 acc[MR][2], size_t m, size_t n, float beta, float* c, size_t ldc,
     const ember_f32_gemm_epilogue* ep, ember_f32_gemm_act act) {
     const __m256 vb = _mm256_set1_ps(beta);
+    /* the column bias of the tile's n columns, through a buffer for a partial
+     * tile (nothing past n is read) */
+    __m256 cb[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+    if (ep && ep->col_bias) {
+        float cbuf[NR] = {0};
+        memcpy(cbuf, ep->col_bias, n * sizeof(float));
+        cb[0] = _mm256_loadu_ps(cbuf);
+        cb[1] = _mm256_loadu_ps(cbuf + 8);
+    }
     if (m == MR && n == NR) {
         for (size_t i = 0; i < MR; i++, c += ldc) {
             __m256 r0 = acc[i][0], r1 = acc[i][1];
@@ -64,7 +79,7 @@ static inline __attribute__((always_inline)) void store_rows(
                 r0 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(c), r0);
                 r1 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(c + 8), r1);
             }
-            if (ep) epilogue(ep, act, i, &r0, &r1);
+            if (ep) epilogue(ep, act, i, cb, &r0, &r1);
             _mm256_storeu_ps(c, r0);
             _mm256_storeu_ps(c + 8, r1);
         }
@@ -86,7 +101,7 @@ static inline __attribute__((always_inline)) void store_rows(
                 r1 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(row + 8), r1);
             }
         }
-        if (ep) epilogue(ep, act, i, &r0, &r1);
+        if (ep) epilogue(ep, act, i, cb, &r0, &r1);
         _mm256_storeu_ps(row, r0);
         _mm256_storeu_ps(row + 8, r1);
         memcpy(c, row, n * sizeof(float));

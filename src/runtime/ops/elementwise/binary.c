@@ -2,8 +2,11 @@
  * Add/Sub/Mul/Div: f32, i32, i64 (both inputs the same dtype; integers wrap,
  * integer Div truncates toward zero and fails on a zero divisor).
  * Pow: f32 base; f32, i32 or i64 exponent. */
+#include <string.h>
+
 #include "dispatch.h"
 #include "ew_common.h"
+#include "../nn/matmul_bias.h"
 #include "threadpool.h"
 
 typedef struct binary_params {
@@ -189,6 +192,7 @@ static ember_status binary_run_blocked(em_op_ctx* ctx) {
 
 static ember_status binary_run(em_op_ctx* ctx) {
     const binary_params* p = ctx->params;
+    if (ctx->producer) return em_matmul_bias_run(ctx); /* add_absorb_scratch */
     if (ctx->block) return binary_run_blocked(ctx);
     const em_value* a = ctx->inputs[0];
     const em_value* b = ctx->inputs[1];
@@ -256,7 +260,20 @@ static ember_status binary_run(em_op_ctx* ctx) {
         .init = INIT, .infer = binary_infer, .run = binary_run, .blocked = binary_blocked,      \
     }
 
-BINARY_DEF(em_op_add, "Add", add_init);
+/* An Add of a bias vector to the output of a MatMul with a constant weight
+ * runs both (ops/nn/matmul_bias.h). */
+static size_t add_absorb_scratch(em_op_ctx* ctx, em_op_ctx* producer) {
+    if (ctx->block || strcmp(producer->node->op_type, "MatMul") != 0) return 0;
+    const uint32_t which = ctx->node->inputs[0] == producer->node->outputs[0] ? 0 : 1;
+    return em_matmul_bias_scratch(ctx, producer, which);
+}
+
+const em_op_def em_op_add = {
+    .name = "Add", .min_inputs = 2, .max_inputs = 2, .min_outputs = 1, .max_outputs = 1,
+    .params_size = sizeof(binary_params), .fusable = false,
+    .init = add_init, .infer = binary_infer, .run = binary_run, .blocked = binary_blocked,
+    .absorb_scratch = add_absorb_scratch, .absorb_any_input = true,
+};
 BINARY_DEF(em_op_sub, "Sub", sub_init);
 BINARY_DEF(em_op_mul, "Mul", mul_init);
 BINARY_DEF(em_op_div, "Div", div_init);

@@ -162,10 +162,10 @@ static void rows_1x1_tile(const rows_1x1_job* j, size_t ib, size_t t, size_t thr
     for (size_t i0 = ib * g->mc; i0 < i_end; i0 += g->mr) {
         const size_t mt = i_end - i0 < g->mr ? i_end - i0 : g->mr;
         if (panel)
-            ember_f32_gemm_run_tile(j->kern, j->ex, i0, mt, n, j->c, j->ap + i0 * j->c, panel,
+            ember_f32_gemm_run_tile(j->kern, j->ex, i0, j0, mt, n, j->c, j->ap + i0 * j->c, panel,
                                     0.0f, j->y + i0 * j->hw + j0, j->hw);
         else
-            ember_f32_gemm_run_tile_rows(j->kern, j->ex, i0, mt, n, j->c, j->ap + i0 * j->c,
+            ember_f32_gemm_run_tile_rows(j->kern, j->ex, i0, j0, mt, n, j->c, j->ap + i0 * j->c,
                                          j->x + j0, j->off, 0.0f, j->y + i0 * j->hw + j0, j->hw);
     }
 }
@@ -545,7 +545,7 @@ static ember_status conv_run_stem_blocked(em_op_ctx* ctx, const conv_plan* pl) {
     const em_value* b = ctx->n_inputs > 2 ? ctx->inputs[2] : NULL;
     const em_conv_act act_ctx = {.kern = kern, .act = &ctx->node->act};
     const ember_f32_gemm_extra ex = em_conv_output_pass(&act_ctx, b ? b->data : NULL);
-    const ember_f32_gemm_epilogue ep = ember_f32_gemm_epilogue_of(&ex, 0);
+    const ember_f32_gemm_epilogue ep = ember_f32_gemm_epilogue_of(&ex, 0, 0);
     const bool any = ember_f32_gemm_has_epilogue(&ex);
     const size_t L = ctx->block, oh = pl->w.out[1], threads = em_pool_threads(ctx->pool);
     const double flops = 2.0 * (double)pl->m * (double)pl->c * (double)pl->kvol * (double)pl->out_vol;

@@ -152,7 +152,7 @@ void em_conv1x1_blocked_run(struct em_pool* pool, const ember_kernels* kern, siz
                             const float* bias, float* y, const em_activation* act) {
     const em_conv_act act_ctx = {.kern = kern, .act = act};
     const ember_f32_gemm_extra ex = em_conv_output_pass(&act_ctx, bias);
-    const ember_f32_gemm_epilogue ep = ember_f32_gemm_epilogue_of(&ex, 0);
+    const ember_f32_gemm_epilogue ep = ember_f32_gemm_epilogue_of(&ex, 0, 0);
     const bool any = ember_f32_gemm_has_epilogue(&ex);
     const size_t L = kern->f32_dwconv.block;
     pwb_job j = {.kern = kern, .n = n, .c = c, .m = m, .hw = hw,

@@ -199,7 +199,7 @@ ember_status em_conv_maxpool_run(em_op_ctx* ctx, const ember_window* pool) {
                         i < q.m ? j.ap[(i / mr) * kdim * mr + k * mr + i % mr] : 0.0f;
                 }
         j.wp = wp;
-        j.ep = ember_f32_gemm_epilogue_of(&j.ex, 0);
+        j.ep = ember_f32_gemm_epilogue_of(&j.ex, 0, 0);
     }
     em_conv_rows_prepare(ctx->pool, threads, q.c, &q.conv, j.x, j.scratch);
     j.tasks = q.bands < threads ? q.bands : threads;

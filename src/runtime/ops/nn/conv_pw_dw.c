@@ -257,7 +257,7 @@ void em_conv_pw_dw_blocked_run(struct em_pool* pool, const ember_kernels* kern, 
     (void)blocked_sizes_of(kern, g, &j.s); /* true: the planner checked it */
     const em_conv_act act_ctx = {.kern = kern, .act = pw_act};
     const ember_f32_gemm_extra ex = em_conv_output_pass(&act_ctx, pw_bias);
-    const ember_f32_gemm_epilogue ep = ember_f32_gemm_epilogue_of(&ex, 0);
+    const ember_f32_gemm_epilogue ep = ember_f32_gemm_epilogue_of(&ex, 0, 0);
     j.pw_ep = ember_f32_gemm_has_epilogue(&ex) ? &ep : NULL;
     j.pw_act = ex.finish ? pw_act : NULL; /* the activations the output pass leaves to a pass */
     const size_t threads = em_pool_threads(pool);
