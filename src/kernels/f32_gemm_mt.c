@@ -315,7 +315,15 @@ void ember_f32_gemm_prepacked_b_ex_mt(em_pool* pool, const ember_kernels* kern, 
                                       size_t a_cs, const float* bp, float beta, float* c,
                                       size_t ldc, const ember_f32_gemm_extra* ex,
                                       void* workspace) {
-    if (m <= 1 || !use_threads(pool, m, n, k)) {
+    if (m == 1 && k > 0) { /* the streamed row on the threads (memory-bound), then the pass */
+        ember_f32_gemm_prepacked_b_mt(pool, kern, m, n, k, alpha, a, a_rs, a_cs, bp, beta, c, ldc,
+                                      workspace);
+        const size_t nr = kern->f32_gemm.nr;
+        for (size_t j0 = 0; j0 < n; j0 += nr)
+            ember_f32_gemm_finish_tile(kern, ex, 0, j0, c + j0, ldc, 1, n - j0 < nr ? n - j0 : nr);
+        return;
+    }
+    if (!use_threads(pool, m, n, k)) {
         ember_f32_gemm_prepacked_b_ex(kern, m, n, k, alpha, a, a_rs, a_cs, bp, beta, c, ldc, ex,
                                       workspace);
         return;
