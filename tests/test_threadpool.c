@@ -186,6 +186,19 @@ static void gemm_case(const ember_kernels* kern, em_pool* pool, size_t m, size_t
     if (memcmp(c1, c2, m * n * sizeof *c1) != 0)
         fail_msg("%s, %zu threads: %zux%zux%zu B packed ahead differs from one thread", kern->isa,
                  em_pool_threads(pool), m, n, k);
+    /* and with an output pass: a column bias, then SiLU */
+    float* bias = malloc(n * sizeof *bias + 4);
+    assert_non_null(bias);
+    for (size_t j = 0; j < n; j++) bias[j] = frand();
+    const ember_f32_gemm_extra ex = {.col_bias = bias, .act = EMBER_GEMM_ACT_SILU};
+    for (size_t i = 0; i < m * n; i++) c1[i] = c2[i] = (float)i;
+    ember_f32_gemm_prepacked_b_ex(kern, m, n, k, alpha, a, a_rs, a_cs, bp, beta, c1, n, &ex, ws);
+    ember_f32_gemm_prepacked_b_ex_mt(pool, kern, m, n, k, alpha, a, a_rs, a_cs, bp, beta, c2, n,
+                                     &ex, ws);
+    if (memcmp(c1, c2, m * n * sizeof *c1) != 0)
+        fail_msg("%s, %zu threads: %zux%zux%zu B packed ahead with a bias differs from one thread",
+                 kern->isa, em_pool_threads(pool), m, n, k);
+    free(bias);
     em_aligned_free(ap);
     em_aligned_free(bp);
     free(a);
@@ -236,6 +249,7 @@ static void test_parallel_gemm_identical(void** state) {
         {1, 1, 1},      {5, 7, 3},       {64, 3136, 576}, {512, 49, 4608}, {1, 1000, 512},
         {300, 1, 700},  {37, 2100, 33},  {150, 150, 150}, {1000, 40, 64},  {13, 4099, 260},
         {289, 97, 1031}, {2, 5000, 100}, {1, 4099, 300}, {1000, 1, 513},
+        {128, 256, 1024}, /* a transformer's feed-forward output: K blocks on one row block */
     };
     em_pool* pools[] = {em_pool_create(2), em_pool_create(3)};
     for (size_t i = 0; i < sizeof isas / sizeof *isas; i++) {
