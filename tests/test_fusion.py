@@ -192,6 +192,17 @@ class Base(unittest.TestCase):
             gt, _ = self.run_graph(m, x, threads=t)
             self.assertTrue(np.array_equal(gt["y"], got["y"]), "%d threads differ" % t)
 
+    def check_not_fused(self, build, cases, producer, tol):
+        """build(**case) for each case: `producer` not fused, y against numpy
+        (tol) where build computed it."""
+        for case in cases:
+            with self.subTest(**case):
+                m, x, want = build(**case)
+                got, prof = self.run_graph(m, x)
+                self.assertNotEqual(prof[producer], "fused", prof)
+                if want is not None:
+                    np.testing.assert_allclose(got["y"], want, rtol=tol, atol=tol)
+
     def run_graph(self, m, x, threads=1, isa=None):
         path = os.path.join(self.tmp.name, "m%d.ember" % len(os.listdir(self.tmp.name)))
         ec.convert(m, path)
@@ -378,13 +389,8 @@ class TestScaleConv(Base):
                                  3, 1e-5)
 
     def test_not_fused(self):
-        for kw in (dict(extra_reader=True), dict(k=3), dict(full_operand=True)):
-            with self.subTest(**kw):
-                m, x, want = self.se(**kw)
-                got, prof = self.run_graph(m, x)
-                self.assertNotEqual(prof["scale"], "fused", prof)
-                if want is not None:
-                    np.testing.assert_allclose(got["y"], want, rtol=1e-5, atol=1e-5)
+        self.check_not_fused(self.se, (dict(extra_reader=True), dict(k=3),
+                                       dict(full_operand=True)), "scale", 1e-5)
 
 
 class TestMatMulBias(Base):
@@ -424,14 +430,10 @@ class TestMatMulBias(Base):
                                  5, 1e-4)
 
     def test_not_fused(self):
-        for kw in (dict(extra_reader=True), dict(full_operand=True, n=48),
-                   dict(bias_shape=(37, 70)), dict(shape=(37, 48), n=70, bias_shape=(2, 1, 70))):
-            with self.subTest(**kw):
-                m, x, want = self.linear(**kw)
-                got, prof = self.run_graph(m, x)
-                self.assertNotEqual(prof["mm"], "fused", prof)
-                if want is not None:
-                    np.testing.assert_allclose(got["y"], want, rtol=1e-4, atol=1e-4)
+        self.check_not_fused(self.linear, (dict(extra_reader=True), dict(full_operand=True, n=48),
+                                           dict(bias_shape=(37, 70)),
+                                           dict(shape=(37, 48), n=70, bias_shape=(2, 1, 70))),
+                             "mm", 1e-4)
 
 
 class TestGemmBias(Base):
