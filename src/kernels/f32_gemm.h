@@ -116,7 +116,7 @@ typedef struct ember_f32_gemm_extra {
 } ember_f32_gemm_extra;
 
 /* Whether ex asks for an output pass in the micro-kernel's epilogue (a row
- * bias, a clamp or an activation). */
+ * or column bias, a clamp or an activation). */
 static inline bool ember_f32_gemm_has_epilogue(const ember_f32_gemm_extra* ex) {
     return ex->row_bias || ex->col_bias || ex->clamp || ex->act;
 }
