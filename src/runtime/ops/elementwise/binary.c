@@ -58,8 +58,12 @@ static ember_status binary_infer(em_op_ctx* ctx) {
 
 /* The f32 vector path on the session's threads: whole rows a task, or, for one
  * long row, chunks of it (em_pool_run_chunks); each element is computed alone,
- * so the split does not change the results. Under 64K outputs it stays on the
- * caller's thread (mobilenet_v3's 50K-output SE scalings ran slower on two). */
+ * so the split does not change the results. Under 16K outputs it stays on the
+ * caller's thread. The line was 64K (mobilenet_v3's 50K-output SE scalings,
+ * plain then, ran slower on two); the transformer's 32K-output residual Adds,
+ * whose operands the two threads of the product before them wrote, run 2 %
+ * faster as a whole on two, and mobilenet_v3_small under EMBER_ISA=avx2 (its
+ * SE scalings plain) measured the same either way. */
 typedef struct vbin_job {
     ember_f32_vbinary_fn fn;
     const em_shape* shapes[2];
@@ -92,7 +96,7 @@ static void vbinary_run(em_op_ctx* ctx, const ew_rows* r, ember_f32_vbinary_fn f
                   .a = ctx->inputs[0]->data, .b = ctx->inputs[1]->data,
                   .y = ctx->outputs[0]->data, .rows = r->rows, .tasks = 1,
                   .inc = {r->inc[0], r->inc[1]}};
-    const size_t threads = em_pool_threads(ctx->pool), min_work = (size_t)1 << 16;
+    const size_t threads = em_pool_threads(ctx->pool), min_work = (size_t)1 << 14;
     if (r->rows == 1) { /* the operands' row offsets are 0 */
         em_pool_run_chunks(ctx->pool, r->inner, min_work / 2, vbin_chunk, &j);
         return;
