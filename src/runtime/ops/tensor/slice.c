@@ -155,8 +155,8 @@ static ember_status slice_run(em_op_ctx* ctx) {
         offset += first[d] * in_str[d];
         src_str[d] = step[d] * in_str[d];
     }
-    ember_copy_nd_ref(y->data, dst_str, (const char*)x->data + (size_t)offset * es, src_str,
-                      out.dims, out.rank, es);
+    em_tensor_copy(ctx, y->data, dst_str, (const char*)x->data + (size_t)offset * es, src_str,
+                   out.dims, out.rank, es, NULL);
     return EMBER_OK;
 }
 

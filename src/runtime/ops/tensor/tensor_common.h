@@ -3,6 +3,15 @@
 #define EMBER_OPS_TENSOR_COMMON_H
 
 #include "../../op.h"
+#include "generic/tensor_ref.h"
+
+/* ember_copy_nd (tr: ember_copy_transpose_fn or NULL) on the session's
+ * threads (copy_mt.c): the box cut along its outermost axis longer than 1, a
+ * part a thread, when it moves 64 KB or more; the same bytes either way.
+ * True when tr ran. */
+bool em_tensor_copy(em_op_ctx* ctx, void* dst, const int64_t* dst_strides, const void* src,
+                    const int64_t* src_strides, const int64_t* dims, int rank, size_t es,
+                    ember_copy_transpose_fn tr);
 
 /* Output i takes dtype and shape; a quantized input's parameters pass through
  * unless the output already has its own. */
