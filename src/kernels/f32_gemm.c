@@ -108,6 +108,15 @@ void ember_f32_gemm_finish_tile(const ember_kernels* kern, const ember_f32_gemm_
     if (ex->finish) ex->finish(ex->finish_ctx, c, ldc, m, n);
 }
 
+void ember_f32_gemm_finish_all(const ember_kernels* kern, const ember_f32_gemm_extra* ex,
+                               size_t m, size_t n, float* c, size_t ldc) {
+    const size_t mr = kern->f32_gemm.mr, nr = kern->f32_gemm.nr;
+    for (size_t i0 = 0; i0 < m; i0 += mr)
+        for (size_t j0 = 0; j0 < n; j0 += nr)
+            ember_f32_gemm_finish_tile(kern, ex, i0, j0, c + i0 * ldc + j0, ldc,
+                                       min_sz(m - i0, mr), min_sz(n - j0, nr));
+}
+
 void ember_f32_gemm_run_tile(const ember_kernels* kern, const ember_f32_gemm_extra* ex,
                              size_t i0, size_t j0, size_t m, size_t n, size_t kc, const float* a,
                              const float* b, float beta, float* c, size_t ldc) {
@@ -178,8 +187,8 @@ static void driver(const ember_kernels* kern, size_t m, size_t n, size_t k, floa
                     for (size_t ir = 0; ir < mc; ir += mr) {
                         const size_t mt = min_sz(mc - ir, mr);
                         float* ct = c + (ic + ir) * ldc + jc + jr;
-                        ember_f32_gemm_run_tile(kern, last_k ? ex : NULL, ic + ir, jc + jr, mt, nt, kc,
-                                                ablk + ir * kc, bpanel, beta_k, ct, ldc);
+                        ember_f32_gemm_run_tile(kern, last_k ? ex : NULL, ic + ir, jc + jr, mt,
+                                                nt, kc, ablk + ir * kc, bpanel, beta_k, ct, ldc);
                     }
                 }
             }
@@ -295,11 +304,7 @@ void ember_f32_gemm_ex(const ember_kernels* kern, size_t m, size_t n, size_t k, 
     if (m == 0 || n == 0) return;
     if (k == 0) {
         scale_c(m, n, beta, c, ldc);
-        for (size_t i0 = 0; i0 < m; i0 += kern->f32_gemm.mr)
-            for (size_t j0 = 0; j0 < n; j0 += kern->f32_gemm.nr)
-                ember_f32_gemm_finish_tile(kern, ex, i0, j0, c + i0 * ldc + j0, ldc,
-                                           min_sz(m - i0, kern->f32_gemm.mr),
-                                           min_sz(n - j0, kern->f32_gemm.nr));
+        ember_f32_gemm_finish_all(kern, ex, m, n, c, ldc);
         return;
     }
     driver(kern, m, n, k, 1.0f, a, a_rs, a_cs, ap, b, b_rs, b_cs, NULL, beta, c, ldc, ex, workspace);
@@ -313,11 +318,7 @@ void ember_f32_gemm_prepacked_b_ex(const ember_kernels* kern, size_t m, size_t n
     if (k == 0 || m == 1) { /* scaled C, or the streamed row; then the pass on it */
         ember_f32_gemm_prepacked_b(kern, m, n, k, alpha, a, a_rs, a_cs, bp, beta, c, ldc,
                                    workspace);
-        const size_t mr = kern->f32_gemm.mr, nr = kern->f32_gemm.nr;
-        for (size_t i0 = 0; i0 < m; i0 += mr)
-            for (size_t j0 = 0; j0 < n; j0 += nr)
-                ember_f32_gemm_finish_tile(kern, ex, i0, j0, c + i0 * ldc + j0, ldc,
-                                           min_sz(m - i0, mr), min_sz(n - j0, nr));
+        ember_f32_gemm_finish_all(kern, ex, m, n, c, ldc);
         return;
     }
     driver(kern, m, n, k, alpha, a, a_rs, a_cs, NULL, NULL, 0, 0, bp, beta, c, ldc, ex, workspace);

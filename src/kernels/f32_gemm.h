@@ -174,6 +174,10 @@ void ember_f32_gemm_ex(const ember_kernels* kern, size_t m, size_t n, size_t k, 
                        const ember_f32_gemm_extra* ex, void* workspace);
 void ember_f32_gemm_finish_tile(const ember_kernels* kern, const ember_f32_gemm_extra* ex,
                                 size_t i0, size_t j0, float* c, size_t ldc, size_t m, size_t n);
+/* ex's pass on every tile of the m x n C (kern's mr x nr tiles), for a
+ * product computed without it (K == 0, or one row streamed). */
+void ember_f32_gemm_finish_all(const ember_kernels* kern, const ember_f32_gemm_extra* ex,
+                               size_t m, size_t n, float* c, size_t ldc);
 /* One tile (rows i0 .. i0 + m, columns j0 .. j0 + n of C; c = &C[i0][j0]):
  * kern's micro-kernel, then ex's pass (ex NULL: none; the table's epilogue
  * entry when it has one). */

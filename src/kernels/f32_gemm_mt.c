@@ -127,8 +127,7 @@ static void compute_task(void* arg, size_t t, size_t thread) {
                 const size_t mt = min_sz(j->mc - ir, mr);
                 float* ct = j->c + (j->ic + ir) * j->ldc + j->jc + jr;
                 ember_f32_gemm_run_tile(j->kern, j->last_k ? j->ex : NULL, j->ic + ir, j->jc + jr, mt,
-                                        nt, kc,
-                                        j->ablk + ir * kc, bpanel, j->beta_k, ct, j->ldc);
+                                        nt, kc, j->ablk + ir * kc, bpanel, j->beta_k, ct, j->ldc);
             }
         }
     }
@@ -318,9 +317,7 @@ void ember_f32_gemm_prepacked_b_ex_mt(em_pool* pool, const ember_kernels* kern, 
     if (m == 1 && k > 0) { /* the streamed row on the threads (memory-bound), then the pass */
         ember_f32_gemm_prepacked_b_mt(pool, kern, m, n, k, alpha, a, a_rs, a_cs, bp, beta, c, ldc,
                                       workspace);
-        const size_t nr = kern->f32_gemm.nr;
-        for (size_t j0 = 0; j0 < n; j0 += nr)
-            ember_f32_gemm_finish_tile(kern, ex, 0, j0, c + j0, ldc, 1, n - j0 < nr ? n - j0 : nr);
+        ember_f32_gemm_finish_all(kern, ex, m, n, c, ldc);
         return;
     }
     if (!use_threads(pool, m, n, k)) {

@@ -79,8 +79,7 @@ static inline __attribute__((always_inline)) void chain(const int R, const int N
 /* One tile: R positions from x / y, NV = NZ + NH output blocks (v0 / v1 the
  * valid lanes of the first / second; NH: the last has at most 8). */
 static inline __attribute__((always_inline)) void tile(const int R, const int NZ, const int NH,
-                                                       size_t k,
-                                                       size_t kc, size_t n, const float* x,
+                                                       size_t k, size_t kc, size_t n, const float* x,
                                                        const int32_t* boff, size_t ny,
                                                        const float* w, float* y, __mmask16 v0,
                                                        __mmask16 v1, __m512 b0, __m512 b1,
@@ -125,8 +124,7 @@ static inline __attribute__((always_inline)) void tile(const int R, const int NZ
     }
 }
 
-static inline __attribute__((always_inline)) void tile_any(int R, int NV, size_t k,
-                                                           size_t kc,
+static inline __attribute__((always_inline)) void tile_any(int R, int NV, size_t k, size_t kc,
                                                            size_t n, const float* x,
                                                            const int32_t* boff, size_t ny,
                                                            const float* w, float* y,
