@@ -2,8 +2,6 @@
  * Add/Sub/Mul/Div: f32, i32, i64 (both inputs the same dtype; integers wrap,
  * integer Div truncates toward zero and fails on a zero divisor).
  * Pow: f32 base; f32, i32 or i64 exponent. */
-#include <string.h>
-
 #include "dispatch.h"
 #include "ew_common.h"
 #include "../nn/matmul_bias.h"
@@ -267,9 +265,7 @@ static ember_status binary_run(em_op_ctx* ctx) {
 /* An Add of a bias vector to the output of a MatMul with a constant weight
  * runs both (ops/nn/matmul_bias.h). */
 static size_t add_absorb_scratch(em_op_ctx* ctx, em_op_ctx* producer) {
-    if (ctx->block || strcmp(producer->node->op_type, "MatMul") != 0) return 0;
-    const uint32_t which = ctx->node->inputs[0] == producer->node->outputs[0] ? 0 : 1;
-    return em_matmul_bias_scratch(ctx, producer, which);
+    return ctx->block ? 0 : em_matmul_bias_scratch(ctx, producer);
 }
 
 const em_op_def em_op_add = {

@@ -98,7 +98,8 @@ static ember_status gemm_run(em_op_ctx* ctx) {
     float* y = ctx->outputs[0]->data;
     const size_t a_rs = p->trans_a ? 1 : d.k, a_cs = p->trans_a ? d.m : 1;
     float beta = 0.0f;
-    if (ctx->packed && c && p->beta == 1.0f && em_shape_count(&c->shape) == d.n &&
+    if (ctx->packed && c && p->beta == 1.0f && c->shape.rank >= 1 &&
+        em_shape_count(&c->shape) == d.n &&
         c->shape.dims[c->shape.rank - 1] == (int64_t)d.n) {
         /* a bias vector (a Linear layer): added to each tile in the output
          * pass, as an Add after the product would add it */
@@ -356,13 +357,13 @@ const em_op_def em_op_matmul = {
 
 /* ---------------- MatMul + bias vector (matmul_bias.h) ---------------- */
 
-/* The bias operand of an Add of the MatMul output mm_out (n columns): the
- * other input, if it is a constant f32 tensor of n elements whose shape is
- * [n] or [1, ..., 1, n] of rank at most mm_out's, so that the Add's output
- * is mm_out's shape; else NULL. */
-static const em_value* bias_operand(const em_op_ctx* add, uint32_t which, const em_shape* mm_out,
-                                    size_t n) {
-    const em_value* b = add->inputs[1 - which];
+/* The bias operand of an Add of the output mm_out (n columns) of MatMul node
+ * mm: the other input, if it is a constant f32 tensor of n elements whose
+ * shape is [n] or [1, ..., 1, n] of rank at most mm_out's, so that the Add's
+ * output is mm_out's shape; else NULL. */
+static const em_value* bias_operand(const em_op_ctx* add, const em_node* mm,
+                                    const em_shape* mm_out, size_t n) {
+    const em_value* b = add->inputs[add->node->inputs[0] == mm->outputs[0] ? 1 : 0];
     if (!b || !b->data || b->dtype != EMBER_DTYPE_F32 || b->shape.rank < 1 ||
         b->shape.rank > mm_out->rank || (size_t)b->shape.dims[b->shape.rank - 1] != n ||
         em_shape_count(&b->shape) != n)
@@ -370,12 +371,12 @@ static const em_value* bias_operand(const em_op_ctx* add, uint32_t which, const 
     return b;
 }
 
-size_t em_matmul_bias_scratch(em_op_ctx* add, em_op_ctx* mm, uint32_t which) {
+size_t em_matmul_bias_scratch(em_op_ctx* add, em_op_ctx* mm) {
     matmul_plan pl;
-    if (which > 1 || add->n_inputs != 2 || add->outputs[0]->dtype != EMBER_DTYPE_F32 ||
-        matmul_plan_make(mm, &pl) != EMBER_OK || matmul_packed_bytes(mm) == 0 ||
-        !em_shape_equal(&add->outputs[0]->shape, &pl.out) ||
-        !bias_operand(add, which, &pl.out, pl.n))
+    if (mm->node->op != &em_op_matmul || add->n_inputs != 2 ||
+        add->outputs[0]->dtype != EMBER_DTYPE_F32 || matmul_plan_make(mm, &pl) != EMBER_OK ||
+        matmul_packed_bytes(mm) == 0 || !em_shape_equal(&add->outputs[0]->shape, &pl.out) ||
+        !bias_operand(add, mm->node, &pl.out, pl.n))
         return 0;
     const size_t bytes = ember_f32_gemm_workspace_size(em_kern(mm), matmul_flat_m(&pl), pl.n, pl.k);
     return bytes ? bytes : 1; /* 0 would mean "no" */
@@ -384,11 +385,10 @@ size_t em_matmul_bias_scratch(em_op_ctx* add, em_op_ctx* mm, uint32_t which) {
 ember_status em_matmul_bias_run(em_op_ctx* ctx) {
     char msg[EM_MSG_CAP];
     em_op_ctx mm = em_producer_ctx(ctx, msg);
-    const uint32_t which = ctx->node->inputs[0] == ctx->producer->outputs[0] ? 0 : 1;
     matmul_plan pl;
     ember_status st = matmul_plan_make(&mm, &pl);
     if (st != EMBER_OK) return em_op_fail(ctx, st, "its MatMul: %s", msg);
-    const em_value* bias = bias_operand(ctx, which, &pl.out, pl.n);
+    const em_value* bias = bias_operand(ctx, ctx->producer, &pl.out, pl.n);
     if (!bias || !ctx->producer_packed || !em_shape_equal(&ctx->outputs[0]->shape, &pl.out))
         return em_op_fail(ctx, EMBER_ERROR_RUNTIME,
                           "internal error: MatMul '%s' cannot be fused here", ctx->producer->name);

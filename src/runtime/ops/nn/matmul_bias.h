@@ -14,12 +14,12 @@
 
 #include "op.h"
 
-/* For an Add node (add) whose input `which` is the output of MatMul node mm
- * (the em_op_def.absorb_scratch contract): the scratch the fused run needs,
- * or 0 when it does not apply (the weight not packed, the other input not a
- * constant f32 vector of the output's last dim, the Add broadcasting the
- * product to a larger shape). */
-size_t em_matmul_bias_scratch(em_op_ctx* add, em_op_ctx* mm, uint32_t which);
+/* For an Add node (add) one of whose inputs is the output of node mm (the
+ * em_op_def.absorb_scratch contract): the scratch the fused run needs, or 0
+ * when it does not apply (mm not a MatMul, its weight not packed, the other
+ * input not a constant f32 vector of the output's last dim, the Add
+ * broadcasting the product to a larger shape). */
+size_t em_matmul_bias_scratch(em_op_ctx* add, em_op_ctx* mm);
 
 /* The fused run, by the Add node of ctx (ctx->producer: the MatMul). */
 ember_status em_matmul_bias_run(em_op_ctx* ctx);
