@@ -158,16 +158,22 @@ void ember_transpose_ref(void* dst, const void* src, const int64_t* in_dims, con
     ember_transpose(dst, src, in_dims, perm, rank, elem_size, NULL);
 }
 
-bool ember_transpose(void* dst, const void* src, const int64_t* in_dims, const int32_t* perm,
-                     int rank, size_t elem_size, ember_copy_transpose_fn tr) {
-    int64_t in_strides[EMBER_COPY_MAX_RANK], out_dims[EMBER_COPY_MAX_RANK];
-    int64_t src_strides[EMBER_COPY_MAX_RANK], dst_strides[EMBER_COPY_MAX_RANK];
+void ember_transpose_strides(const int64_t* in_dims, const int32_t* perm, int rank,
+                             int64_t* out_dims, int64_t* src_strides, int64_t* dst_strides) {
+    int64_t in_strides[EMBER_COPY_MAX_RANK];
     ember_contiguous_strides(in_dims, rank, in_strides);
     for (int d = 0; d < rank; d++) {
         out_dims[d] = in_dims[perm[d]];
         src_strides[d] = in_strides[perm[d]];
     }
     ember_contiguous_strides(out_dims, rank, dst_strides);
+}
+
+bool ember_transpose(void* dst, const void* src, const int64_t* in_dims, const int32_t* perm,
+                     int rank, size_t elem_size, ember_copy_transpose_fn tr) {
+    int64_t out_dims[EMBER_COPY_MAX_RANK];
+    int64_t src_strides[EMBER_COPY_MAX_RANK], dst_strides[EMBER_COPY_MAX_RANK];
+    ember_transpose_strides(in_dims, perm, rank, out_dims, src_strides, dst_strides);
     return ember_copy_nd(dst, dst_strides, src, src_strides, out_dims, rank, elem_size, tr);
 }
 

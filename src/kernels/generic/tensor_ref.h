@@ -41,6 +41,11 @@ void ember_contiguous_strides(const int64_t* dims, int rank, int64_t* strides);
  * both arrays contiguous. perm must be a permutation of 0..rank-1. */
 void ember_transpose_ref(void* dst, const void* src, const int64_t* in_dims, const int32_t* perm,
                          int rank, size_t elem_size);
+/* ember_transpose's copy as ember_copy_nd's arguments: out_dims[d] =
+ * in_dims[perm[d]], src_strides[d] the input's stride along axis perm[d],
+ * dst_strides the output's contiguous ones. */
+void ember_transpose_strides(const int64_t* in_dims, const int32_t* perm, int rank,
+                             int64_t* out_dims, int64_t* src_strides, int64_t* dst_strides);
 /* The same with tr for the 2-D transposes (ember_copy_nd); true when tr ran. */
 bool ember_transpose(void* dst, const void* src, const int64_t* in_dims, const int32_t* perm,
                      int rank, size_t elem_size, ember_copy_transpose_fn tr);

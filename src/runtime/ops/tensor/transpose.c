@@ -93,12 +93,9 @@ static ember_status transpose_run(em_op_ctx* ctx) {
     }
     int32_t perm[EMBER_MAX_RANK];
     get_perm(ctx->params, x->shape.rank, perm);
-    const int r = x->shape.rank;
-    int64_t in_str[EMBER_MAX_RANK], src_str[EMBER_MAX_RANK], dst_str[EMBER_MAX_RANK];
-    ember_contiguous_strides(x->shape.dims, r, in_str);
-    ember_contiguous_strides(y->shape.dims, r, dst_str);
-    for (int d = 0; d < r; d++) src_str[d] = in_str[perm[d]];
-    if (em_tensor_copy(ctx, y->data, dst_str, x->data, src_str, y->shape.dims, r,
+    int64_t out_dims[EMBER_MAX_RANK], src_str[EMBER_MAX_RANK], dst_str[EMBER_MAX_RANK];
+    ember_transpose_strides(x->shape.dims, perm, x->shape.rank, out_dims, src_str, dst_str);
+    if (em_tensor_copy(ctx, y->data, dst_str, x->data, src_str, out_dims, x->shape.rank,
                        ember_dtype_size(x->dtype), em_kern(ctx)->f32_transpose2d))
         ctx->kernel = "transpose2d";
     return EMBER_OK;
