@@ -175,11 +175,12 @@ static inline __attribute__((always_inline)) void ukernel(size_t m, size_t n, si
                                                           const ember_f32_gemm_epilogue* ep) {
     __m512 acc[MR][2];
     for (size_t i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
-    if (beta != 0.0f) /* C is read at the end: start fetching it now */
-        for (size_t i = 0; i < m; i++) {
-            _mm_prefetch((const char*)(c + i * ldc), _MM_HINT_T0);
-            _mm_prefetch((const char*)(c + i * ldc + n - 1), _MM_HINT_T0);
-        }
+    /* C is written (and with beta, read) at the end: start fetching it now,
+     * for writing, so that its misses overlap the k loop */
+    for (size_t i = 0; i < m; i++) {
+        _mm_prefetch((const char*)(c + i * ldc), _MM_HINT_ET0);
+        _mm_prefetch((const char*)(c + i * ldc + n - 1), _MM_HINT_ET0);
+    }
     kloop_for(m, n, kc, a, b, boff, acc);
     const __mmask16 k0 = n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
     const __mmask16 k1 = n >= 32 ? (__mmask16)0xFFFF
