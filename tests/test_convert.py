@@ -86,7 +86,7 @@ class TestRegistry(Base):
         for f in glob.glob(os.path.join(ROOT, "src", "runtime", "ops", "*", "*.c")):
             with open(f, encoding="utf-8") as fh:
                 src = fh.read()
-            names.update(re.findall(r'\.name\s*=\s*"([A-Za-z0-9_]+)"', src))
+            names.update(re.findall(r'\.name\s*=\s*"([A-Za-z0-9_.]+)"', src))
             names.update(re.findall(r'^\s*[A-Z_]+_DEF\(\s*\w+\s*,\s*"([A-Za-z0-9_]+)"', src, re.M))
         self.assertTrue(names, "no operators found in src/runtime/ops")
         self.assertEqual(sorted(names), sorted(ec.SUPPORTED_OPS))

@@ -41,6 +41,20 @@ ember_status model_stats_compute(const ember_model* m, const ember_session_optio
     }
     for (uint32_t i = 0; i < m->n_nodes; i++) {
         const em_node* nd = &m->nodes[i];
+        if (strcmp(nd->op_type, "ember.Attention") == 0 && nd->n_inputs >= 1 &&
+            nd->inputs[0] != EM_NONE) {
+            /* per head of each entry: Q K^T (S x S x hd) and P V (S x hdv x S) */
+            const em_shape* x = &plan.values[nd->inputs[0]].shape;
+            if (x->rank == 3) {
+                const uint64_t s = (uint64_t)(x->dims[0] < 0 ? 0 : x->dims[0]);
+                const uint64_t b = (uint64_t)(x->dims[1] < 0 ? 0 : x->dims[1]);
+                const uint64_t h = (uint64_t)attr_int(nd, "num_heads", 0);
+                const uint64_t hd = (uint64_t)attr_int(nd, "head_size", 0);
+                const uint64_t hdv = (uint64_t)attr_int(nd, "v_head_size", 0);
+                out->macs += b * h * s * s * (hd + hdv);
+            }
+            continue;
+        }
         if (nd->n_inputs < 2 || nd->n_outputs < 1 || nd->inputs[0] == EM_NONE || nd->inputs[1] == EM_NONE) continue;
         const em_shape* a = &plan.values[nd->inputs[0]].shape;
         const em_shape* w = &plan.values[nd->inputs[1]].shape;

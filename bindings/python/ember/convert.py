@@ -63,6 +63,8 @@ SUPPORTED_OPS = sorted([
     # tensor
     "Concat", "Expand", "Flatten", "Gather", "Identity", "Pad", "Reshape", "Slice", "Split",
     "Squeeze", "Transpose", "Unsqueeze",
+    # ember's own (docs/FORMAT.md)
+    "ember.Attention",
 ])
 
 # ONNX TensorProto data type -> ember dtype name
@@ -1329,6 +1331,129 @@ class _Converter:
                 break
         return count
 
+    def fuse_attention(self):
+        """Multi-head attention as PyTorch exports nn.MultiheadAttention (after
+        folding): three Slices along the last axis of one [S, B, W] projection
+        X, each Reshaped to [S, -1, head] and Transposed to heads first (K to
+        [BH, head, S]), Q optionally divided (or multiplied) by a scalar,
+        MatMul, Softmax over the last axis, MatMul with V, Transpose back to
+        [S, BH, head]: one ember.Attention node (docs/FORMAT.md), which reads
+        the heads of X in place instead of copying them five times. Every
+        intermediate must feed only the next step. Returns the count."""
+        count = 0
+        changed = True
+        while changed:
+            changed = False
+            cons = self._consumers()
+            prod = self._producers()
+
+            def only(t):
+                users = cons.get(t, [])
+                return users[0] if len(users) == 1 and t not in self.outputs else None
+
+            def std(n):
+                return n is not None and n.domain in ("", "ai.onnx")
+
+            def const_ints(name):
+                a = self.consts.get(name)
+                if a is None or a.dtype.kind not in "iu":
+                    return None
+                return [int(v) for v in a.reshape(-1)]
+
+            def head_of(t, perm):
+                """The Transpose(perm) <- Reshape([S, -1, hd]) <- Slice(X, last axis)
+                chain ending in t: (X, start, width, hd, nodes) or None."""
+                tr = prod.get(t)
+                if not std(tr) or tr.op != "Transpose" or list(tr.attrs.get("perm") or []) != perm:
+                    return None
+                rs = prod.get(tr.inputs[0])
+                if not std(rs) or rs.op != "Reshape" or only(rs.outputs[0]) is not tr:
+                    return None
+                sl = prod.get(rs.inputs[0])
+                if not std(sl) or sl.op != "Slice" or only(sl.outputs[0]) is not rs:
+                    return None
+                shape = const_ints(rs.input(1))
+                x = sl.inputs[0]
+                xs = self._shape_of(x)
+                if shape is None or len(shape) != 3 or xs is None or len(xs) != 3 or \
+                        not isinstance(xs[2], int) or self._elem_type(x) not in (0, 1):
+                    return None
+                w = xs[2]
+                if len(sl.inputs) < 3:
+                    return None
+                starts, ends = const_ints(sl.input(1)), const_ints(sl.input(2))
+                axes = const_ints(sl.input(3)) if sl.input(3) else [0, 1, 2][:len(starts or [])]
+                steps = const_ints(sl.input(4)) if sl.input(4) else None
+                if not starts or not ends or len(starts) != 1 or len(ends) != 1 or \
+                        axes not in ([-1], [2]) or (steps is not None and steps != [1]):
+                    return None
+                b, e = starts[0], ends[0]
+                b = max(0, b + w) if b < 0 else min(b, w)
+                e = max(0, e + w) if e < 0 else min(e, w)
+                hd = shape[2]
+                if e <= b or hd <= 0 or (e - b) % hd:
+                    return None
+                # [S, -1, hd]: positions kept, then batch * heads (allowzero 0)
+                if shape[1] != -1 or not (shape[0] == 0 or shape[0] == xs[0]) or \
+                        (shape[0] == 0 and rs.attrs.get("allowzero", 0)):
+                    return None
+                return x, b, e - b, hd, [sl, rs, tr]
+
+            for sm in self.nodes:
+                if not std(sm) or sm.op != "Softmax":
+                    continue
+                axis = sm.attrs.get("axis")
+                if axis is None and (self.opset or 13) >= 13:
+                    axis = -1
+                if axis not in (-1, 2):
+                    continue
+                mm1 = prod.get(sm.inputs[0])
+                mm2 = only(sm.outputs[0])
+                if not std(mm1) or mm1.op != "MatMul" or only(mm1.outputs[0]) is not sm or \
+                        not std(mm2) or mm2.op != "MatMul" or mm2.inputs[0] != sm.outputs[0]:
+                    continue
+                t4 = only(mm2.outputs[0])
+                if not std(t4) or t4.op != "Transpose" or list(t4.attrs.get("perm") or []) != [1, 0, 2]:
+                    continue
+                qs, scale, extra = mm1.inputs[0], 1.0, []
+                sn = prod.get(qs)
+                if std(sn) and sn.op in ("Div", "Mul") and only(qs) is mm1:
+                    c = self.consts.get(sn.input(1))
+                    if c is not None and c.size == 1 and c.dtype.kind == "f" and \
+                            np.isfinite(c).all() and float(c.reshape(-1)[0]) != 0.0:
+                        v = float(c.reshape(-1)[0])
+                        scale = float(np.float32(1.0 / v)) if sn.op == "Div" else v
+                        qs, extra = sn.inputs[0], [sn]
+                if only(qs) is not (extra[0] if extra else mm1):
+                    continue
+                q = head_of(qs, [1, 0, 2])
+                k = head_of(mm1.inputs[1], [1, 2, 0])
+                v = head_of(mm2.inputs[1], [1, 0, 2])
+                if q is None or k is None or v is None:
+                    continue
+                if only(mm1.inputs[1]) is not mm1 or only(mm2.inputs[1]) is not mm2:
+                    continue
+                if not (q[0] == k[0] == v[0]) or q[3] != k[3] or q[2] != k[2]:
+                    continue
+                heads = q[2] // q[3]
+                if v[2] % heads or v[2] // heads != v[3]:
+                    continue
+                remove = q[4] + k[4] + v[4] + extra + [mm1, sm, mm2, t4]
+                if any(not std(n) for n in remove):
+                    continue
+                at = min(self.nodes.index(n) for n in remove)
+                for n in remove:
+                    self.nodes.remove(n)
+                attrs = {"num_heads": heads, "head_size": q[3], "v_head_size": v[3],
+                         "q_offset": q[1], "k_offset": k[1], "v_offset": v[1],
+                         "scale": float(np.float32(scale))}
+                self.nodes.insert(at, Node("ember.Attention", [q[0]], [t4.outputs[0]],
+                                           mm1.name or (t4.outputs[0] + "_attention"), attrs))
+                count += 1
+                changed = True
+                break
+        return count
+
     def fuse_silu(self):
         """x * Sigmoid(x) (SiLU / Swish, as torch exports nn.SiLU) right after a
         fusable operator becomes its fused "silu" activation: x must feed only
@@ -1573,12 +1698,14 @@ def _load(model):
 
 
 def convert(model, out_path, name=None, version=None, labels=None, description=None,
-            freeze_inputs=None, quiet=True):
+            freeze_inputs=None, quiet=True, fuse_attention=True):
     """Converts an ONNX model (a path or an onnx.ModelProto) into a .ember file
     at out_path. labels: a list of strings. freeze_inputs: {input name: array}
-    turns those graph inputs into constants. Returns a summary dict:
-    nodes_before, nodes_after, parameters, file_size, batchnorms_folded,
-    activations_fused, gelus_fused, opset, path. Raises ConversionError (UnsupportedError
+    turns those graph inputs into constants. fuse_attention=False keeps
+    multi-head attention as the ONNX operators it was exported as (no
+    ember.Attention node). Returns a summary dict: nodes_before, nodes_after,
+    parameters, file_size, batchnorms_folded, activations_fused, gelus_fused,
+    attentions_fused, opset, path. Raises ConversionError (UnsupportedError
     for unsupported operators) and then writes nothing."""
     m, _ = _load(model)
     notes = []
@@ -1592,6 +1719,7 @@ def convert(model, out_path, name=None, version=None, labels=None, description=N
     n_bn = c.fold_batchnorm()
     n_gelu = c.fuse_gelu()
     n_act = c.fuse_activations()
+    n_att = c.fuse_attention() if fuse_attention else 0
     c.dce()
     c.check_supported()
     c.check_constant_inputs()
@@ -1640,6 +1768,7 @@ def convert(model, out_path, name=None, version=None, labels=None, description=N
     summary = {"path": out_path, "opset": c.opset, "nodes_before": c.nodes_before,
                "nodes_after": len(c.nodes), "parameters": params, "file_size": len(data),
                "batchnorms_folded": n_bn, "activations_fused": n_act, "gelus_fused": n_gelu,
+               "attentions_fused": n_att,
                "notes": notes}
     if not quiet:
         print(format_summary(summary))
@@ -1648,9 +1777,10 @@ def convert(model, out_path, name=None, version=None, labels=None, description=N
 
 def format_summary(s):
     return ("%s: opset %d, nodes %d -> %d (%d BatchNormalization folded, %d activations fused, "
-            "%d GELU patterns fused), %d parameters, %d bytes"
+            "%d GELU patterns fused, %d attention patterns fused), %d parameters, %d bytes"
             % (s["path"], s["opset"], s["nodes_before"], s["nodes_after"], s["batchnorms_folded"],
-               s["activations_fused"], s.get("gelus_fused", 0), s["parameters"], s["file_size"]))
+               s["activations_fused"], s.get("gelus_fused", 0), s.get("attentions_fused", 0),
+               s["parameters"], s["file_size"]))
 
 
 # --------------------------------------------------------------------------- CLI

@@ -17,6 +17,7 @@ extern const em_op_def em_op_layer_normalization;
 extern const em_op_def em_op_softmax;
 extern const em_op_def em_op_log_softmax;
 extern const em_op_def em_op_resize;
+extern const em_op_def em_op_attention;
 
 const em_op_def* const em_ops_nn[] = {
     &em_op_conv,
@@ -33,5 +34,6 @@ const em_op_def* const em_ops_nn[] = {
     &em_op_softmax,
     &em_op_log_softmax,
     &em_op_resize,
+    &em_op_attention,
     NULL,
 };
