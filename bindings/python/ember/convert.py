@@ -1248,6 +1248,12 @@ class _Converter:
         return count
 
     # -- 7. activation fusion
+    def _only_user(self, cons, t):
+        """The one node reading t (cons: _consumers()), or None when t has other
+        readers or is a graph output (a fusion must not remove it then)."""
+        users = cons.get(t, [])
+        return users[0] if len(users) == 1 and t not in self.outputs else None
+
     def _scalar_const(self, name, value, tol):
         """True when name is a constant holding one number close to value."""
         a = self.consts.get(name)
@@ -1269,10 +1275,7 @@ class _Converter:
             prod = self._producers()
 
             def only_user(t):
-                users = cons.get(t, [])
-                if len(users) != 1 or t in self.outputs:
-                    return None
-                return users[0]
+                return self._only_user(cons, t)
 
             def other(n, t):
                 """The input of binary n that is not t (None if t is not one)."""
@@ -1348,8 +1351,7 @@ class _Converter:
             prod = self._producers()
 
             def only(t):
-                users = cons.get(t, [])
-                return users[0] if len(users) == 1 and t not in self.outputs else None
+                return self._only_user(cons, t)
 
             def std(n):
                 return n is not None and n.domain in ("", "ai.onnx")
