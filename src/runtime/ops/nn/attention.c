@@ -117,16 +117,20 @@ static ember_status attention_plan_make(em_op_ctx* ctx, size_t threads, attentio
     pl->blocks = pl->rows ? (pl->s + pl->rows - 1) / pl->rows : 0;
     /* a last block of one row would take the matrix-vector path: merge it */
     if (pl->blocks > 1 && pl->s - (pl->blocks - 1) * pl->rows < 2) pl->blocks--;
+    /* scratch for the most rows a block can have whatever the threads (the
+     * cap, plus a merged last row), so that a run on fewer threads than infer
+     * planned for fits */
+    const size_t most = (cap_rows >= mr ? (cap_rows < pl->s ? cap_rows : pl->s)
+                                        : (mr < pl->s ? mr : pl->s)) + mr;
     uint64_t sc, kt;
-    if (!em_mul_u64((uint64_t)pl->rows + mr, (uint64_t)pl->s, &sc) ||
+    if (!em_mul_u64((uint64_t)most, (uint64_t)pl->s, &sc) ||
         !em_mul_u64((uint64_t)pl->hd, (uint64_t)pl->s, &kt) || sc > ((uint64_t)1 << 40) ||
         kt > ((uint64_t)1 << 40))
         return em_op_fail(ctx, EMBER_ERROR_LIMIT_EXCEEDED, "attention scratch is too large");
     pl->scores_bytes = align_up((size_t)sc * sizeof(float));
     pl->kt_bytes = align_up((size_t)kt * sizeof(float));
-    const size_t rmax = pl->rows + mr; /* a merged last block */
-    const size_t w1 = ember_f32_gemm_workspace_size(em_kern(ctx), rmax, pl->s, pl->hd);
-    const size_t w2 = ember_f32_gemm_workspace_size(em_kern(ctx), rmax, pl->hdv, pl->s);
+    const size_t w1 = ember_f32_gemm_workspace_size(em_kern(ctx), most, pl->s, pl->hd);
+    const size_t w2 = ember_f32_gemm_workspace_size(em_kern(ctx), most, pl->hdv, pl->s);
     pl->ws = pl->scores_bytes + pl->kt_bytes + align_up(w1 > w2 ? w1 : w2);
     return EMBER_OK;
 }
@@ -184,11 +188,10 @@ static void attention_task(void* arg, size_t t, size_t thread) {
 }
 
 static ember_status attention_run(em_op_ctx* ctx) {
-    const size_t threads = em_pool_threads(ctx->pool);
     attention_plan pl;
-    ember_status st = attention_plan_make(ctx, threads, &pl);
+    ember_status st = attention_plan_make(ctx, ctx->threads, &pl);
     if (st != EMBER_OK) return st;
-    if (threads * pl.ws > ctx->scratch_bytes) /* more threads than infer planned for */
+    if (ctx->threads * pl.ws > ctx->scratch_bytes) /* more threads than infer planned for */
         return em_op_fail(ctx, EMBER_ERROR_RUNTIME, "internal error: attention scratch too small");
     ctx->kernel = "attention";
     const size_t tasks = pl.b * pl.heads * pl.blocks;
