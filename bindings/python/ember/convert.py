@@ -1358,9 +1358,7 @@ class _Converter:
 
             def const_ints(name):
                 a = self.consts.get(name)
-                if a is None or a.dtype.kind not in "iu":
-                    return None
-                return [int(v) for v in a.reshape(-1)]
+                return _ints(a) if a is not None and a.dtype.kind in "iu" else None
 
             def head_of(t, perm):
                 """The Transpose(perm) <- Reshape([S, -1, hd]) <- Slice(X, last axis)

@@ -20,8 +20,8 @@
  * Threads: a task is one head of one entry, or a block of its query rows when
  * there are too few heads for the threads (whole register tiles of rows, never
  * fewer than two, so no block takes the matrix-vector path). */
+#include <math.h>
 #include <stdint.h>
-#include <string.h>
 
 #include "dispatch.h"
 #include "f32_gemm.h"
@@ -59,7 +59,7 @@ static ember_status attention_init(em_op_ctx* ctx, void* params) {
                           "q_offset, k_offset and v_offset must be given, in [0, 2^30]; got "
                           "%lld, %lld, %lld",
                           (long long)p->q_off, (long long)p->k_off, (long long)p->v_off);
-    if (!(p->scale == p->scale) || p->scale == 1.0f / 0.0f || p->scale == -1.0f / 0.0f)
+    if (!isfinite(p->scale))
         return em_op_fail(ctx, EMBER_ERROR_INVALID_MODEL, "scale must be finite");
     return EMBER_OK;
 }
@@ -72,8 +72,6 @@ typedef struct attention_plan {
     size_t ws;        /* one thread's scratch: scores, K^T, GEMM workspace (aligned) */
     size_t scores_bytes, kt_bytes;
 } attention_plan;
-
-static size_t align_up(size_t x) { return (x + EM_ALIGN - 1) / EM_ALIGN * EM_ALIGN; }
 
 static ember_status attention_plan_make(em_op_ctx* ctx, size_t threads, attention_plan* pl) {
     const attention_params* p = ctx->params;
@@ -127,11 +125,11 @@ static ember_status attention_plan_make(em_op_ctx* ctx, size_t threads, attentio
         !em_mul_u64((uint64_t)pl->hd, (uint64_t)pl->s, &kt) || sc > ((uint64_t)1 << 40) ||
         kt > ((uint64_t)1 << 40))
         return em_op_fail(ctx, EMBER_ERROR_LIMIT_EXCEEDED, "attention scratch is too large");
-    pl->scores_bytes = align_up((size_t)sc * sizeof(float));
-    pl->kt_bytes = align_up((size_t)kt * sizeof(float));
+    pl->scores_bytes = (size_t)em_align_up((size_t)sc * sizeof(float), EM_ALIGN);
+    pl->kt_bytes = (size_t)em_align_up((size_t)kt * sizeof(float), EM_ALIGN);
     const size_t w1 = ember_f32_gemm_workspace_size(em_kern(ctx), most, pl->s, pl->hd);
     const size_t w2 = ember_f32_gemm_workspace_size(em_kern(ctx), most, pl->hdv, pl->s);
-    pl->ws = pl->scores_bytes + pl->kt_bytes + align_up(w1 > w2 ? w1 : w2);
+    pl->ws = pl->scores_bytes + pl->kt_bytes + (size_t)em_align_up(w1 > w2 ? w1 : w2, EM_ALIGN);
     return EMBER_OK;
 }
 
@@ -195,7 +193,7 @@ static ember_status attention_run(em_op_ctx* ctx) {
         return em_op_fail(ctx, EMBER_ERROR_RUNTIME, "internal error: attention scratch too small");
     ctx->kernel = "attention";
     const size_t tasks = pl.b * pl.heads * pl.blocks;
-    if (tasks == 0 || pl.hdv == 0) return EMBER_OK;
+    if (tasks == 0) return EMBER_OK;
     attention_job j = {.pl = &pl, .p = ctx->params, .kern = em_kern(ctx),
                        .x = ctx->inputs[0]->data, .y = ctx->outputs[0]->data,
                        .scratch = ctx->scratch};
