@@ -192,6 +192,18 @@ class TestRegions(Base):
         self.check(g, blocked=["b1.expand", "b1.dw", "b1.project", "b1.add", "b2.dw",
                                "b3.add", "b3.project"])
 
+    def test_tail_blocks_split_by_channel_blocks(self):
+        """mobilenet_v2's tail: more expanded channels than positions, so the
+        expansion's threads split output panels and the depthwise layer after
+        it splits the same channel blocks (not rows): the same bits at 1 to 3
+        threads (check), an even and an odd block count."""
+        for cin, ratio in ((160, 6), (40, 5)):
+            with self.subTest(cin=cin, ratio=ratio):
+                g = Graph(np.random.default_rng(21), (1, cin, 7, 7))
+                t = self.inverted_residual(g, "x", cin, ratio, cin, tag="t1")
+                g.output(t)
+                self.check(g, blocked=["t1.expand", "t1.dw", "t1.project", "t1.add"])
+
     def test_squeeze_excite_blocks(self):
         for act in ("silu", "hardswish"):
             with self.subTest(act=act):
