@@ -288,5 +288,10 @@ void ember_f32_gemm_pack_b__scalar(size_t nr, size_t n, size_t kc, const float* 
  * scalar function's bytes; other cases go to it */
 void ember_f32_gemm_pack_a__avx512(size_t mr, size_t m, size_t kc, float alpha, const float* a,
                                    size_t rs, size_t cs, float* dst);
+/* AVX-512F: panels of up to 32 columns, rows contiguous (vector copies) or
+ * columns contiguous (16 x 16 tiles transposed in registers), the scalar
+ * function's bytes; other strides go to it */
+void ember_f32_gemm_pack_b__avx512(size_t nr, size_t n, size_t kc, const float* b, size_t rs,
+                                   size_t cs, float* dst);
 
 #endif

@@ -5,7 +5,8 @@
  * zeros past the last row; exact (the same one multiplication per element).
  * Every mr / nr of the dispatch tables and more, m and kc around the blocking
  * (4 rows x 8 columns), rows-contiguous, columns-contiguous and strided
- * sources, a guard after the output. */
+ * sources, a guard after the output; pack_b likewise (the portable function
+ * and each path's own: AVX-512's vector copies and transposes). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -57,8 +58,12 @@ static void check_a(ember_f32_pack_a_fn pack_a, const char* isa, size_t mr, size
     free(want);
 }
 
-static void check_b(size_t nr, size_t n, size_t kc, int layout) {
-    const size_t rs = layout == 0 ? n + 3 : 1, cs = layout == 0 ? 1 : kc + 2;
+static void check_b(ember_f32_pack_b_fn pack_b, const char* isa, size_t nr, size_t n, size_t kc,
+                    int layout) {
+    /* layout 0: rows contiguous (rs = n + 3); 1: columns contiguous (B^T);
+     * 2: both strided */
+    const size_t rs = layout == 0 ? n + 3 : layout == 1 ? 1 : 3;
+    const size_t cs = layout == 0 ? 1 : layout == 1 ? kc + 2 : 3 * kc + 1;
     const size_t src_n = (kc ? kc - 1 : 0) * rs + (n ? n - 1 : 0) * cs + 1;
     const size_t panels = (n + nr - 1) / nr, out_n = panels * kc * nr;
     float* b = malloc(src_n * sizeof *b);
@@ -73,9 +78,16 @@ static void check_b(size_t nr, size_t n, size_t kc, int layout) {
                 const size_t col = pn * nr + j;
                 want[pn * kc * nr + p * nr + j] = col < n ? b[p * rs + col * cs] : 0.0f;
             }
-    ember_f32_gemm_pack_b__scalar(nr, n, kc, b, rs, cs, got);
-    assert_memory_equal(got, want, out_n * sizeof *got);
-    for (size_t i = out_n; i < out_n + GUARD; i++) assert_true(got[i] == -777.0f);
+    pack_b(nr, n, kc, b, rs, cs, got);
+    if (memcmp(got, want, out_n * sizeof *got) != 0) {
+        size_t at = 0;
+        while (memcmp(&got[at], &want[at], sizeof *got) == 0) at++;
+        fail_msg("%s pack_b nr %zu n %zu kc %zu layout %d: element %zu is %g, want %g", isa, nr, n,
+                 kc, layout, at, (double)got[at], (double)want[at]);
+    }
+    for (size_t i = out_n; i < out_n + GUARD; i++)
+        if (got[i] != -777.0f)
+            fail_msg("%s pack_b nr %zu n %zu kc %zu: wrote past the end", isa, nr, n, kc);
     free(b);
     free(got);
     free(want);
@@ -142,13 +154,28 @@ static void test_pack_a_rows(void **state) {
 
 static void test_pack_b(void **state) {
     (void)state;
-    const size_t nrs[] = {4, 12, 16, 32};
-    const size_t ns[] = {1, 3, 4, 5, 16, 17, 33, 70};
-    const size_t kcs[] = {1, 2, 9, 17, 64};
-    for (size_t a = 0; a < sizeof nrs / sizeof nrs[0]; a++)
-        for (size_t b = 0; b < sizeof ns / sizeof ns[0]; b++)
-            for (size_t c = 0; c < sizeof kcs / sizeof kcs[0]; c++)
-                for (int layout = 0; layout < 2; layout++) check_b(nrs[a], ns[b], kcs[c], layout);
+    const size_t nrs[] = {4, 12, 16, 20, 32};
+    const size_t ns[] = {1, 3, 4, 5, 16, 17, 31, 32, 33, 64, 70};
+    const size_t kcs[] = {1, 2, 9, 16, 17, 33, 64};
+    /* the portable function, then each path's own (the paths this CPU runs) */
+    static const char* const isas[] = {"scalar", "generic", "avx2", "avx512", "neon"};
+    for (size_t t = 0; t < sizeof isas / sizeof isas[0]; t++) {
+        ember_f32_pack_b_fn pack_b = ember_f32_gemm_pack_b__scalar;
+        if (t > 0) {
+            const ember_kernels* kern = ember_kernels_for(isas[t]);
+            if (!kern) continue;
+            pack_b = kern->f32_gemm.pack_b;
+        }
+        for (size_t a = 0; a < sizeof nrs / sizeof nrs[0]; a++)
+            for (size_t b = 0; b < sizeof ns / sizeof ns[0]; b++)
+                for (size_t c = 0; c < sizeof kcs / sizeof kcs[0]; c++)
+                    for (int layout = 0; layout < 3; layout++)
+                        check_b(pack_b, isas[t], nrs[a], ns[b], kcs[c], layout);
+        /* attention's keys (B^T) and values, a Winograd product's input */
+        check_b(pack_b, isas[t], 32, 128, 64, 1);
+        check_b(pack_b, isas[t], 32, 64, 128, 0);
+        check_b(pack_b, isas[t], 32, 140, 16, 0);
+    }
 }
 
 int main(void) {
