@@ -45,6 +45,12 @@ typedef struct ember_f32_gemm_epilogue {
     float lo, hi;
     int zero_plus;
     ember_f32_gemm_act act;
+    /* The blocked 1x1 kernels only (ember_f32_conv1x1_blocked_fn; NULL for
+     * every other kernel): a tensor laid out as y, added after the biases and
+     * before the clamp, resid[e] to the output element y[e] (e counted from
+     * the kernel's y): a residual Add fused into the convolution before it,
+     * the same float addition the Add would do. */
+    const float* resid;
 } ember_f32_gemm_epilogue;
 /* A micro-kernel as ember_f32_gemm_ukernel_fn that then applies ep to the tile
  * (bias + row i of the tile is bias[i]), every activation of ember_f32_gemm_act
@@ -148,7 +154,8 @@ typedef struct ember_f32_dwconv_config {
  * GEMM's value for the same operands: per K block of kc steps (the split of
  * ember_f32_gemm_kc) one FMA chain over p from 0, each later block's chain
  * added to the total before it (C += block), then ep (NULL: none) as the GEMM
- * epilogue applies it. So the values equal the NCHW path's bit for bit. */
+ * epilogue applies it, its resid included. So the values equal the NCHW
+ * path's bit for bit (and, with resid, the unfused Add's). */
 typedef void (*ember_f32_conv1x1_blocked_fn)(size_t m, size_t k, size_t n, size_t kc,
                                              const float* x, const float* w, float* y,
                                              const ember_f32_gemm_epilogue* ep, size_t j0,

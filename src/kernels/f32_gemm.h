@@ -132,7 +132,7 @@ static inline ember_f32_gemm_epilogue ember_f32_gemm_epilogue_of(const ember_f32
                                      .lo = ex->clamp ? ex->lo : -INFINITY,
                                      .hi = ex->clamp ? ex->hi : INFINITY,
                                      .zero_plus = ex->clamp && ex->zero_plus,
-                                     .act = ex->act};
+                                     .act = ex->act, .resid = NULL};
 }
 
 /* ep's biases and clamp on row i of a tile (c: n floats), in plain C (the

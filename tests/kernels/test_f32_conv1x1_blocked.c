@@ -5,7 +5,8 @@
  * against a double-precision sum. Sweeps output channels 1-70 (one block,
  * partial panels, several panels), input channels 1-600 (partial input
  * blocks; K split in blocks as the GEMM splits it, and forced splits),
- * positions 1-49 (tails of the 12-position tile), every epilogue, and
+ * positions 1-49 (tails of the 12-position tile), every epilogue (a fused
+ * residual Add's included: the GEMM's output plus the residual), and
  * partial position and panel ranges; guard values around the output catch
  * writes outside the ranges asked for. The band entry (a range of positions
  * into a buffer of its own) against its twin and the whole-image call. A path without the kernel is skipped
@@ -33,7 +34,9 @@ static uint32_t g_rng = 777;
 static float frand(void) { return kt_frand(&g_rng); }
 static size_t g_cases;
 
-/* epilogue e: 0 none, 1 bias, 2 relu, 3 clip(0, 6) + bias, 4 sigmoid, 5 hardswish, 6 silu */
+/* epilogue e: 0 none, 1 bias, 2 relu, 3 clip(0, 6) + bias, 4 sigmoid, 5 hardswish, 6 silu,
+ * 7 bias + a residual (ep.resid, a fused Add) */
+#define N_EPILOGUES 8
 static ember_f32_gemm_extra extra_of(int e, const float* bias) {
     ember_f32_gemm_extra ex = {0};
     if (e == 0) return ex;
@@ -58,7 +61,9 @@ static void check(const ember_kernels* kern, size_t m, size_t k, size_t n, size_
     float* wp = aligned_alloc(64, (ember_f32_conv1x1_blocked_packed_size(L, m, k) + 63) / 64 * 64);
     float* y = malloc(sizeof(float) * (ny + 2 * GUARD));
     float* want = malloc(sizeof(float) * (ny + 2 * GUARD));
-    assert_true(w && bias && xc && xb && wp && y && want);
+    float* res = malloc(sizeof(float) * ny); /* the residual, padded lanes too */
+    assert_true(w && bias && xc && xb && wp && y && want && res);
+    for (size_t i = 0; i < ny; i++) res[i] = frand() * 4.0f;
     for (size_t i = 0; i < m * k; i++) w[i] = frand();
     for (size_t i = 0; i < m; i++) bias[i] = frand();
     for (size_t i = 0; i < k * n; i++) xc[i] = frand() * 2.0f;
@@ -67,7 +72,8 @@ static void check(const ember_kernels* kern, size_t m, size_t k, size_t n, size_
             xb[(p / L) * n * L + j * L + p % L] = p < k ? xc[p * n + j] : 1e30f;
     ember_f32_conv1x1_blocked_pack(L, m, k, w, wp);
     const ember_f32_gemm_extra ex = extra_of(e, bias);
-    const ember_f32_gemm_epilogue ep = ember_f32_gemm_epilogue_of(&ex, 0, 0);
+    ember_f32_gemm_epilogue ep = ember_f32_gemm_epilogue_of(&ex, 0, 0);
+    if (e == 7) ep.resid = res;
     const size_t kc = kc_force ? kc_force : ember_f32_gemm_kc(&kern->f32_gemm, k);
     size_t j0 = 0, j1 = n, q0 = 0, q1 = panels;
     if (partial) j0 = n / 3, j1 = n - n / 4, q0 = panels / 2;
@@ -84,7 +90,7 @@ static void check(const ember_kernels* kern, size_t m, size_t k, size_t n, size_
                  "differs: %.9g vs reference %.9g", kern->isa, m, k, n, kc, e, partial, i,
                  ny + 2 * GUARD, y[i], want[i]);
     }
-    if (partial && kern->f32_conv1x1_blocked_band) {
+    if (partial && e != 7 && kern->f32_conv1x1_blocked_band) {
         /* the band entry: positions [j0, j1) into a buffer of their own (its
          * blocks j1 - j0 positions apart), the same values as above */
         const size_t cnt = j1 - j0, nb = mb * cnt * L;
@@ -119,7 +125,9 @@ static void check(const ember_kernels* kern, size_t m, size_t k, size_t n, size_
         ember_f32_gemm_ex(kern, m, n, k, w, k, 1, ap, xc, n, 1, 0.0f, yc, n, e ? &ex : NULL, ws);
         for (size_t i = 0; i < m; i++)
             for (size_t j = 0; j < n; j++) {
-                const float a = y[GUARD + (i / L) * n * L + j * L + i % L], b = yc[i * n + j];
+                const size_t at = (i / L) * n * L + j * L + i % L;
+                /* with a residual: the GEMM's output, then the Add's float addition */
+                const float a = y[GUARD + at], b = e == 7 ? yc[i * n + j] + res[at] : yc[i * n + j];
                 if (memcmp(&a, &b, 4) != 0)
                     fail_msg("%s m %zu k %zu n %zu ep %d: channel %zu position %zu is %.9g, the "
                              "NCHW GEMM gives %.9g", kern->isa, m, k, n, e, i, j, a, b);
@@ -151,6 +159,7 @@ static void check(const ember_kernels* kern, size_t m, size_t k, size_t n, size_
     free(wp);
     free(y);
     free(want);
+    free(res);
 }
 
 static void run(const char* isa) {
@@ -168,9 +177,9 @@ static void run(const char* isa) {
     for (size_t a = 0; a < sizeof ms / sizeof *ms; a++)
         for (size_t b = 0; b < sizeof ks / sizeof *ks; b++)
             for (size_t c = 0; c < sizeof ns / sizeof *ns; c++)
-                for (int e = 0; e < 7; e++) {
+                for (int e = 0; e < N_EPILOGUES; e++) {
                     check(kern, ms[a], ks[b], ns[c], 0, e, 0);
-                    if (e == 3) {
+                    if (e == 3 || e == 7) {
                         check(kern, ms[a], ks[b], ns[c], 0, e, 1);
                         check(kern, ms[a], ks[b], ns[c], 7, e, 0);
                     }

@@ -36,10 +36,10 @@ static float dot(size_t L, size_t k, size_t n, size_t kc, const float* x, const 
 
 /* The L lanes of one output position, output channels c0 .. c0 + L - 1: the
  * sums s (lanes of channels >= m ignored), then ep (NULL: none) as the GEMM
- * epilogue applies it, its activation by kern's elementwise kernel (the
+ * epilogue applies it (res: the residual's lanes at y's place, or NULL), its activation by kern's elementwise kernel (the
  * formula the epilogue applies in registers); lanes of channels >= m 0. */
 static void finish_lanes(const ember_kernels* kern, size_t L, size_t m, size_t c0, const float* s,
-                         const ember_f32_gemm_epilogue* ep, float* y) {
+                         const ember_f32_gemm_epilogue* ep, const float* res, float* y) {
     static const ember_f32_vop vop[EMBER_GEMM_ACT_COUNT] = {
         [EMBER_GEMM_ACT_SIGMOID] = EMBER_VOP_SIGMOID,
         [EMBER_GEMM_ACT_HARD_SWISH] = EMBER_VOP_HARD_SWISH,
@@ -53,6 +53,7 @@ static void finish_lanes(const ember_kernels* kern, size_t L, size_t m, size_t c
         float r = s[l];
         if (ep) {
             r = ep->bias ? r + ep->bias[c0 + l] : r;
+            r = res ? r + res[l] : r;
             r = r < ep->lo ? ep->lo : r;
             r = r > ep->hi ? ep->hi : r;
             r = ep->zero_plus ? r + 0.0f : r;
@@ -79,7 +80,9 @@ static void products(const ember_kernels* kern, size_t L, size_t m, size_t k, si
             for (size_t j = j0; j < j1; j++) {
                 for (size_t l = 0; l < L && c0 + l < m; l++)
                     s[l] = dot(L, k, n, kc, x, w + q * k * 2 * L, v * L + l, j);
-                finish_lanes(kern, L, m, c0, s, ep, y + (c0 / L) * ny * L + j * L);
+                const size_t at = (c0 / L) * ny * L + j * L;
+                finish_lanes(kern, L, m, c0, s, ep, ep && ep->resid ? ep->resid + at : NULL,
+                             y + at);
             }
         }
 }
@@ -113,6 +116,6 @@ void ember_f32_conv_rows_blocked_ref(const ember_kernels* kern, size_t L, size_t
                     r = fmaf(wq[p * 2 * L + c % (2 * L)], x[boff[p] + (ptrdiff_t)i], r);
                 s[l] = r;
             }
-            finish_lanes(kern, L, m, b * L, s, ep, y + (b * ny + i) * L);
+            finish_lanes(kern, L, m, b * L, s, ep, NULL, y + (b * ny + i) * L);
         }
 }

@@ -77,11 +77,13 @@ static inline __attribute__((always_inline)) void chain(const int R, const int N
 }
 
 /* One tile: R positions from x / y, NV = NZ + NH output blocks (v0 / v1 the
- * valid lanes of the first / second; NH: the last has at most 8). */
+ * valid lanes of the first / second; NH: the last has at most 8); rs: NULL,
+ * or the residual at y's place (ep->resid). */
 static inline __attribute__((always_inline)) void tile(const int R, const int NZ, const int NH,
                                                        size_t k, size_t kc, size_t n, const float* x,
                                                        const int32_t* boff, size_t ny,
-                                                       const float* w, float* y, __mmask16 v0,
+                                                       const float* w, float* y, const float* rs,
+                                                       __mmask16 v0,
                                                        __mmask16 v1, __m512 b0, __m512 b1,
                                                        const ember_f32_gemm_epilogue* ep) {
     const int NV = NZ + NH;
@@ -107,6 +109,11 @@ static inline __attribute__((always_inline)) void tile(const int R, const int NZ
                 r0 = _mm512_add_ps(r0, b0);
                 if (NV > 1) r1 = _mm512_add_ps(r1, b1);
             }
+            if (rs) {
+                r0 = _mm512_add_ps(r0, _mm512_maskz_loadu_ps(v0, rs + (size_t)i * L));
+                if (NV > 1)
+                    r1 = _mm512_add_ps(r1, _mm512_maskz_loadu_ps(v1, rs + ny * L + (size_t)i * L));
+            }
             if (clamp) { /* max(-inf, r) and min(inf, r) are r, NaN included */
                 r0 = _mm512_min_ps(hi, _mm512_max_ps(lo, r0));
                 if (NV > 1) r1 = _mm512_min_ps(hi, _mm512_max_ps(lo, r1));
@@ -128,13 +135,14 @@ static inline __attribute__((always_inline)) void tile_any(int R, int NV, size_t
                                                            size_t n, const float* x,
                                                            const int32_t* boff, size_t ny,
                                                            const float* w, float* y,
-                                                           __mmask16 v0, __mmask16 v1,
+                                                           const float* rs, __mmask16 v0,
+                                                           __mmask16 v1,
                                                            __m512 b0, __m512 b1,
                                                            const ember_f32_gemm_epilogue* ep) {
 #define T(r)                                                                            \
     case r:                                                                             \
-        if (NV > 1) tile(r, 2, 0, k, kc, n, x, boff, ny, w, y, v0, v1, b0, b1, ep);     \
-        else tile(r, 1, 0, k, kc, n, x, boff, ny, w, y, v0, v1, b0, b1, ep);            \
+        if (NV > 1) tile(r, 2, 0, k, kc, n, x, boff, ny, w, y, rs, v0, v1, b0, b1, ep); \
+        else tile(r, 1, 0, k, kc, n, x, boff, ny, w, y, rs, v0, v1, b0, b1, ep);        \
         break;
     switch (R) {
         T(1) T(2) T(3) T(4) T(5) T(6) T(7) T(8) T(9) T(10) T(11)
@@ -150,16 +158,19 @@ static inline __attribute__((always_inline)) void tile_any(int R, int NV, size_t
 static __attribute__((noinline)) size_t tiles_half(int nv, size_t k, size_t kc, size_t n,
                                                    const float* x, const int32_t* boff, size_t xs,
                                                    size_t ny, const float* wq, float* yq,
-                                                   __mmask16 v0, __mmask16 v1, __m512 b0,
-                                                   __m512 b1, const ember_f32_gemm_epilogue* ep,
-                                                   size_t j0, size_t j1) {
+                                                   const float* rq, __mmask16 v0, __mmask16 v1,
+                                                   __m512 b0, __m512 b1,
+                                                   const ember_f32_gemm_epilogue* ep, size_t j0,
+                                                   size_t j1) {
     size_t j = j0;
     if (nv == 2)
         for (; j + P <= j1; j += P)
-            tile(P, 1, 1, k, kc, n, x + j * xs, boff, ny, wq, yq + j * L, v0, v1, b0, b1, ep);
+            tile(P, 1, 1, k, kc, n, x + j * xs, boff, ny, wq, yq + j * L, rq ? rq + j * L : NULL,
+                 v0, v1, b0, b1, ep);
     else
         for (; j + P <= j1; j += P)
-            tile(P, 0, 1, k, kc, n, x + j * xs, boff, ny, wq, yq + j * L, v0, v1, b0, b1, ep);
+            tile(P, 0, 1, k, kc, n, x + j * xs, boff, ny, wq, yq + j * L, rq ? rq + j * L : NULL,
+                 v0, v1, b0, b1, ep);
     return j;
 }
 
@@ -188,18 +199,21 @@ static inline __attribute__((always_inline)) void panels(size_t m, size_t k, siz
                                                : _mm512_setzero_ps();
         const float* wq = w + q * k * 2 * L;
         float* yq = y + (c0 / L) * ny * L;
+        const float* rq = ep && ep->resid ? ep->resid + (c0 / L) * ny * L : NULL;
         size_t j = j0;
         if (half)
-            j = tiles_half(nv, k, kc, n, x, boff, xs, ny, wq, yq, v0, v1, b0, b1, ep, j0, j1);
+            j = tiles_half(nv, k, kc, n, x, boff, xs, ny, wq, yq, rq, v0, v1, b0, b1, ep, j0, j1);
         else if (nv == 2)
             for (; j + P <= j1; j += P)
-                tile(P, 2, 0, k, kc, n, x + j * xs, boff, ny, wq, yq + j * L, v0, v1, b0, b1, ep);
+                tile(P, 2, 0, k, kc, n, x + j * xs, boff, ny, wq, yq + j * L,
+                     rq ? rq + j * L : NULL, v0, v1, b0, b1, ep);
         else
             for (; j + P <= j1; j += P)
-                tile(P, 1, 0, k, kc, n, x + j * xs, boff, ny, wq, yq + j * L, v0, v1, b0, b1, ep);
+                tile(P, 1, 0, k, kc, n, x + j * xs, boff, ny, wq, yq + j * L,
+                     rq ? rq + j * L : NULL, v0, v1, b0, b1, ep);
         if (j < j1)
-            tile_any((int)(j1 - j), nv, k, kc, n, x + j * xs, boff, ny, wq, yq + j * L, v0, v1,
-                     b0, b1, ep);
+            tile_any((int)(j1 - j), nv, k, kc, n, x + j * xs, boff, ny, wq, yq + j * L,
+                     rq ? rq + j * L : NULL, v0, v1, b0, b1, ep);
     }
 }
 

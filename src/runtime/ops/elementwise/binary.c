@@ -4,6 +4,7 @@
  * Pow: f32 base; f32, i32 or i64 exponent. */
 #include "dispatch.h"
 #include "ew_common.h"
+#include "../nn/conv_blocked.h"
 #include "../nn/matmul_bias.h"
 #include "threadpool.h"
 
@@ -198,7 +199,8 @@ static ember_status binary_run_blocked(em_op_ctx* ctx) {
 
 static ember_status binary_run(em_op_ctx* ctx) {
     const binary_params* p = ctx->params;
-    if (ctx->producer) return em_matmul_bias_run(ctx); /* add_absorb_scratch */
+    if (ctx->producer) /* add_absorb_scratch */
+        return ctx->block ? em_conv_residual_run(ctx) : em_matmul_bias_run(ctx);
     if (ctx->block) return binary_run_blocked(ctx);
     const em_value* a = ctx->inputs[0];
     const em_value* b = ctx->inputs[1];
@@ -267,9 +269,11 @@ static ember_status binary_run(em_op_ctx* ctx) {
     }
 
 /* An Add of a bias vector to the output of a MatMul with a constant weight
- * runs both (ops/nn/matmul_bias.h). */
+ * runs both (ops/nn/matmul_bias.h); on blocked tensors, an Add of a residual
+ * to the output of a 1x1 Conv runs both (ops/nn/conv_blocked.h). */
 static size_t add_absorb_scratch(em_op_ctx* ctx, em_op_ctx* producer) {
-    return ctx->block ? 0 : em_matmul_bias_scratch(ctx, producer);
+    return ctx->block ? em_conv_residual_scratch(ctx, producer)
+                      : em_matmul_bias_scratch(ctx, producer);
 }
 
 const em_op_def em_op_add = {

@@ -580,7 +580,7 @@ static ember_status conv_run_blocked(em_op_ctx* ctx, const conv_plan* pl) {
     if (blocked_stem(pl)) return conv_run_stem_blocked(ctx, pl);
     if (blocked_1x1(pl)) {
         em_conv1x1_blocked_run(ctx->pool, kern, pl->n, pl->c, pl->m, pl->out_vol, x, ctx->packed,
-                               b ? b->data : NULL, y, &ctx->node->act);
+                               b ? b->data : NULL, NULL, y, &ctx->node->act);
         ctx->kernel = "gemm nchw16c";
     } else {
         em_conv_dw_blocked_run(ctx->pool, kern, pl->n, pl->c, &pl->w, x, ctx->packed, b != NULL, y,
@@ -588,6 +588,54 @@ static ember_status conv_run_blocked(em_op_ctx* ctx, const conv_plan* pl) {
         ctx->kernel = "dwconv nchw16c";
     }
     ctx->act_done = true;
+    return EMBER_OK;
+}
+
+/* The residual operand of an Add whose other input is conv's output, or NULL
+ * when it is not a tensor of the Add's output shape and layout. */
+static const em_value* residual_operand(const em_op_ctx* add, const em_node* conv) {
+    if (add->n_inputs != 2 || !add->inputs[0] || !add->inputs[1]) return NULL;
+    const em_value* r = add->inputs[add->node->inputs[0] == conv->outputs[0] ? 1 : 0];
+    const em_value* y = add->outputs[0];
+    if (!r || !r->data || r->dtype != EMBER_DTYPE_F32 || y->dtype != EMBER_DTYPE_F32 ||
+        r->block != add->block || !em_shape_equal(&r->shape, &y->shape))
+        return NULL;
+    return r;
+}
+
+size_t em_conv_residual_scratch(em_op_ctx* add, em_op_ctx* conv) {
+    conv_plan pl;
+    if (!add->block || conv->node->op != &em_op_conv || conv->block != add->block ||
+        conv->node->act.kind != EMF_ACT_NONE || add->node->act.kind != EMF_ACT_NONE ||
+        !conv->inputs[0] || !conv->inputs[0]->block || conv_plan_make(conv, &pl) != EMBER_OK ||
+        !blocked_1x1(&pl) || !conv_packed_bytes(conv) || !em_kern(conv)->f32_conv1x1_blocked ||
+        !em_shape_equal(&pl.out, &add->outputs[0]->shape))
+        return 0;
+    /* (at planning the residual's data is not there yet: its layout and shape are) */
+    const em_value* r = add->inputs[add->node->inputs[0] == conv->node->outputs[0] ? 1 : 0];
+    if (!r || r->dtype != EMBER_DTYPE_F32 || r->block != add->block ||
+        !em_shape_equal(&r->shape, &add->outputs[0]->shape))
+        return 0;
+    return 1; /* no scratch of its own */
+}
+
+ember_status em_conv_residual_run(em_op_ctx* ctx) {
+    char pmsg[EM_MSG_CAP];
+    em_op_ctx conv = em_producer_ctx(ctx, pmsg);
+    conv_plan pl;
+    ember_status st = conv_plan_make(&conv, &pl);
+    if (st != EMBER_OK) return em_op_fail(ctx, st, "its Conv: %s", pmsg);
+    const em_value* r = residual_operand(ctx, ctx->producer);
+    const ember_kernels* kern = em_kern(ctx);
+    if (!r || !ctx->producer_packed || !blocked_1x1(&pl) || !kern->f32_conv1x1_blocked ||
+        ctx->block != kern->f32_dwconv.block || !em_shape_equal(&pl.out, &ctx->outputs[0]->shape))
+        return em_op_fail(ctx, EMBER_ERROR_RUNTIME, "internal error: Conv '%s' cannot be fused here",
+                          ctx->producer->name);
+    const em_value* b = conv.n_inputs > 2 ? conv.inputs[2] : NULL;
+    em_conv1x1_blocked_run(ctx->pool, kern, pl.n, pl.c, pl.m, pl.out_vol, conv.inputs[0]->data,
+                           ctx->producer_packed, b ? b->data : NULL, r->data,
+                           ctx->outputs[0]->data, &ctx->producer->act);
+    ctx->kernel = "gemm+add nchw16c";
     return EMBER_OK;
 }
 
@@ -613,7 +661,7 @@ static ember_status conv_run_blocked_scaled(em_op_ctx* ctx) {
         }
     const em_value* b = ctx->n_inputs > 2 ? ctx->inputs[2] : NULL;
     em_conv1x1_blocked_run(ctx->pool, kern, pl.n, pl.c, pl.m, pl.out_vol,
-                           ctx->producer_inputs[xi]->data, ws, b ? b->data : NULL,
+                           ctx->producer_inputs[xi]->data, ws, b ? b->data : NULL, NULL,
                            ctx->outputs[0]->data, &ctx->node->act);
     ctx->kernel = "scale+gemm nchw16c";
     ctx->act_done = true;

@@ -124,6 +124,7 @@ typedef struct pwb_job {
     const float *x, *packed;
     float* y;
     const ember_f32_gemm_epilogue* ep;
+    const float* resid;        /* NULL, or the residual added in ep (laid out as y) */
     size_t chunk, parts, panels;
     bool by_panels;            /* parts are ranges of output panels, not of positions */
 } pwb_job;
@@ -149,9 +150,17 @@ static void pwb_task(void* arg, size_t u, size_t thread) {
         p0 = tiles * part / j->parts * 12;
         p1 = p1e < j->hw ? p1e : j->hw;
     }
+    /* the kernel's y is this image's: so is the residual */
+    ember_f32_gemm_epilogue ep_img;
+    const ember_f32_gemm_epilogue* ep = j->ep;
+    if (j->resid) {
+        ep_img = *j->ep;
+        ep_img.resid = j->resid + img * ys;
+        ep = &ep_img;
+    }
     for (size_t q0 = p0; q0 < p1; q0 += j->chunk)
         j->kern->f32_conv1x1_blocked(j->m, j->c, j->hw, j->kc, j->x + img * xs, j->packed,
-                                     j->y + img * ys, j->ep, q0,
+                                     j->y + img * ys, ep, q0,
                                      q0 + j->chunk < p1 ? q0 + j->chunk : p1, w0, w1);
 }
 
@@ -166,15 +175,17 @@ static size_t chunk_positions(size_t c, size_t hw) {
 
 void em_conv1x1_blocked_run(struct em_pool* pool, const ember_kernels* kern, size_t n, size_t c,
                             size_t m, size_t hw, const float* x, const float* packed,
-                            const float* bias, float* y, const em_activation* act) {
+                            const float* bias, const float* resid, float* y,
+                            const em_activation* act) {
     const em_conv_act act_ctx = {.kern = kern, .act = act};
     const ember_f32_gemm_extra ex = em_conv_output_pass(&act_ctx, bias);
     const ember_f32_gemm_epilogue ep = ember_f32_gemm_epilogue_of(&ex, 0, 0);
-    const bool any = ember_f32_gemm_has_epilogue(&ex);
+    const bool any = ember_f32_gemm_has_epilogue(&ex) || resid;
     const size_t L = kern->f32_dwconv.block;
     pwb_job j = {.kern = kern, .n = n, .c = c, .m = m, .hw = hw,
                  .kc = ember_f32_gemm_kc(&kern->f32_gemm, c), .x = x, .packed = packed, .y = y,
-                 .ep = any ? &ep : NULL, .panels = (m + 2 * L - 1) / (2 * L), .parts = 1};
+                 .ep = any ? &ep : NULL, .resid = resid, .panels = (m + 2 * L - 1) / (2 * L),
+                 .parts = 1};
     j.chunk = chunk_positions(c, hw);
     const size_t threads = em_pool_threads(pool), tiles = (hw + 11) / 12;
     const double flops = 2.0 * (double)n * (double)m * (double)c * (double)hw;

@@ -14,6 +14,7 @@
 #include "dispatch.h"
 #include "generic/nn_ref.h"
 #include "internal.h"
+#include "op.h"
 
 struct em_pool;
 
@@ -42,10 +43,23 @@ void em_conv_dw_blocked_band(const ember_kernels* kern, const ember_window* wb, 
                              const em_activation* act);
 
 /* n images: y (m blocked channels) = W (packed by ember_f32_conv1x1_blocked_pack)
- * x (c blocked channels), hw positions each, with the bias (NULL: none) and
- * act as the plain path's output pass applies them. */
+ * x (c blocked channels), hw positions each, with the bias (NULL: none), then
+ * + resid (NULL: none; laid out as y: a residual Add done in the output
+ * pass, conv.c's em_conv_residual_run) and act as the plain path's output
+ * pass applies them. */
 void em_conv1x1_blocked_run(struct em_pool* pool, const ember_kernels* kern, size_t n, size_t c,
                             size_t m, size_t hw, const float* x, const float* packed,
-                            const float* bias, float* y, const em_activation* act);
+                            const float* bias, const float* resid, float* y,
+                            const em_activation* act);
+
+/* conv.c: an Add on blocked tensors doing the work of its producer, a
+ * blocked 1x1 Conv with no activation of its own, whose output the Add alone
+ * reads: the other operand (a tensor of the output's shape and layout) is
+ * added in the convolution's output pass, the Add's float addition on the
+ * same values, so the same bits (mobilenet_v2's residual connections). The
+ * scratch for binary.c's absorb_scratch (0: it does not apply), and the
+ * Add node's run. */
+size_t em_conv_residual_scratch(em_op_ctx* add, em_op_ctx* conv);
+ember_status em_conv_residual_run(em_op_ctx* add);
 
 #endif
