@@ -72,7 +72,7 @@ static const ember_kernels k_avx512 = {
                  .ukernel_rows = ember_f32_gemm_ukernel_rows_12x32__avx512,
                  .pack_a = ember_f32_gemm_pack_a__avx512,
                  .pack_b = ember_f32_gemm_pack_b__avx512,
-                 .mr = 12, .nr = 32, .kc = 512, .mc = 144, .nc = 2048},
+                 .mr = 12, .nr = 32, .kc = 1024, .mc = 144, .nc = 2048},
     .f32_dwconv = {.run = ember_f32_dwconv__avx512, .lanes = 16,
                    .blocked = ember_f32_dwconv_blocked__avx512, .block = 16,
                    .gather = ember_f32_dwconv_gather__avx512,
