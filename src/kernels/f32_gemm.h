@@ -293,5 +293,8 @@ void ember_f32_gemm_pack_a__avx512(size_t mr, size_t m, size_t kc, float alpha, 
  * function's bytes; other strides go to it */
 void ember_f32_gemm_pack_b__avx512(size_t nr, size_t n, size_t kc, const float* b, size_t rs,
                                    size_t cs, float* dst);
+/* AVX2: the same for panels of 8 or 16 columns (8 x 8 transposes) */
+void ember_f32_gemm_pack_b__avx2(size_t nr, size_t n, size_t kc, const float* b, size_t rs,
+                                 size_t cs, float* dst);
 
 #endif

@@ -6,7 +6,7 @@
  * Every mr / nr of the dispatch tables and more, m and kc around the blocking
  * (4 rows x 8 columns), rows-contiguous, columns-contiguous and strided
  * sources, a guard after the output; pack_b likewise (the portable function
- * and each path's own: AVX-512's vector copies and transposes). */
+ * and each path's own: the AVX2 and AVX-512 vector copies and transposes). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -154,7 +154,7 @@ static void test_pack_a_rows(void **state) {
 
 static void test_pack_b(void **state) {
     (void)state;
-    const size_t nrs[] = {4, 12, 16, 20, 32};
+    const size_t nrs[] = {4, 8, 12, 16, 20, 24, 32};
     const size_t ns[] = {1, 3, 4, 5, 16, 17, 31, 32, 33, 64, 70};
     const size_t kcs[] = {1, 2, 9, 16, 17, 33, 64};
     /* the portable function, then each path's own (the paths this CPU runs) */
