@@ -59,7 +59,8 @@ static void check_cover(em_pool* p, size_t n_tasks) {
 static void test_every_task_once(void** state) {
     (void)state;
     static const size_t threads[] = {1, 2, 3, 4, 8};
-    static const size_t tasks[] = {0, 1, 2, 3, 5, 7, 8, 63, 64, 1000, 100003};
+    /* up to 32 tasks claimed by a bit each, more from a counter */
+    static const size_t tasks[] = {0, 1, 2, 3, 5, 7, 8, 31, 32, 33, 63, 64, 1000, 100003};
     for (size_t i = 0; i < sizeof threads / sizeof *threads; i++) {
         em_pool* p = em_pool_create(threads[i]);
         assert_int_equal(em_pool_threads(p), threads[i]);
@@ -83,13 +84,15 @@ static void test_many_runs_with_sleeps(void** state) {
 
 /* Small and large jobs alternating: a worker waking late must never take a
  * task of the next job from a finished one (a task would run twice and the
- * pool would wait forever). */
+ * pool would wait forever), whichever way either job hands out its tasks. */
 static void test_alternating_job_sizes(void** state) {
     (void)state;
     for (size_t threads = 2; threads <= 4; threads++) {
         em_pool* p = em_pool_create(threads);
         assert_non_null(p);
         for (int r = 0; r < 20000; r++) check_cover(p, r % 2 ? 64 : 2 + (size_t)(r % 3));
+        /* the two ways of claiming, on either side of 32 tasks */
+        for (int r = 0; r < 4000; r++) check_cover(p, r % 2 ? 33 : 32 - (size_t)(r % 4));
         em_pool_destroy(p);
     }
 }

@@ -75,13 +75,56 @@ static bool spin_done(uint64_t start) {
 
 static uint32_t gen_of(uint64_t w) { return (uint32_t)(w >> 32); }
 
+/* Jobs of at most this many tasks claim them by a bit each (drain). */
+#define MASK_TASKS 32
+
+/* One task done: the caller, if it sleeps, is woken by the last. */
+static void finished(em_pool* p, size_t n) {
+    if (atomic_fetch_add(&p->done, 1) + 1 == n && atomic_load(&p->caller_sleeping)) {
+        pthread_mutex_lock(&p->mu);
+        pthread_cond_broadcast(&p->done_cv);
+        pthread_mutex_unlock(&p->mu);
+    }
+}
+
+/* Claims task t of generation gen (work's low bits a mask of claimed tasks):
+ * false when it is taken or the generation is over. */
+static bool claim_bit(em_pool* p, uint32_t gen, size_t t) {
+    const uint64_t bit = (uint64_t)1 << t;
+    uint64_t w = atomic_load_explicit(&p->work, memory_order_acquire);
+    while (gen_of(w) == gen && !(w & bit))
+        if (atomic_compare_exchange_weak_explicit(&p->work, &w, w | bit, memory_order_acq_rel,
+                                                  memory_order_acquire))
+            return true;
+    return false;
+}
+
 /* Claims and runs tasks of generation gen until none is left. The caller of
  * drain has seen gen in p->work with acquire order, so fn, arg and n_tasks are
- * those of gen (they change only after every task of gen has finished). */
+ * those of gen (they change only after every task of gen has finished).
+ * Up to 32 tasks, work's low bits are a mask of those claimed, and thread i
+ * takes tasks i, i + threads, ... first, then any left: a layer split in as
+ * many parts as threads gives part i to thread i whenever it is there to
+ * take it, so the next layer, split the same way, reads what its own core
+ * wrote (dynamic claiming had the two threads swap parts from layer to layer
+ * at random). More tasks are handed out from a counter, one at a time. */
 static void drain(em_pool* p, uint32_t gen, size_t thread) {
     const em_task_fn fn = atomic_load_explicit(&p->fn, memory_order_relaxed);
     void* const arg = atomic_load_explicit(&p->arg, memory_order_relaxed);
     const size_t n = atomic_load_explicit(&p->n_tasks, memory_order_relaxed);
+    if (n <= MASK_TASKS) {
+        for (size_t t = thread; t < n; t += p->n)
+            if (claim_bit(p, gen, t)) {
+                fn(arg, t, thread);
+                finished(p, n);
+            }
+        for (size_t t = 0; t < n; t++)
+            if (claim_bit(p, gen, t)) {
+                fn(arg, t, thread);
+                finished(p, n);
+            }
+        return;
+    }
     uint64_t w = atomic_load_explicit(&p->work, memory_order_acquire);
     for (;;) {
         if (gen_of(w) != gen || (size_t)(uint32_t)w >= n) return;
@@ -89,11 +132,7 @@ static void drain(em_pool* p, uint32_t gen, size_t thread) {
                                                    memory_order_acquire))
             continue;
         fn(arg, (size_t)(uint32_t)w, thread);
-        if (atomic_fetch_add(&p->done, 1) + 1 == n && atomic_load(&p->caller_sleeping)) {
-            pthread_mutex_lock(&p->mu);
-            pthread_cond_broadcast(&p->done_cv);
-            pthread_mutex_unlock(&p->mu);
-        }
+        finished(p, n);
         w = atomic_load_explicit(&p->work, memory_order_acquire);
     }
 }

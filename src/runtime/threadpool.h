@@ -1,10 +1,13 @@
 /* A small pthread pool for parallel-for, owned by a session.
  *
  * em_pool_create(n) starts n - 1 workers; the thread calling em_pool_run is the
- * n-th. Tasks are handed out one at a time from a shared counter, so which
- * thread runs which task varies from run to run: a task must compute the same
- * thing whichever thread runs it (disjoint outputs, the same arithmetic as a
- * single thread), and then the results never depend on the thread count.
+ * n-th. Up to 32 tasks, thread i first takes tasks i, i + n, ... and then any
+ * left (so that layers split alike keep each part on one core); more are
+ * handed out one at a time from a shared counter. Which thread runs which
+ * task still varies from run to run (a slow thread's tasks are taken by the
+ * others): a task must compute the same thing whichever thread runs it
+ * (disjoint outputs, the same arithmetic as a single thread), and then the
+ * results never depend on the thread count.
  *
  * Idle workers spin for a bounded time (EM_POOL_SPIN_NS) after their last task,
  * so that back-to-back parallel regions start quickly, then sleep on a
