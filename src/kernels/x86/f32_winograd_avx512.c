@@ -144,6 +144,20 @@ static inline __attribute__((always_inline)) void interleave4(const __m512 o[4],
     out[3] = _mm512_shuffle_f32x4(v2, v3, 0xDD);
 }
 
+/* Floats [at, at + 16) of the 64 in line[0..3] (at a multiple of 4; past the
+ * 64th, 0). */
+static inline __m512 line16(const __m512 line[4], size_t at) {
+    const size_t q = at / 16;
+    const __m512i lo = _mm512_castps_si512(line[q]);
+    const __m512i hi = q + 1 < 4 ? _mm512_castps_si512(line[q + 1]) : _mm512_setzero_si512();
+    switch (at % 16) {
+    case 4: return _mm512_castsi512_ps(_mm512_alignr_epi32(hi, lo, 4));
+    case 8: return _mm512_castsi512_ps(_mm512_alignr_epi32(hi, lo, 8));
+    case 12: return _mm512_castsi512_ps(_mm512_alignr_epi32(hi, lo, 12));
+    default: return line[q];
+    }
+}
+
 void ember_f32_wino43_output__avx512(const float* m, size_t ms, size_t ntx, size_t rowlen,
                                      float bias, float* y, size_t oh, size_t ow, size_t y0,
                                      size_t x0) {
@@ -186,18 +200,29 @@ void ember_f32_wino43_output__avx512(const float* m, size_t ms, size_t ntx, size
             }
             continue;
         }
-        float buf[4 * WT];
-        for (int q = 0; q < 4; q++) _mm512_storeu_ps(buf + 16 * q, line[q]);
-        for (size_t lane0 = 0, g = 0; lane0 < ntx; lane0 += rowlen, g++) {
+        /* straight from the registers (a copy through a buffer stalled on
+         * store forwarding), the last vector masked at the right edge */
+        if (ntx <= rowlen) { /* one tile row */
+            if (y0 + (size_t)i >= oh) continue;
+            const size_t nx = ow - x0 < 4 * ntx ? ow - x0 : 4 * ntx;
+            float* yr = y + (y0 + (size_t)i) * ow + x0;
+            for (size_t q = 0; q < 4 && 16 * q < nx; q++) {
+                if (16 * q + 16 <= nx) _mm512_storeu_ps(yr + 16 * q, line[q]);
+                else _mm512_mask_storeu_ps(yr + 16 * q, lane_range(0, (ptrdiff_t)(nx - 16 * q)),
+                                           line[q]);
+            }
+            continue;
+        }
+        for (size_t lane0 = 0, g = 0; lane0 < ntx; lane0 += rowlen, g++) { /* stacked rows */
             const size_t yy = y0 + 4 * g + (size_t)i;
             if (yy >= oh) break;
             const size_t n = ntx - lane0 < rowlen ? ntx - lane0 : rowlen;
             const size_t nx = ow - x0 < 4 * n ? ow - x0 : 4 * n;
             float* yr = y + yy * ow + x0;
-            const float* src = buf + 4 * lane0;
             for (size_t q = 0; q < nx; q += 16) {
-                const __mmask16 k = lane_range(0, (ptrdiff_t)(nx - q));
-                _mm512_mask_storeu_ps(yr + q, k, _mm512_maskz_loadu_ps(k, src + q));
+                const __m512 v = line16(line, 4 * lane0 + q);
+                if (q + 16 <= nx) _mm512_storeu_ps(yr + q, v);
+                else _mm512_mask_storeu_ps(yr + q, lane_range(0, (ptrdiff_t)(nx - q)), v);
             }
         }
     }
