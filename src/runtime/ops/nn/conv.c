@@ -592,13 +592,14 @@ static ember_status conv_run_blocked(em_op_ctx* ctx, const conv_plan* pl) {
 }
 
 /* The residual operand of an Add whose other input is conv's output, or NULL
- * when it is not a tensor of the Add's output shape and layout. */
+ * when it is not an f32 tensor of the Add's output shape and layout (at
+ * planning it has no data yet; its shape and layout are known). */
 static const em_value* residual_operand(const em_op_ctx* add, const em_node* conv) {
     if (add->n_inputs != 2 || !add->inputs[0] || !add->inputs[1]) return NULL;
     const em_value* r = add->inputs[add->node->inputs[0] == conv->outputs[0] ? 1 : 0];
     const em_value* y = add->outputs[0];
-    if (!r || !r->data || r->dtype != EMBER_DTYPE_F32 || y->dtype != EMBER_DTYPE_F32 ||
-        r->block != add->block || !em_shape_equal(&r->shape, &y->shape))
+    if (r->dtype != EMBER_DTYPE_F32 || y->dtype != EMBER_DTYPE_F32 || r->block != add->block ||
+        !em_shape_equal(&r->shape, &y->shape))
         return NULL;
     return r;
 }
@@ -609,12 +610,7 @@ size_t em_conv_residual_scratch(em_op_ctx* add, em_op_ctx* conv) {
         conv->node->act.kind != EMF_ACT_NONE || add->node->act.kind != EMF_ACT_NONE ||
         !conv->inputs[0] || !conv->inputs[0]->block || conv_plan_make(conv, &pl) != EMBER_OK ||
         !blocked_1x1(&pl) || !conv_packed_bytes(conv) || !em_kern(conv)->f32_conv1x1_blocked ||
-        !em_shape_equal(&pl.out, &add->outputs[0]->shape))
-        return 0;
-    /* (at planning the residual's data is not there yet: its layout and shape are) */
-    const em_value* r = add->inputs[add->node->inputs[0] == conv->node->outputs[0] ? 1 : 0];
-    if (!r || r->dtype != EMBER_DTYPE_F32 || r->block != add->block ||
-        !em_shape_equal(&r->shape, &add->outputs[0]->shape))
+        !em_shape_equal(&pl.out, &add->outputs[0]->shape) || !residual_operand(add, conv->node))
         return 0;
     return 1; /* no scratch of its own */
 }
@@ -627,7 +623,7 @@ ember_status em_conv_residual_run(em_op_ctx* ctx) {
     if (st != EMBER_OK) return em_op_fail(ctx, st, "its Conv: %s", pmsg);
     const em_value* r = residual_operand(ctx, ctx->producer);
     const ember_kernels* kern = em_kern(ctx);
-    if (!r || !ctx->producer_packed || !blocked_1x1(&pl) || !kern->f32_conv1x1_blocked ||
+    if (!r || !r->data || !ctx->producer_packed || !blocked_1x1(&pl) || !kern->f32_conv1x1_blocked ||
         ctx->block != kern->f32_dwconv.block || !em_shape_equal(&pl.out, &ctx->outputs[0]->shape))
         return em_op_fail(ctx, EMBER_ERROR_RUNTIME, "internal error: Conv '%s' cannot be fused here",
                           ctx->producer->name);
