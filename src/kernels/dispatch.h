@@ -236,13 +236,15 @@ typedef void (*ember_f32_layernorm_fn)(size_t rows, size_t cols, const float* x,
  *   output: reads element p of tile j's M at m[p * ms + j] (j < EMBER_WINO_TILES:
  *           the tiles past ntx are read and ignored, the caller keeps them
  *           readable), writes Y = A^T M A + bias to the oh x ow plane y, clipped
- *           to it (y0 < oh, x0 < ow). */
+ *           to it (y0 < oh, x0 < ow); then, ep not NULL, ep's clamp and + 0 (its
+ *           lo, hi and zero_plus, the GEMM epilogue's formulas: a fused Relu or
+ *           Clip, the bits of the elementwise pass; its other fields unused). */
 typedef void (*ember_f32_wino_input_fn)(const float* x, size_t ih, size_t iw, ptrdiff_t y0,
                                         ptrdiff_t x0, size_t ntx, size_t rowlen, float* v,
                                         size_t vs);
 typedef void (*ember_f32_wino_output_fn)(const float* m, size_t ms, size_t ntx, size_t rowlen,
-                                         float bias, float* y, size_t oh, size_t ow, size_t y0,
-                                         size_t x0);
+                                         float bias, const ember_f32_gemm_epilogue* ep, float* y,
+                                         size_t oh, size_t ow, size_t y0, size_t x0);
 typedef struct ember_f32_winograd_config {
     ember_f32_wino_input_fn input;
     ember_f32_wino_output_fn output;

@@ -36,8 +36,8 @@ void ember_f32_wino43_filter(size_t n, const float* g, float* u, size_t ldu);
                                        ptrdiff_t x0, size_t ntx, size_t rowlen, float* v,          \
                                        size_t vs);                                                 \
     void ember_f32_wino43_output__##isa(const float* m, size_t ms, size_t ntx, size_t rowlen,      \
-                                        float bias, float* y, size_t oh, size_t ow, size_t y0,     \
-                                        size_t x0);
+                                        float bias, const ember_f32_gemm_epilogue* ep, float* y,   \
+                                        size_t oh, size_t ow, size_t y0, size_t x0);
 EMBER_WINO_DECLARE_(scalar)
 #if defined(__x86_64__)
 EMBER_WINO_DECLARE_(avx2)

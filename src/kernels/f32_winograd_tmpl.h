@@ -87,8 +87,11 @@ void WINO_IN_FN(const float* x, size_t ih, size_t iw, ptrdiff_t y0, ptrdiff_t x0
     }
 }
 
-void WINO_OUT_FN(const float* m, size_t ms, size_t ntx, size_t rowlen, float bias, float* y,
-                 size_t oh, size_t ow, size_t y0, size_t x0) {
+void WINO_OUT_FN(const float* m, size_t ms, size_t ntx, size_t rowlen, float bias,
+                 const ember_f32_gemm_epilogue* ep, float* y, size_t oh, size_t ow, size_t y0,
+                 size_t x0) {
+    const float lo = ep ? ep->lo : 0.0f, hi = ep ? ep->hi : 0.0f;
+    const int zp = ep && ep->zero_plus;
     /* all EMBER_WINO_TILES tiles are read (the caller keeps them readable);
      * those past ntx are computed and dropped */
     float r[4][6][WT_]; /* rows: r = A^T M */
@@ -122,6 +125,12 @@ void WINO_OUT_FN(const float* m, size_t ms, size_t ntx, size_t rowlen, float bia
         float line[4 * WT_];
         for (int j = 0; j < WT_; j++)
             for (int c = 0; c < 4; c++) line[4 * j + c] = o[c][j];
+        if (ep) /* the GEMM epilogue's clamp (ember_f32_gemm_epilogue_row) */
+            for (int q = 0; q < 4 * WT_; q++) {
+                float v = line[q] < lo ? lo : line[q];
+                v = v > hi ? hi : v;
+                line[q] = zp ? v + 0.0f : v;
+            }
         if (n0 == WT_ && 4 * WT_ <= ow - x0 && y0 + (size_t)i < oh) { /* one full row */
             memcpy(y + (y0 + (size_t)i) * ow + x0, line, sizeof line);
             continue;

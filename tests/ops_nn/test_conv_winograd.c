@@ -128,7 +128,7 @@ static float* run_case(const ember_kernels* kern, const wcase* k, size_t blk_row
     for (size_t i = 0; i < yn + GUARD; i++) memcpy(y + i, &GUARD_BITS, 4);
     memset(scratch + sb, 0x5a, GUARD);
     assert_true(em_conv_winograd_pack(kern, k->c, k->m, wt, packed));
-    em_conv_winograd_run(pool, kern, &g, x, packed, k->bias ? b : NULL, y, scratch);
+    em_conv_winograd_run(pool, kern, &g, x, packed, k->bias ? b : NULL, NULL, y, scratch);
     for (size_t i = yn; i < yn + GUARD; i++) assert_memory_equal(y + i, &GUARD_BITS, 4);
     for (size_t i = 0; i < GUARD; i++) assert_int_equal((unsigned char)scratch[sb + i], 0x5a);
     if (check) {

@@ -147,9 +147,10 @@ static inline void at6(const __m256 a[6], __m256 r[4]) {
 }
 
 void ember_f32_wino43_output__avx2(const float* m, size_t ms, size_t ntx, size_t rowlen,
-                                   float bias, float* y, size_t oh, size_t ow, size_t y0,
-                                   size_t x0) {
+                                   float bias, const ember_f32_gemm_epilogue* ep, float* y,
+                                   size_t oh, size_t ow, size_t y0, size_t x0) {
     const __m256 vb = _mm256_set1_ps(bias);
+    const __m256 vlo = _mm256_set1_ps(ep ? ep->lo : 0.0f), vhi = _mm256_set1_ps(ep ? ep->hi : 0.0f);
     const size_t n0 = ntx < rowlen ? ntx : rowlen;
     const int whole = n0 == WT && 4 * WT <= ow - x0;
     float line[4][4 * WT] __attribute__((aligned(32))); /* output row i of every tile */
@@ -168,7 +169,13 @@ void ember_f32_wino43_output__avx2(const float* m, size_t ms, size_t ntx, size_t
         for (int i = 0; i < 4; i++) {
             __m256 o[4];
             at6(r[i], o);
-            for (int c = 0; c < 4; c++) o[c] = _mm256_add_ps(o[c], vb);
+            for (int c = 0; c < 4; c++) {
+                o[c] = _mm256_add_ps(o[c], vb);
+                if (ep) { /* the GEMM epilogue's clamp: max(lo, v) is v for a NaN v */
+                    o[c] = _mm256_min_ps(vhi, _mm256_max_ps(vlo, o[c]));
+                    if (ep->zero_plus) o[c] = _mm256_add_ps(o[c], _mm256_setzero_ps());
+                }
+            }
             const __m256 t0 = _mm256_unpacklo_ps(o[0], o[1]), t1 = _mm256_unpackhi_ps(o[0], o[1]);
             const __m256 t2 = _mm256_unpacklo_ps(o[2], o[3]), t3 = _mm256_unpackhi_ps(o[2], o[3]);
             /* u_k: tile k | tile k + 4, 4 columns each */

@@ -159,8 +159,8 @@ static inline __m512 line16(const __m512 line[4], size_t at) {
 }
 
 void ember_f32_wino43_output__avx512(const float* m, size_t ms, size_t ntx, size_t rowlen,
-                                     float bias, float* y, size_t oh, size_t ow, size_t y0,
-                                     size_t x0) {
+                                     float bias, const ember_f32_gemm_epilogue* ep, float* y,
+                                     size_t oh, size_t ow, size_t y0, size_t x0) {
     /* rows: r = A^T M, r[i][l] for output row i and tile column l */
     __m512 r[4][6];
     const __m512 c2 = _mm512_set1_ps(2.0f), c4 = _mm512_set1_ps(4.0f), c8 = _mm512_set1_ps(8.0f);
@@ -180,6 +180,7 @@ void ember_f32_wino43_output__avx512(const float* m, size_t ms, size_t ntx, size
     /* columns: Y = r A + bias; row i of the tiles of tile row g goes to output
      * row y0 + 4 g + i */
     const __m512 vb = _mm512_set1_ps(bias);
+    const __m512 vlo = _mm512_set1_ps(ep ? ep->lo : 0.0f), vhi = _mm512_set1_ps(ep ? ep->hi : 0.0f);
     const size_t n0 = ntx < rowlen ? ntx : rowlen;
     const int whole = n0 == WT && 4 * WT <= ow - x0;
     for (int i = 0; i < 4; i++) {
@@ -192,6 +193,11 @@ void ember_f32_wino43_output__avx512(const float* m, size_t ms, size_t ntx, size
         o[1] = _mm512_add_ps(_mm512_add_ps(n12, _mm512_mul_ps(c2, n34)), vb);
         o[2] = _mm512_add_ps(_mm512_add_ps(p12, _mm512_mul_ps(c4, p34)), vb);
         o[3] = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(n12, _mm512_mul_ps(c8, n34)), a5), vb);
+        if (ep) /* the GEMM epilogue's clamp: max(lo, v) is v for a NaN v */
+            for (int c = 0; c < 4; c++) {
+                o[c] = _mm512_min_ps(vhi, _mm512_max_ps(vlo, o[c]));
+                if (ep->zero_plus) o[c] = _mm512_add_ps(o[c], _mm512_setzero_ps());
+            }
         interleave4(o, line);
         if (whole) {
             if (y0 + (size_t)i < oh) {

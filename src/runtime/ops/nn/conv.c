@@ -718,9 +718,16 @@ static ember_status conv_run(em_op_ctx* ctx) {
     if (ctx->packed && em_conv_winograd_applies(pl.c, pl.m, pl.group, &pl.w)) {
         em_wino_geom g = em_conv_winograd_geom(pl.n, pl.c, pl.m, &pl.w);
         g.threads = ctx->threads;
-        em_conv_winograd_run(ctx->pool, em_kern(ctx), &g, x, ctx->packed, bias, y,
-                             ctx->scratch);
+        /* a Relu or Clip as the output transform stores; any other activation
+         * after it (em_node_run) */
+        const em_conv_act act_ctx = {.kern = em_kern(ctx), .act = &ctx->node->act};
+        const ember_f32_gemm_extra ex = em_conv_output_pass(&act_ctx, NULL);
+        const ember_f32_gemm_epilogue ep = ember_f32_gemm_epilogue_of(&ex, 0, 0);
+        const bool clamp = ex.clamp && ex.act == EMBER_GEMM_ACT_NONE && !ex.finish;
+        em_conv_winograd_run(ctx->pool, em_kern(ctx), &g, x, ctx->packed, bias,
+                             clamp ? &ep : NULL, y, ctx->scratch);
         ctx->kernel = "winograd+gemm";
+        ctx->act_done = clamp;
         return EMBER_OK;
     }
     const size_t kdim = pl.cg * pl.kvol;

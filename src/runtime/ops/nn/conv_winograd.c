@@ -137,6 +137,7 @@ typedef struct wino_job {
     const em_wino_geom* g;
     const float* x;    /* this image */
     const float* bias;
+    const ember_f32_gemm_epilogue* ep;
     float* y;          /* this image */
     float* v;
     float* mo;
@@ -202,8 +203,8 @@ static void output_task(void* arg, size_t t, size_t thread) {
         const float b = j->bias ? j->bias[o] : 0.0f;
         for (size_t k = 0; k < j->n_calls; k++) {
             const wino_call cq = call_of(g, j->rows, k), *q = &cq;
-            out(j->mo + o * j->tb + q->r * g->tw + q->tx, ms, q->ntx, q->rowlen, b, yo, g->oh,
-                g->ow, 4 * (j->ty0 + q->r), 4 * q->tx);
+            out(j->mo + o * j->tb + q->r * g->tw + q->tx, ms, q->ntx, q->rowlen, b, j->ep, yo,
+                g->oh, g->ow, 4 * (j->ty0 + q->r), 4 * q->tx);
         }
     }
 }
@@ -228,8 +229,8 @@ static size_t task_count(struct em_pool* pool, size_t channels, size_t floats) {
 }
 
 void em_conv_winograd_run(struct em_pool* pool, const ember_kernels* kern, const em_wino_geom* g,
-                          const float* x, const void* packed, const float* bias, float* y,
-                          void* scratch) {
+                          const float* x, const void* packed, const float* bias,
+                          const ember_f32_gemm_epilogue* ep, float* y, void* scratch) {
     float* v = scratch;
     float* mo = (float*)((char*)scratch + v_bytes(g));
     char* work = (char*)scratch + v_bytes(g) + mo_bytes(g);
@@ -237,7 +238,7 @@ void em_conv_winograd_run(struct em_pool* pool, const ember_kernels* kern, const
     const size_t threads = em_pool_threads(pool);
     if (threads > (g->threads ? g->threads : 1)) pool = NULL; /* no workspace for them */
     for (size_t n = 0; n < g->n; n++) {
-        wino_job j = {.kern = kern, .g = g, .x = x + n * g->c * g->ih * g->iw, .bias = bias,
+        wino_job j = {.kern = kern, .g = g, .x = x + n * g->c * g->ih * g->iw, .bias = bias, .ep = ep,
                       .y = y + n * g->m * g->oh * g->ow, .v = v, .mo = mo, .tb = tb,
                       .packed = packed, .work = work, .slot = slot,
                       .work_bytes = work_bytes(kern, g)};

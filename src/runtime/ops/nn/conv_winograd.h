@@ -55,11 +55,14 @@ size_t em_conv_winograd_scratch(const ember_kernels* kern, const em_wino_geom* g
  * threads of pool (NULL: the caller's; at most g->threads of them, else one
  * is used). Does not allocate. Results do not depend on the thread count.
  *
+ * ep: NULL, or a clamp (a fused Relu or Clip) the output transform applies
+ * as it stores (ember_f32_wino_output_fn).
+ *
  * Accuracy: each output differs from the exact sum by a small multiple of
  * eps * sum_{c,u,t} |w| * |x| over its window (the transforms' constants grow
  * it); tests/ops_nn/test_conv_winograd.c states and checks the bound. */
 void em_conv_winograd_run(struct em_pool* pool, const ember_kernels* kern, const em_wino_geom* g,
-                          const float* x, const void* packed, const float* bias, float* y,
-                          void* scratch);
+                          const float* x, const void* packed, const float* bias,
+                          const ember_f32_gemm_epilogue* ep, float* y, void* scratch);
 
 #endif
