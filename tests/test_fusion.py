@@ -436,6 +436,47 @@ class TestMatMulBias(Base):
                              "mm", 1e-4)
 
 
+class TestAddLayerNorm(Base):
+    """x -> MatMul (a sublayer) -> Add of the residual x -> LayerNormalization:
+    the LayerNormalization does the Add's work, the sum written into its
+    output a block of rows at a time and normalized there (ops/nn/norm.c)."""
+
+    def residual(self, shape=(2, 37, 48), sum_output=False, extra_reader=False,
+                 vector_addend=False, stats=False, eps=1e-5):
+        k = shape[-1]
+        w = (self.rng.standard_normal((k, k)) / np.sqrt(k)).astype(np.float32)
+        g = self.rng.standard_normal(k).astype(np.float32)
+        b = self.rng.standard_normal(k).astype(np.float32)
+        v = self.rng.standard_normal(k).astype(np.float32)
+        inits = [("w", w), ("g", g), ("b", b), ("v", v)]
+        nodes = [helper.make_node("MatMul", ["x", "w"], ["h"], name="mm")]
+        nodes.append(helper.make_node("Add", ["x", "v" if vector_addend else "h"], ["s"],
+                                      name="add"))
+        outs = ["y", "mean", "inv"] if stats else ["y"]
+        nodes.append(helper.make_node("LayerNormalization", ["s", "g", "b"], outs, name="ln",
+                                      axis=-1, epsilon=eps))
+        mdl = graph(nodes, list(shape), inits, 17, "s", sum_output, extra_reader)
+        x = self.rng.standard_normal(shape).astype(np.float32)
+        xs = x.astype(np.float64)
+        sm = xs + (v if vector_addend else xs @ w.astype(np.float64))
+        mu = sm.mean(-1, keepdims=True)
+        var = ((sm - mu) ** 2).mean(-1, keepdims=True)
+        want = (sm - mu) / np.sqrt(var + eps) * g + b
+        return mdl, x, want
+
+    def test_against_numpy_and_unfused(self):
+        for case in (dict(), dict(shape=(1, 128, 256)), dict(shape=(3, 1000)),
+                     dict(shape=(5, 7, 3)), dict(stats=True)):
+            with self.subTest(**case):
+                self.check_fused(self.residual, case, "sum_output", "add", "ln",
+                                 "add+layernorm", 7, 1e-4)
+
+    def test_not_fused(self):
+        # the sum read again, or a graph output; an addend broadcast to X
+        self.check_not_fused(self.residual, (dict(extra_reader=True), dict(vector_addend=True)),
+                             "add", 1e-4)
+
+
 class TestGemmBias(Base):
     """Gemm with a bias vector C (beta 1) adds it in the product's output pass
     ("gemm+bias" / "gemv+bias"); other C shapes and betas fill Y with C first."""

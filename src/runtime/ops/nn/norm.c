@@ -2,6 +2,8 @@
 #include <string.h>
 
 #include "dispatch.h"
+#include "format.h"
+#include "generic/elementwise_ref.h"
 #include "nn_window.h"
 #include "threadpool.h"
 
@@ -236,15 +238,36 @@ typedef struct ln_job {
     float *y, *mean, *inv;
     float eps;
     size_t rows, cols, tasks;
+    /* an Add absorbed (layernorm_absorb_scratch): X = a + b, by add, written
+     * to Y a block of rows at a time and normalized there while in L1 */
+    ember_f32_vbinary_fn add;
+    const float *a, *b;
 } ln_job;
+
+/* Rows an absorbed Add's sum takes at a time: about 16 KB of them. */
+static size_t ln_block_rows(size_t cols) {
+    const size_t r = ((size_t)16 << 10) / sizeof(float) / (cols ? cols : 1);
+    return r ? r : 1;
+}
 
 static void ln_task(void* arg, size_t t, size_t thread) {
     (void)thread;
     const ln_job* j = arg;
     const size_t r0 = j->rows * t / j->tasks, r1 = j->rows * (t + 1) / j->tasks;
-    if (r1 > r0)
+    if (r1 <= r0) return;
+    if (!j->add) {
         j->fn(r1 - r0, j->cols, j->x + r0 * j->cols, j->scale, j->bias, j->eps,
               j->y + r0 * j->cols, j->mean ? j->mean + r0 : NULL, j->inv ? j->inv + r0 : NULL);
+        return;
+    }
+    const size_t blk = ln_block_rows(j->cols);
+    for (size_t r = r0; r < r1; r += blk) {
+        const size_t n = r1 - r < blk ? r1 - r : blk, off = r * j->cols;
+        float* y = j->y + off;
+        j->add(n * j->cols, j->a + off, j->b + off, y); /* the Add's own kernel and bits */
+        j->fn(n, j->cols, y, j->scale, j->bias, j->eps, y, j->mean ? j->mean + r : NULL,
+              j->inv ? j->inv + r : NULL);
+    }
 }
 
 static ember_status layernorm_run(em_op_ctx* ctx) {
@@ -255,6 +278,18 @@ static ember_status layernorm_run(em_op_ctx* ctx) {
     float* buf = ctx->scratch;
     ln_job j = {.fn = em_kern(ctx)->f32_layernorm, .x = ctx->inputs[0]->data,
                 .y = ctx->outputs[0]->data, .eps = p->epsilon, .rows = pl.rows, .cols = pl.cols};
+    if (ctx->producer) { /* layernorm_absorb_scratch: X is the sum of the Add's inputs */
+        const em_value* a = ctx->producer_inputs[0];
+        const em_value* b = ctx->producer_inputs[1];
+        if (!a || !b || !a->data || !b->data || a->dtype != EMBER_DTYPE_F32 ||
+            b->dtype != EMBER_DTYPE_F32 || !em_shape_equal(&a->shape, &ctx->inputs[0]->shape) ||
+            !em_shape_equal(&b->shape, &ctx->inputs[0]->shape))
+            return em_op_fail(ctx, EMBER_ERROR_RUNTIME,
+                              "internal error: Add '%s' cannot be fused here", ctx->producer->name);
+        j.add = em_kern(ctx)->f32_elementwise.binary[EMBER_BINARY_ADD][0];
+        j.a = a->data;
+        j.b = b->data;
+    }
     j.scale = ln_expand(ctx->inputs[1], &pl.norm, pl.cols, buf);
     if (ctx->n_inputs > 2 && ctx->inputs[2])
         j.bias = ln_expand(ctx->inputs[2], &pl.norm, pl.cols, buf + pl.cols);
@@ -263,13 +298,34 @@ static ember_status layernorm_run(em_op_ctx* ctx) {
     const size_t threads = em_pool_threads(ctx->pool);
     j.tasks = pl.rows * pl.cols < LAYERNORM_MIN_PAR || pl.rows < 2 ? 1
               : pl.rows < 4 * threads ? pl.rows : 4 * threads;
-    ctx->kernel = "layernorm";
+    ctx->kernel = j.add ? "add+layernorm" : "layernorm";
     em_pool_run(j.tasks > 1 ? ctx->pool : NULL, j.tasks, ln_task, &j);
     return EMBER_OK;
+}
+
+/* A LayerNormalization doing the work of the Add that alone feeds its X, when
+ * both of the Add's inputs are f32 tensors of X's shape (a transformer's
+ * residual connection, x + sublayer(x), normalized after it): the sum is
+ * written into Y a block of rows at a time and normalized in place while in
+ * L1, instead of going out to memory and coming back. Same bits: the Add's
+ * kernel, then the same normalization of the same values. */
+extern const em_op_def em_op_add;
+static size_t layernorm_absorb_scratch(em_op_ctx* ctx, em_op_ctx* producer) {
+    ln_plan pl;
+    if (ctx->block || producer->node->op != &em_op_add || producer->n_inputs != 2 ||
+        producer->node->act.kind != EMF_ACT_NONE || !producer->inputs[0] || !producer->inputs[1] ||
+        ln_plan_make(ctx, &pl) != EMBER_OK)
+        return 0;
+    for (int i = 0; i < 2; i++)
+        if (producer->inputs[i]->dtype != EMBER_DTYPE_F32 ||
+            !em_shape_equal(&producer->inputs[i]->shape, &ctx->inputs[0]->shape))
+            return 0;
+    return 2 * pl.cols * sizeof(float); /* as layernorm_infer's */
 }
 
 const em_op_def em_op_layer_normalization = {
     .name = "LayerNormalization", .min_inputs = 2, .max_inputs = 3, .min_outputs = 1,
     .max_outputs = 3, .params_size = sizeof(norm_params), .fusable = false,
     .init = layernorm_init, .infer = layernorm_infer, .run = layernorm_run,
+    .absorb_scratch = layernorm_absorb_scratch,
 };
