@@ -131,7 +131,7 @@ static void sweep(const ember_kernels* kern) {
      * M > mc, N > nc) */
     static const size_t big[][3] = {{64, 64, 64},  {97, 128, 257}, {257, 97, 128}, {128, 257, 97},
                                     {13, 257, 600}, {300, 31, 17},  {5, 2100, 17},  {1, 1, 1000},
-                                    {64, 1, 257},  {1, 97, 513}};
+                                    {64, 1, 257},  {1, 97, 513},   {33, 70, 1100}};
     for (size_t i = 0; i < sizeof big / sizeof big[0]; i++)
         for (int tr = 0; tr < 4; tr++, v++) {
             const gcase t = {.m = big[i][0], .n = big[i][1], .k = big[i][2], .ta = tr & 1,
