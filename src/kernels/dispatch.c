@@ -48,7 +48,7 @@ static const ember_kernels k_avx2 = {
     .f32_gemm = {.ukernel = ember_f32_gemm_ukernel_6x16__avx2,
                  .ukernel_ep = ember_f32_gemm_ukernel_ep_6x16__avx2,
                  .ukernel_rows = ember_f32_gemm_ukernel_rows_6x16__avx2,
-                 .pack_a = ember_f32_gemm_pack_a__scalar,
+                 .pack_a = ember_f32_gemm_pack_a__avx2,
                  .pack_b = ember_f32_gemm_pack_b__avx2,
                  .mr = 6, .nr = 16, .kc = 512, .mc = 72, .nc = 2048},
     .f32_dwconv = {.run = ember_f32_dwconv__avx2, .lanes = 8,

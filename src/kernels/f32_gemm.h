@@ -293,6 +293,10 @@ void ember_f32_gemm_pack_a__avx512(size_t mr, size_t m, size_t kc, float alpha, 
  * function's bytes; other strides go to it */
 void ember_f32_gemm_pack_b__avx512(size_t nr, size_t n, size_t kc, const float* b, size_t rs,
                                    size_t cs, float* dst);
+/* AVX2: panels of up to 8 contiguous rows transposed in registers, the
+ * scalar function's bytes; other cases go to it */
+void ember_f32_gemm_pack_a__avx2(size_t mr, size_t m, size_t kc, float alpha, const float* a,
+                                 size_t rs, size_t cs, float* dst);
 /* AVX2: the same for panels of 8 or 16 columns (8 x 8 transposes) */
 void ember_f32_gemm_pack_b__avx2(size_t nr, size_t n, size_t kc, const float* b, size_t rs,
                                  size_t cs, float* dst);
