@@ -34,6 +34,14 @@
 #define VI_SLLI _mm256_slli_epi32
 #define VI_SET1 _mm256_set1_epi32
 #define VI_AS_V _mm256_castsi256_ps
+/* lane i of t[idx[i] mod 16] (t: 16 floats, 32-byte aligned): each half looked
+ * up by vpermps (index mod 8), the one for bit 3 blended in */
+static inline __m256 ember_avx2_lut16(__m256i idx, const float* t) {
+    const __m256 lo = _mm256_permutevar8x32_ps(_mm256_load_ps(t), idx);
+    const __m256 hi = _mm256_permutevar8x32_ps(_mm256_load_ps(t + 8), idx);
+    return _mm256_blendv_ps(lo, hi, _mm256_castsi256_ps(_mm256_slli_epi32(idx, 28)));
+}
+#define V_LUT16(idx, t) ember_avx2_lut16(idx, t)
 
 #define VD __m256d
 #define VDL 4

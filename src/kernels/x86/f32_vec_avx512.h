@@ -36,8 +36,9 @@
 #define VI_SLLI _mm512_slli_epi32
 #define VI_SET1 _mm512_set1_epi32
 #define VI_AS_V _mm512_castsi512_ps
-/* lane i of t[idx[i] mod 16] (vpermps): a table of 16 floats looked up a lane */
-#define V_LUT16(idx, t) _mm512_permutexvar_ps(idx, t)
+/* lane i of t[idx[i] mod 16] (vpermps): a table of 16 floats (t 64-byte
+ * aligned) looked up a lane */
+#define V_LUT16(idx, t) _mm512_permutexvar_ps(idx, _mm512_load_ps(t))
 
 #define VD __m512d
 #define VDL 8

@@ -118,12 +118,12 @@ static inline V v_gelu(V x) {
     const V r = V_ROUND(um);
     const V t = V_SUB(um, r);
     const VI i = V_TO_I(r);
-    V q = V_LUT16(i, V_LOADU(GELU_Q[5]));
-    q = V_FMA(q, t, V_LUT16(i, V_LOADU(GELU_Q[4])));
-    q = V_FMA(q, t, V_LUT16(i, V_LOADU(GELU_Q[3])));
-    q = V_FMA(q, t, V_LUT16(i, V_LOADU(GELU_Q[2])));
-    q = V_FMA(q, t, V_LUT16(i, V_LOADU(GELU_Q[1])));
-    q = V_FMA(q, t, V_LUT16(i, V_LOADU(GELU_Q[0])));
+    V q = V_LUT16(i, GELU_Q[5]);
+    q = V_FMA(q, t, V_LUT16(i, GELU_Q[4]));
+    q = V_FMA(q, t, V_LUT16(i, GELU_Q[3]));
+    q = V_FMA(q, t, V_LUT16(i, GELU_Q[2]));
+    q = V_FMA(q, t, V_LUT16(i, GELU_Q[1]));
+    q = V_FMA(q, t, V_LUT16(i, GELU_Q[0]));
     q = V_BLEND(V_LT(y, V_SET1(5.6f)), V_SET1(0.0f), q);
     return V_MUL(x, V_BLEND(V_LT(x, V_SET1(0.0f)), V_SUB(V_SET1(1.0f), q), q));
 }
