@@ -1169,12 +1169,7 @@ class _Converter:
 
     # -- 6. BatchNormalization folding
     def fold_batchnorm(self):
-        count = 0
-        changed = True
-        while changed:
-            changed = False
-            cons = self._consumers()
-            prod = self._producers()
+        def rewrite_one(cons, prod):
             for bn in self.nodes:
                 if bn.op != "BatchNormalization" or len([o for o in bn.outputs if o]) != 1:
                     continue
@@ -1242,12 +1237,21 @@ class _Converter:
                 p.inputs = ins
                 p.outputs[0] = bn.outputs[0]
                 self.nodes.remove(bn)
-                count += 1
-                changed = True
-                break
-        return count
+                return True
+            return False
+
+        return self._rewrite_until_done(rewrite_one)
 
     # -- 7. activation fusion
+    def _rewrite_until_done(self, rewrite_one):
+        """The fusion passes' loop: rewrite_one(consumers, producers) makes at
+        most one rewrite of the graph and says whether it made one; it runs
+        again on the rewritten graph until it makes none. Returns how many."""
+        count = 0
+        while rewrite_one(self._consumers(), self._producers()):
+            count += 1
+        return count
+
     def _only_user(self, cons, t):
         """The one node reading t (cons: _consumers()), or None when t has other
         readers or is a graph output (a fusion must not remove it then)."""
@@ -1267,12 +1271,7 @@ class _Converter:
         first), becomes one Gelu node (ONNX opset 20, approximate "none"): one
         pass over the tensor instead of five. Every intermediate must feed only
         the next step of the pattern."""
-        count = 0
-        changed = True
-        while changed:
-            changed = False
-            cons = self._consumers()
-            prod = self._producers()
+        def rewrite_one(cons, prod):
 
             def only_user(t):
                 return self._only_user(cons, t)
@@ -1329,10 +1328,10 @@ class _Converter:
                     self.nodes.remove(n)
                 self.nodes.insert(at, Node("Gelu", [x], [y], e.name or (y + "_gelu"),
                                            {"approximate": "none"}))
-                count += 1
-                changed = True
-                break
-        return count
+                return True
+            return False
+
+        return self._rewrite_until_done(rewrite_one)
 
     def fuse_attention(self):
         """Multi-head attention as PyTorch exports nn.MultiheadAttention (after
@@ -1343,12 +1342,7 @@ class _Converter:
         [S, BH, head]: one ember.Attention node (docs/FORMAT.md), which reads
         the heads of X in place instead of copying them five times. Every
         intermediate must feed only the next step. Returns the count."""
-        count = 0
-        changed = True
-        while changed:
-            changed = False
-            cons = self._consumers()
-            prod = self._producers()
+        def rewrite_one(cons, prod):
 
             def only(t):
                 return self._only_user(cons, t)
@@ -1449,21 +1443,16 @@ class _Converter:
                          "scale": float(np.float32(scale))}
                 self.nodes.insert(at, Node("ember.Attention", [q[0]], [t4.outputs[0]],
                                            mm1.name or (t4.outputs[0] + "_attention"), attrs))
-                count += 1
-                changed = True
-                break
-        return count
+                return True
+            return False
+
+        return self._rewrite_until_done(rewrite_one)
 
     def fuse_silu(self):
         """x * Sigmoid(x) (SiLU / Swish, as torch exports nn.SiLU) right after a
         fusable operator becomes its fused "silu" activation: x must feed only
         the Sigmoid and the Mul, and the Sigmoid only the Mul."""
-        count = 0
-        changed = True
-        while changed:
-            changed = False
-            cons = self._consumers()
-            prod = self._producers()
+        def rewrite_one(cons, prod):
             for s in self.nodes:
                 if s.op != "Sigmoid" or s.domain not in ("", "ai.onnx"):
                     continue
@@ -1483,18 +1472,13 @@ class _Converter:
                 p.outputs[0] = m.outputs[0]
                 self.nodes.remove(s)
                 self.nodes.remove(m)
-                count += 1
-                changed = True
-                break
-        return count
+                return True
+            return False
+
+        return self._rewrite_until_done(rewrite_one)
 
     def fuse_activations(self):
-        count = self.fuse_silu()
-        changed = True
-        while changed:
-            changed = False
-            cons = self._consumers()
-            prod = self._producers()
+        def rewrite_one(cons, prod):
             for a in self.nodes:
                 if a.op not in ACTIVATION_OPS or a.domain not in ("", "ai.onnx"):
                     continue
@@ -1516,10 +1500,10 @@ class _Converter:
                 p.activation = act
                 p.outputs[0] = a.outputs[0]
                 self.nodes.remove(a)
-                count += 1
-                changed = True
-                break
-        return count
+                return True
+            return False
+
+        return self.fuse_silu() + self._rewrite_until_done(rewrite_one)
 
     def _activation_of(self, a):
         op = a.op
