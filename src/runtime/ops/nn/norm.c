@@ -320,7 +320,7 @@ static size_t layernorm_absorb_scratch(em_op_ctx* ctx, em_op_ctx* producer) {
         if (producer->inputs[i]->dtype != EMBER_DTYPE_F32 ||
             !em_shape_equal(&producer->inputs[i]->shape, &ctx->inputs[0]->shape))
             return 0;
-    return 2 * pl.cols * sizeof(float); /* as layernorm_infer's */
+    return 1; /* the node's own scratch (layernorm_infer's) is enough */
 }
 
 const em_op_def em_op_layer_normalization = {
