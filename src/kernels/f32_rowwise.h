@@ -6,7 +6,8 @@
  * softmax row still makes the row NaN), a row of only -inf gives NaN, +inf in a
  * row gives NaN. The vector paths compute exp with the shared vector exp
  * (x86/f32_vexp_tmpl.h), sum in double and divide once; layer normalization
- * takes mean and variance in double (two passes) and normalizes in float.
+ * takes mean and variance in double (one pass, shifted by the row's first value)
+ * and normalizes in float.
  * tests/kernels/test_f32_rowwise.c states and checks the error bounds. */
 #ifndef EMBER_KERNELS_F32_ROWWISE_H
 #define EMBER_KERNELS_F32_ROWWISE_H

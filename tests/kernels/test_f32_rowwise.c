@@ -114,6 +114,7 @@ static void fill(float* x, size_t count, size_t n, int kind) {
         case 1: x[i] = frand(-100, 100); break;
         case 2: x[i] = 1000.0f + frand(-5, 5); break;
         case 5: x[i] = frand(-1e-3f, 1e-3f); break;
+        case 6: x[i] = 30000.0f + frand(-0.1f, 0.1f); break; /* mean^2 ~ 3e11 var */
         default: x[i] = frand(-30, 30); break;
         }
     }
@@ -253,7 +254,7 @@ static void run_ln_shape(const ember_kernels* kern, size_t rows, size_t cols) {
         sc[j] = frand(-2, 2);
         bi[j] = frand(-1, 1);
     }
-    for (int kind = 0; kind < 6; kind++) {
+    for (int kind = 0; kind < 7; kind++) {
         if (kind == 4) continue; /* -inf rows: covered by kind 3 */
         fill(x, count, cols, kind);
         for (int with_bias = 0; with_bias < 2; with_bias++) {

@@ -11,8 +11,8 @@
  * Along another axis (inner > 1) the lanes run across inner, where the data are
  * contiguous; the same arithmetic a lane.
  *
- * Layer normalization of a row: mean and biased variance in double, two passes;
- * then y = ((x - mh) - ml) * inv * scale + bias in float, with mean = mh + ml
+ * Layer normalization of a row: mean and biased variance in double, in one pass
+ * over x - x[0] (see there); then y = ((x - mh) - ml) * inv * scale + bias in float, with mean = mh + ml
  * split so that the rounding of the mean to float costs nothing (and a power of
  * two moved from inv to x - mean when inv would be subnormal).
  *
@@ -198,28 +198,47 @@ void RW_FN(layernorm)(size_t rows, size_t cols, const float* x, const float* sca
     for (size_t r = 0; r < rows; r++) {
         const float* xp = x + r * cols;
         float* yp = y + r * cols;
-        VD a0 = VD_ZERO(), a1 = VD_ZERO();
+        /* one pass over d = x - c, c = x[0]: sum d^2 = n var + n (mean - c)^2
+         * and (x[0] - mean)^2 <= n var, so var = sum d^2 / n - (sum d / n)^2
+         * cancels at most log2(n + 1) of the double's 53 bits (c = 0 when x[0]
+         * is inf or NaN: the row's moments are then inf or NaN either way) */
+        const double c = cols && isfinite(xp[0]) ? (double)xp[0] : 0.0;
+        const VD vc = VD_SET1(c);
+        VD a0 = VD_ZERO(), a1 = VD_ZERO(), q0 = VD_ZERO(), q1 = VD_ZERO();
+        VD a2 = VD_ZERO(), a3 = VD_ZERO(), q2 = VD_ZERO(), q3 = VD_ZERO();
         size_t j = 0;
-        for (; j + VL <= cols; j += VL) {
-            const V v = V_LOADU(xp + j);
-            a0 = VD_ADD(a0, VD_CVT_LO(v));
-            a1 = VD_ADD(a1, VD_CVT_HI(v));
-        }
-        double s = rw_hsum(VD_ADD(a0, a1));
-        for (; j < cols; j++) s += xp[j];
-        const double m = cols ? s / (double)cols : 0.0;
-
-        const VD vm = VD_SET1(m);
-        VD q0 = VD_ZERO(), q1 = VD_ZERO();
-        for (j = 0; j + VL <= cols; j += VL) {
-            const V v = V_LOADU(xp + j);
-            const VD d0 = VD_SUB(VD_CVT_LO(v), vm), d1 = VD_SUB(VD_CVT_HI(v), vm);
+        for (; j + 2 * VL <= cols; j += 2 * VL) {
+            const V v = V_LOADU(xp + j), w = V_LOADU(xp + j + VL);
+            const VD d0 = VD_SUB(VD_CVT_LO(v), vc), d1 = VD_SUB(VD_CVT_HI(v), vc);
+            const VD d2 = VD_SUB(VD_CVT_LO(w), vc), d3 = VD_SUB(VD_CVT_HI(w), vc);
+            a0 = VD_ADD(a0, d0);
+            a1 = VD_ADD(a1, d1);
+            a2 = VD_ADD(a2, d2);
+            a3 = VD_ADD(a3, d3);
             q0 = VD_FMA(d0, d0, q0);
             q1 = VD_FMA(d1, d1, q1);
+            q2 = VD_FMA(d2, d2, q2);
+            q3 = VD_FMA(d3, d3, q3);
         }
-        double q = rw_hsum(VD_ADD(q0, q1));
-        for (; j < cols; j++) q += ((double)xp[j] - m) * ((double)xp[j] - m);
-        const double var = cols ? q / (double)cols : 0.0;
+        if (j + VL <= cols) {
+            const V v = V_LOADU(xp + j);
+            const VD d0 = VD_SUB(VD_CVT_LO(v), vc), d1 = VD_SUB(VD_CVT_HI(v), vc);
+            a0 = VD_ADD(a0, d0);
+            a1 = VD_ADD(a1, d1);
+            q0 = VD_FMA(d0, d0, q0);
+            q1 = VD_FMA(d1, d1, q1);
+            j += VL;
+        }
+        double s = rw_hsum(VD_ADD(VD_ADD(a0, a2), VD_ADD(a1, a3)));
+        double q = rw_hsum(VD_ADD(VD_ADD(q0, q2), VD_ADD(q1, q3)));
+        for (; j < cols; j++) {
+            const double d = (double)xp[j] - c;
+            s += d;
+            q += d * d;
+        }
+        const double ds = cols ? s / (double)cols : 0.0, m = c + ds;
+        double var = cols ? q / (double)cols - ds * ds : 0.0;
+        if (var < 0.0) var = 0.0; /* rounding, when every x is about the same */
         const double inv = 1.0 / sqrt(var + (double)eps);
         if (mean) mean[r] = (float)m;
         if (inv_std_dev) inv_std_dev[r] = (float)inv;
