@@ -10,11 +10,16 @@
 #include "f32_vec_avx512.h"
 #include "f32_vact_tmpl.h"
 
+#ifndef LATE_PF_MIN
+#define LATE_PF_MIN ((size_t)-1)
+#endif
 #define MR 12
 #define NR 32
 #ifndef EMBER_GEMM_PREFETCH_C_MIN_KC
 #define EMBER_GEMM_PREFETCH_C_MIN_KC 128
 #endif
+#define EMBER_GEMM_PREFETCH_C_STEPS 64 /* at most EMBER_GEMM_PREFETCH_C_MIN_KC */
+#define L1_BYTES 32768
 
 /* Rows i < m of the tile: beta, then ep's pass (ep NULL: none) with the
  * activation act (a constant where it is inlined), stored through the column
@@ -78,12 +83,15 @@ static inline __attribute__((always_inline)) void store_rows(
  * of FMAs over p in the same order whichever way it is computed, so the
  * results are the same bits. R, NV and NC are constants where it is inlined;
  * the single columns stay in named registers (an array indexed at run time
- * would live in memory, and its FMA chain would wait on store forwarding). */
+ * would live in memory, and its FMA chain would wait on store forwarding).
+ * At step pf_at the lines of C's pm x pn tile at pc are fetched for writing. */
 static inline __attribute__((always_inline)) void kloop(const size_t R, const size_t NV,
                                                         const size_t NC, size_t kc,
                                                         const float* a, const float* b,
                                                         const int32_t* boff,
-                                                        __m512 acc[MR][2], float t[4][16]) {
+                                                        __m512 acc[MR][2], float t[4][16],
+                                                        const float* pc, size_t ldc, size_t pm,
+                                                        size_t pn, size_t pf_at) {
     __m512 c0 = _mm512_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
     /* a local copy whose address is never taken, so that it stays in
      * registers: acc itself is indexed at run time by the caller */
@@ -92,6 +100,11 @@ static inline __attribute__((always_inline)) void kloop(const size_t R, const si
     for (size_t i = 0; i < R; i++) r[i][0] = r[i][1] = c0;
     for (size_t p = 0; p < kc; p++, a += MR) {
         const float* bp = boff ? b + boff[p] : b + p * NR;
+        if (__builtin_expect(p == pf_at, 0)) /* C, for writing (see ukernel) */
+            for (size_t i = 0; i < pm; i++) {
+                _mm_prefetch((const char*)(pc + i * ldc), _MM_HINT_ET0);
+                _mm_prefetch((const char*)(pc + i * ldc + pn - 1), _MM_HINT_ET0);
+            }
         if (boff) { /* B rows in place: one stream a step, more than the
                      * hardware prefetchers follow; fetch two tiles ahead */
             _mm_prefetch((const char*)(bp + 4 * NR), _MM_HINT_T0);
@@ -131,34 +144,35 @@ static inline __attribute__((always_inline)) void kloop(const size_t R, const si
 static inline __attribute__((always_inline)) void kloop_for(size_t m, size_t n, size_t kc,
                                                             const float* a, const float* b,
                                                             const int32_t* boff,
-                                                            __m512 acc[MR][2]) {
+                                                            __m512 acc[MR][2], const float* pc,
+                                                            size_t ldc, size_t pf_at) {
     const size_t r = m <= 4 ? 4 : m <= 8 ? 8 : 12;
     float t[4][16];
     size_t nc = 0, v = 0; /* single columns, and the accumulator they go back to */
     if (n > 20) {
-        if (r == 4) kloop(4, 2, 0, kc, a, b, boff, acc, t);
-        else if (r == 8) kloop(8, 2, 0, kc, a, b, boff, acc, t);
-        else kloop(12, 2, 0, kc, a, b, boff, acc, t);
+        if (r == 4) kloop(4, 2, 0, kc, a, b, boff, acc, t, pc, ldc, m, n, pf_at);
+        else if (r == 8) kloop(8, 2, 0, kc, a, b, boff, acc, t, pc, ldc, m, n, pf_at);
+        else kloop(12, 2, 0, kc, a, b, boff, acc, t, pc, ldc, m, n, pf_at);
     } else if (n > 16) {
         nc = n - 16;
         v = 1;
         switch (nc) {
-        case 1: kloop(12, 1, 1, kc, a, b, boff, acc, t); break;
-        case 2: kloop(12, 1, 2, kc, a, b, boff, acc, t); break;
-        case 3: kloop(12, 1, 3, kc, a, b, boff, acc, t); break;
-        default: kloop(12, 1, 4, kc, a, b, boff, acc, t); break;
+        case 1: kloop(12, 1, 1, kc, a, b, boff, acc, t, pc, ldc, m, n, pf_at); break;
+        case 2: kloop(12, 1, 2, kc, a, b, boff, acc, t, pc, ldc, m, n, pf_at); break;
+        case 3: kloop(12, 1, 3, kc, a, b, boff, acc, t, pc, ldc, m, n, pf_at); break;
+        default: kloop(12, 1, 4, kc, a, b, boff, acc, t, pc, ldc, m, n, pf_at); break;
         }
     } else if (n > 4) {
-        if (r == 4) kloop(4, 1, 0, kc, a, b, boff, acc, t);
-        else if (r == 8) kloop(8, 1, 0, kc, a, b, boff, acc, t);
-        else kloop(12, 1, 0, kc, a, b, boff, acc, t);
+        if (r == 4) kloop(4, 1, 0, kc, a, b, boff, acc, t, pc, ldc, m, n, pf_at);
+        else if (r == 8) kloop(8, 1, 0, kc, a, b, boff, acc, t, pc, ldc, m, n, pf_at);
+        else kloop(12, 1, 0, kc, a, b, boff, acc, t, pc, ldc, m, n, pf_at);
     } else {
         nc = n;
         switch (nc) {
-        case 1: kloop(12, 0, 1, kc, a, b, boff, acc, t); break;
-        case 2: kloop(12, 0, 2, kc, a, b, boff, acc, t); break;
-        case 3: kloop(12, 0, 3, kc, a, b, boff, acc, t); break;
-        default: kloop(12, 0, 4, kc, a, b, boff, acc, t); break;
+        case 1: kloop(12, 0, 1, kc, a, b, boff, acc, t, pc, ldc, m, n, pf_at); break;
+        case 2: kloop(12, 0, 2, kc, a, b, boff, acc, t, pc, ldc, m, n, pf_at); break;
+        case 3: kloop(12, 0, 3, kc, a, b, boff, acc, t, pc, ldc, m, n, pf_at); break;
+        default: kloop(12, 0, 4, kc, a, b, boff, acc, t, pc, ldc, m, n, pf_at); break;
         }
     }
     /* the single columns back into the row accumulators: lane j of row i */
@@ -178,16 +192,23 @@ static inline __attribute__((always_inline)) void ukernel(size_t m, size_t n, si
                                                           const ember_f32_gemm_epilogue* ep) {
     __m512 acc[MR][2];
     for (size_t i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
-    /* C is written (and with beta, read) at the end: start fetching it now,
-     * for writing, so that its misses overlap the k loop. A short k loop
-     * leaves no time to hide them, and the 24 prefetches then cost more than
-     * they save (squeezenet1_1's K = 16..64 products: 1.5 % slower at 2 threads) */
-    if (kc >= EMBER_GEMM_PREFETCH_C_MIN_KC || beta != 0.0f)
+    /* C is written (and with beta, read) at the end: fetch it for writing
+     * EMBER_GEMM_PREFETCH_C_STEPS steps before the k loop ends, so that its
+     * misses overlap the last steps. Fetched at the start, the lines were gone
+     * again by the end: a long k loop streams more A and B through L1 than L1
+     * holds (128 x 256 x 1024 with B and C from L3: 642 -> 625 us). A short
+     * k loop leaves no time to hide the misses, and the 24 prefetches then
+     * cost more than they save (squeezenet1_1's K = 16..64 products: 1.5 %
+     * slower at 2 threads); with beta they are issued at the start */
+    const bool pf = kc >= EMBER_GEMM_PREFETCH_C_MIN_KC;
+    const bool late = pf && !boff && kc * (MR + (n > 16 ? 32 : 16)) * sizeof(float) > L1_BYTES;
+    if ((pf && !late) || beta != 0.0f)
         for (size_t i = 0; i < m; i++) {
             _mm_prefetch((const char*)(c + i * ldc), _MM_HINT_ET0);
             _mm_prefetch((const char*)(c + i * ldc + n - 1), _MM_HINT_ET0);
         }
-    kloop_for(m, n, kc, a, b, boff, acc);
+    const size_t pf_at = late ? kc - EMBER_GEMM_PREFETCH_C_STEPS : SIZE_MAX;
+    kloop_for(m, n, kc, a, b, boff, acc, c, ldc, pf_at);
     const __mmask16 k0 = n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
     const __mmask16 k1 = n >= 32 ? (__mmask16)0xFFFF
                          : n <= 16 ? (__mmask16)0 : (__mmask16)((1u << (n - 16)) - 1u);
