@@ -2,9 +2,10 @@
 """The planner's fusions (plan.c fuse_nodes): a 1x1 convolution into the
 depthwise convolution that alone reads it (src/runtime/ops/nn/conv_pw_dw.c),
 a stem convolution into the MaxPool after it (conv_maxpool.c), a
-per-channel Mul into the 1x1 Conv after it, and a MatMul into the Add of a
-bias vector after it (matmul_bias.h); and Gemm's bias vector added in the
-product's output pass.
+per-channel Mul into the 1x1 Conv after it, a MatMul into the Add of a
+bias vector after it (matmul_bias.h), and the activation after that Add
+into it (fuse_activations); and Gemm's bias vector added in the product's
+output pass.
 
     EMBER_LIBRARY=build/libember.so /usr/bin/python3 tests/test_fusion.py
 
@@ -434,6 +435,75 @@ class TestMatMulBias(Base):
                                            dict(bias_shape=(37, 70)),
                                            dict(shape=(37, 48), n=70, bias_shape=(2, 1, 70))),
                              "mm", 1e-4)
+
+
+class TestMatMulBiasAct(Base):
+    """x -> MatMul(x, W) -> Add of a bias vector -> activation -> Neg -> y: the
+    fused MatMul + bias run (matmul_bias.h) also does the activation's work in
+    its output pass, writing into the activation's output (plan.c
+    fuse_activations): Relu, Sigmoid, HardSwish and Gelu (the erf form as
+    exporters spell it, which the converter makes one Gelu node)."""
+
+    def linear_act(self, kind="gelu", shape=(1, 37, 48), n=70, sum_output=False,
+                   extra_reader=False, act_output=False):
+        k = shape[-1]
+        w = (self.rng.standard_normal((k, n)) / np.sqrt(k)).astype(np.float32)
+        b = self.rng.standard_normal(n).astype(np.float32)
+        inits = [("w", w), ("b", b)]
+        nodes = [helper.make_node("MatMul", ["x", "w"], ["h"], name="mm"),
+                 helper.make_node("Add", ["h", "b"], ["s"], name="add")]
+        out = "y" if act_output else "a"
+        if kind == "gelu":  # named "act" after the Erf, as the converter names the Gelu
+            inits += [("sqrt2", np.array(2 ** 0.5, np.float32)), ("one", np.array(1, np.float32)),
+                      ("half", np.array(0.5, np.float32))]
+            nodes += [helper.make_node("Div", ["s", "sqrt2"], ["g0"], name="act_div"),
+                      helper.make_node("Erf", ["g0"], ["g1"], name="act"),
+                      helper.make_node("Add", ["g1", "one"], ["g2"], name="act_add"),
+                      helper.make_node("Mul", ["s", "g2"], ["g3"], name="act_mul"),
+                      helper.make_node("Mul", ["g3", "half"], [out], name="act_half")]
+        else:
+            op = {"relu": "Relu", "sigmoid": "Sigmoid", "hardswish": "HardSwish",
+                  "leaky": "LeakyRelu", "tanh": "Tanh"}[kind]
+            extra = {"alpha": 0.1} if kind == "leaky" else {}
+            nodes.append(helper.make_node(op, ["s"], [out], name="act", **extra))
+        if not act_output:
+            nodes.append(helper.make_node("Neg", ["a"], ["y"], name="out"))
+        mdl = graph(nodes, list(shape), inits, 13, "s", sum_output, extra_reader)
+        x = self.rng.standard_normal(shape).astype(np.float32)
+        v = x.astype(np.float64) @ w.astype(np.float64) + b.astype(np.float64)
+        if kind == "gelu":
+            from math import erf
+            want = 0.5 * v * (1 + np.vectorize(erf)(v / np.sqrt(2)))
+        elif kind == "relu":
+            want = np.maximum(v, 0)
+        elif kind == "sigmoid":
+            want = 1 / (1 + np.exp(-v))
+        elif kind == "tanh":
+            want = np.tanh(v)
+        else:
+            want = act_np(kind, v)
+        return mdl, x, want if act_output else -want
+
+    def test_against_numpy_and_unfused(self):
+        # K 600 runs as two K blocks: the activation after the last, with the
+        # bias; M = 1 takes the matrix-vector path
+        for case in (dict(), dict(shape=(1, 128, 256), n=1024), dict(kind="relu"),
+                     dict(kind="relu", shape=(2, 3, 29, 600), n=33), dict(kind="sigmoid"),
+                     dict(kind="hardswish", shape=(5, 64), n=40),
+                     dict(kind="gelu", shape=(1, 1, 64), n=100)):
+            with self.subTest(**case):
+                kind = case.get("kind", "gelu")
+                path = "gemv" if case.get("shape", (1, 37, 48))[-2] == 1 else "gemm"
+                self.check_fused(self.linear_act, case, "sum_output", "act", "add",
+                                 "%s+bias+%s" % (path, kind), 11, 1e-4)
+
+    def test_not_fused(self):
+        # the sum read again or a graph output (check_fused's unfused twin);
+        # the activation's output a graph output; activations the output
+        # pass does not compute
+        self.check_not_fused(self.linear_act, (dict(extra_reader=True), dict(act_output=True),
+                                               dict(kind="leaky"), dict(kind="tanh")),
+                             "act", 1e-4)
 
 
 class TestAddLayerNorm(Base):

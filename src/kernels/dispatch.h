@@ -22,14 +22,15 @@ typedef void (*ember_f32_gemm_ukernel_fn)(size_t m, size_t n, size_t kc, const f
 
 /* The activations a micro-kernel's epilogue applies after the clamp. Each is
  * the formula of the table's elementwise kernel of the same name
- * (f32_elementwise.unary[EMBER_VOP_SIGMOID / _HARD_SWISH / _SILU]), so a tile
+ * (f32_elementwise.unary[EMBER_VOP_SIGMOID / _HARD_SWISH / _SILU / _GELU]), so a tile
  * activated in registers holds the bits that kernel gives on the stored tile. */
 typedef enum ember_f32_gemm_act {
     EMBER_GEMM_ACT_NONE = 0,
     EMBER_GEMM_ACT_SIGMOID = 1,
     EMBER_GEMM_ACT_HARD_SWISH = 2,
     EMBER_GEMM_ACT_SILU = 3, /* x * sigmoid(x) */
-    EMBER_GEMM_ACT_COUNT = 4
+    EMBER_GEMM_ACT_GELU = 4, /* x Phi(x), the erf form (ONNX Gelu, approximate "none") */
+    EMBER_GEMM_ACT_COUNT = 5
 } ember_f32_gemm_act;
 
 /* The output pass a micro-kernel can apply in registers as it stores a tile:

@@ -90,7 +90,7 @@ void ember_f32_gemm_epilogue_tile(const ember_kernels* kern, const ember_f32_gem
     static const ember_f32_vop vop[EMBER_GEMM_ACT_COUNT] = {
         [EMBER_GEMM_ACT_SIGMOID] = EMBER_VOP_SIGMOID,
         [EMBER_GEMM_ACT_HARD_SWISH] = EMBER_VOP_HARD_SWISH,
-        [EMBER_GEMM_ACT_SILU] = EMBER_VOP_SILU};
+        [EMBER_GEMM_ACT_SILU] = EMBER_VOP_SILU, [EMBER_GEMM_ACT_GELU] = EMBER_VOP_GELU};
     const bool act = ep->act > EMBER_GEMM_ACT_NONE && ep->act < EMBER_GEMM_ACT_COUNT;
     for (size_t i = 0; i < m; i++) {
         float* ci = c + i * ldc;

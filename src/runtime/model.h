@@ -32,6 +32,9 @@ typedef struct em_plan {
     const ember_kernels* kern;  /* the session's kernel table (options' isa, or the default) */
     uint32_t* absorbs;          /* per node: the producer whose work it does (EM_NONE: none) */
     uint32_t* absorbed_by;      /* per node: the node that does its work (EM_NONE: itself) */
+    uint32_t* then;             /* per node: the activation node whose work it does after its
+                                 * own (em_op_def.then_ok; EM_NONE: none) */
+    uint32_t* then_by;          /* per node: the node that does its work so (EM_NONE: itself) */
     /* Channel-blocked layout (assign_layouts): per node, the block its run
      * uses (0: plain), and the layout changes the executor makes around the
      * nodes that run blocked: each a non-constant input or an output of node

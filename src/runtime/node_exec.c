@@ -102,13 +102,14 @@ ember_status em_node_run(const em_node* node, em_value* const* in, em_value* con
                          const ember_kernels* kern, void* scratch, size_t scratch_bytes,
                          struct em_pool* pool, char* msg, const char** kernel) {
     return em_node_run_absorbing(node, in, out, kern, scratch, scratch_bytes, pool, msg, kernel,
-                                 NULL, NULL);
+                                 NULL, NULL, NULL);
 }
 
 ember_status em_node_run_absorbing(const em_node* node, em_value* const* in, em_value* const* out,
                                    const ember_kernels* kern, void* scratch, size_t scratch_bytes,
                                    struct em_pool* pool, char* msg, const char** kernel,
-                                   const em_node* producer, em_value* const* producer_in) {
+                                   const em_node* producer, em_value* const* producer_in,
+                                   const em_node* then) {
     em_op_ctx ctx = {.node = node, .params = node->params, .n_inputs = node->n_inputs,
                      .n_outputs = node->n_outputs, .inputs = in, .outputs = out,
                      .scratch = scratch, .scratch_bytes = scratch_bytes, .pool = pool, .msg = msg,
@@ -120,11 +121,12 @@ ember_status em_node_run_absorbing(const em_node* node, em_value* const* in, em_
     ctx.packed = default_path ? node->packed : NULL;
     ember_status st;
     if (ctx.packed && (st = em_node_verify_packed(node, msg)) != EMBER_OK) return st;
-    if (producer) { /* the planner fuses on the default path only */
-        if (!default_path)
-            return em_errorf(msg, EM_MSG_CAP, EMBER_ERROR_RUNTIME,
-                             "internal error: fused with '%s' on another kernel path",
-                             producer->name);
+    if ((producer || then) && !default_path) /* the planner fuses on the default path only */
+        return em_errorf(msg, EM_MSG_CAP, EMBER_ERROR_RUNTIME,
+                         "internal error: fused with '%s' on another kernel path",
+                         producer ? producer->name : then->name);
+    ctx.then = then;
+    if (producer) {
         if (producer->packed && (st = em_node_verify_packed(producer, msg)) != EMBER_OK) return st;
         ctx.producer = producer;
         ctx.producer_inputs = producer_in;

@@ -77,6 +77,10 @@ typedef struct em_op_ctx {
     const em_node* producer;
     em_value* const* producer_inputs;
     const void* producer_packed;
+    /* run: an activation node (em_op_def.then_ok) whose work this node does
+     * on its output 0 as it writes it; NULL: none. That node's output shares
+     * the buffer of this node's output 0, and the node is not run. */
+    const em_node* then;
     /* packed_bytes, pack and run: the node runs on channel-blocked activations
      * (em_value.block) in blocks of this many channels: every non-constant
      * input and output it sees has that layout (the executor converts the
@@ -114,6 +118,13 @@ typedef struct em_op_def {
      * that qualifies (an Add of a bias, either operand order); run tells which
      * from ctx->node->inputs and ctx->producer->outputs. */
     bool absorb_any_input;
+    /* Optional, called after the fusions above on a session of the default
+     * path: whether run can also do the work of `act`, a unary activation node
+     * that alone reads this node's output 0 (its values f32, of that shape), on
+     * the values as it writes them (ctx->then). ctx->producer is set here as
+     * for run. The planner then gives act's output the buffer of this node's
+     * output 0 and does not run act. */
+    bool (*then_ok)(em_op_ctx* ctx, const em_node* act);
     /* Optional, called after infer on a session of a path with a blocked
      * layout (ember_kernels.f32_conv1x1_blocked): whether this node can run on
      * channel-blocked activations. shapes false: from its attributes, its
@@ -188,10 +199,12 @@ ember_status em_node_run(const em_node* node, em_value* const* in, em_value* con
                          struct em_pool* pool, char* msg, const char** kernel);
 /* The same for a node that does the work of `producer` too (the planner's
  * fusion, em_op_def.absorb_scratch): producer_in are the producer's inputs;
- * its packed weights are checked before first use as the node's own. */
+ * its packed weights are checked before first use as the node's own. then:
+ * an activation node whose work it also does (em_op_def.then_ok), or NULL. */
 ember_status em_node_run_absorbing(const em_node* node, em_value* const* in, em_value* const* out,
                                    const ember_kernels* kern, void* scratch, size_t scratch_bytes,
                                    struct em_pool* pool, char* msg, const char** kernel,
-                                   const em_node* producer, em_value* const* producer_in);
+                                   const em_node* producer, em_value* const* producer_in,
+                                   const em_node* then);
 
 #endif

@@ -84,6 +84,8 @@ void em_plan_free(em_plan* p) {
     free(p->packed_bytes);
     free(p->absorbs);
     free(p->absorbed_by);
+    free(p->then);
+    free(p->then_by);
     free(p->node_block);
     free(p->node_plain_in);
     free(p->converts);
@@ -173,6 +175,13 @@ static void share_buffers(const ember_model* m, const em_plan* p, uint32_t* host
                           uint32_t* first, uint32_t* last) {
     const uint32_t nt = m->n_tensors;
     for (uint32_t t = 0; t < nt; t++) host[t] = EM_NONE;
+    /* an activation done by its producer (fuse_activations): the producer
+     * writes its output, activated, into the activation's */
+    for (uint32_t i = 0; i < m->n_nodes; i++)
+        if (p->then_by[i] != EM_NONE) {
+            host[m->nodes[i].inputs[0]] = m->nodes[i].outputs[0];
+            at[m->nodes[i].inputs[0]] = 0;
+        }
     em_value* in[EM_MAX_IO];
     em_value* out[EM_MAX_IO];
     for (uint32_t i = 0; i < m->n_nodes; i++) {
@@ -477,6 +486,50 @@ static void fuse_nodes(const ember_model* m, em_plan* p, size_t threads) {
     free(readers);
 }
 
+/* Activations done by their producer (em_op_def.then_ok): a node with one
+ * input and one output, read alone from node i's output 0 (no graph input or
+ * output on either side, f32 of one shape), whose work node i agrees to do as
+ * it writes that output: a MatMul + bias Add followed by Gelu or Relu. Both
+ * nodes plain and neither taken by another fusion; the default path only, as
+ * fuse_nodes. The activation's output then hosts node i's (share_buffers). */
+static void fuse_activations(const ember_model* m, em_plan* p, size_t threads) {
+    const uint32_t nn = m->n_nodes, nt = m->n_tensors;
+    for (uint32_t i = 0; i < nn; i++) p->then[i] = p->then_by[i] = EM_NONE;
+    if (p->kern != ember_kernels_default()) return;
+    uint32_t* readers = calloc(nt ? nt : 1, sizeof *readers);
+    if (!readers) return; /* no fusion: the same results, unfused */
+    for (uint32_t i = 0; i < nn; i++)
+        for (uint32_t k = 0; k < m->nodes[i].n_inputs; k++)
+            if (m->nodes[i].inputs[k] != EM_NONE) readers[m->nodes[i].inputs[k]]++;
+    em_value* in[EM_MAX_IO];
+    em_value* out[EM_MAX_IO];
+    for (uint32_t g = 0; g < nn; g++) {
+        const em_node* act = &m->nodes[g];
+        if (act->n_inputs != 1 || act->n_outputs != 1 || act->inputs[0] == EM_NONE ||
+            act->act.kind != EMF_ACT_NONE || p->absorbs[g] != EM_NONE ||
+            p->absorbed_by[g] != EM_NONE || p->node_block[g])
+            continue;
+        const uint32_t x = act->inputs[0], y = act->outputs[0];
+        if (!shareable(m, x) || !shareable(m, y) || readers[x] != 1) continue;
+        const uint32_t i = m->tensors[x].producer;
+        const em_node* nd = &m->nodes[i];
+        if (!nd->op->then_ok || nd->n_outputs < 1 || nd->outputs[0] != x ||
+            nd->act.kind != EMF_ACT_NONE || p->absorbed_by[i] != EM_NONE ||
+            p->then[i] != EM_NONE || p->node_block[i] ||
+            p->values[x].dtype != EMBER_DTYPE_F32 || p->values[y].dtype != EMBER_DTYPE_F32 ||
+            !em_shape_equal(&p->values[x].shape, &p->values[y].shape))
+            continue;
+        char msg[EM_MSG_CAP];
+        em_op_ctx ctx = em_plan_node_ctx(p, nd, NULL, in, out, msg);
+        ctx.threads = threads;
+        ctx.producer = p->absorbs[i] != EM_NONE ? &m->nodes[p->absorbs[i]] : NULL;
+        if (!nd->op->then_ok(&ctx, act)) continue;
+        p->then[i] = g;
+        p->then_by[g] = i;
+    }
+    free(readers);
+}
+
 /* The kernel table the options' EMBER_SESSION_ISA_* bits force, or the default. */
 static ember_status session_kernels(const ember_session_options* o, const ember_kernels** out) {
     *out = ember_kernels_default();
@@ -510,12 +563,14 @@ ember_status em_plan_build(const ember_model* m, const ember_session_options* o,
     p->packed_bytes = calloc(nn ? nn : 1, sizeof *p->packed_bytes);
     p->absorbs = calloc(nn ? nn : 1, sizeof *p->absorbs);
     p->absorbed_by = calloc(nn ? nn : 1, sizeof *p->absorbed_by);
+    p->then = calloc(nn ? nn : 1, sizeof *p->then);
+    p->then_by = calloc(nn ? nn : 1, sizeof *p->then_by);
     item* items = malloc(((size_t)nt + nn) * sizeof *items);
     uint32_t* host = NULL; /* share_buffers */
     uint64_t* at = NULL;
     ember_status st = EMBER_OK;
     if (!p->values || !p->offsets || !p->scratch_offsets || !p->scratch_bytes || !p->packed_bytes ||
-        !p->absorbs || !p->absorbed_by || !items) {
+        !p->absorbs || !p->absorbed_by || !p->then || !p->then_by || !items) {
         st = em_error(EMBER_ERROR_OUT_OF_MEMORY, "out of memory planning a session");
         goto done;
     }
@@ -536,6 +591,7 @@ ember_status em_plan_build(const ember_model* m, const ember_session_options* o,
         (st = plan_packed_bytes(m, p)) != EMBER_OK)
         goto done;
     fuse_nodes(m, p, threads);
+    fuse_activations(m, p, threads);
     if ((st = plan_converts(m, p)) != EMBER_OK) goto done;
 
     /* Lifetimes: from the producing node (inputs: 0) to the last reader;

@@ -29,7 +29,9 @@ struct ember_session {
     bool ran;
     const ember_kernels* kern; /* the session's kernel path */
     uint32_t* absorbs;        /* per node: the producer whose work it does (EM_NONE: none) */
-    bool* absorbed;           /* per node: done by the node that absorbs it (not run) */
+    bool* absorbed;           /* per node: done by another (the node that absorbs it, or its
+                               * producer: then), not run */
+    uint32_t* then;           /* per node: the activation node whose work it does after its own */
     /* The layout changes around nodes that run blocked (em_plan.converts, in
      * node order): conv_first[i] .. conv_first[i + 1] are node i's; sub[k]
      * is the blocked copy in the node's io, of tensor conv_tensor[k]. */
@@ -104,6 +106,7 @@ EMBER_API void ember_session_free(ember_session* s) {
     free(s->kernel_labels);
     free(s->absorbs);
     free(s->absorbed);
+    free(s->then);
     free(s->converts);
     free(s->conv_first);
     free(s->conv_tensor);
@@ -160,6 +163,7 @@ EMBER_API ember_status ember_session_create(const ember_model* m, const ember_se
     s->bound_output = calloc(m->n_outputs, sizeof *s->bound_output);
     s->absorbs = calloc(nn ? nn : 1, sizeof *s->absorbs);
     s->absorbed = calloc(nn ? nn : 1, sizeof *s->absorbed);
+    s->then = calloc(nn ? nn : 1, sizeof *s->then);
     s->n_converts = plan.n_converts;
     s->converts = plan.converts;
     plan.converts = NULL;
@@ -175,7 +179,7 @@ EMBER_API ember_status ember_session_create(const ember_model* m, const ember_se
     }
     if (!s->arena_data || !s->io || !s->io_first || !s->scratch || !s->scratch_bytes ||
         !s->times_ns || !s->kernels || !s->kernel_labels || !s->input_set || !s->bound_output ||
-        !s->absorbs || !s->absorbed || !s->conv_first || !s->conv_tensor || !s->sub || !s->arena) {
+        !s->absorbs || !s->absorbed || !s->then || !s->conv_first || !s->conv_tensor || !s->sub || !s->arena) {
         em_plan_free(&plan);
         ember_session_free(s);
         return em_error(EMBER_ERROR_OUT_OF_MEMORY, "out of memory allocating a session's %llu-byte arena",
@@ -195,7 +199,8 @@ EMBER_API ember_status ember_session_create(const ember_model* m, const ember_se
         for (uint32_t j = 0; j < nd->n_outputs; j++) s->io[k++] = &s->values[nd->outputs[j]];
         s->scratch_bytes[i] = plan.scratch_bytes[i];
         s->absorbs[i] = plan.absorbs[i];
-        s->absorbed[i] = plan.absorbed_by[i] != EM_NONE;
+        s->absorbed[i] = plan.absorbed_by[i] != EM_NONE || plan.then_by[i] != EM_NONE;
+        s->then[i] = plan.then[i];
         /* never NULL, so that kernels may form pointers into an empty scratch */
         s->scratch[i] = s->arena + (plan.scratch_bytes[i] ? plan.scratch_offsets[i] : 0);
     }
@@ -371,7 +376,7 @@ EMBER_API ember_status ember_session_run(ember_session* s) {
         em_value* const* in = s->io + s->io_first[i];
         char msg[EM_MSG_CAP];
         msg[0] = '\0';
-        if (s->absorbed[i]) { /* its reader computes its output */
+        if (s->absorbed[i]) { /* its reader, or its producer, computes its output */
             if (profile) {
                 s->times_ns[i] = 0;
                 s->kernels[i] = "fused";
@@ -387,7 +392,8 @@ EMBER_API ember_status ember_session_run(ember_session* s) {
                 em_layout_convert(s->pool, s->kern, &s->values[s->conv_tensor[c]], &s->sub[c]);
         ember_status st = em_node_run_absorbing(
             nd, in, in + nd->n_inputs, s->kern, s->scratch[i], s->scratch_bytes[i], s->pool, msg,
-            &kernel, pi == EM_NONE ? NULL : &m->nodes[pi], pi == EM_NONE ? NULL : s->io + s->io_first[pi]);
+            &kernel, pi == EM_NONE ? NULL : &m->nodes[pi], pi == EM_NONE ? NULL : s->io + s->io_first[pi],
+            s->then[i] == EM_NONE ? NULL : &m->nodes[s->then[i]]);
         for (uint32_t c = c0; st == EMBER_OK && c < c1; c++) /* blocked outputs back */
             if (s->converts[c].slot >= nd->n_inputs)
                 em_layout_convert(s->pool, s->kern, &s->sub[c], &s->values[s->conv_tensor[c]]);

@@ -35,8 +35,8 @@ static float frand(void) { return kt_frand(&g_rng); }
 static size_t g_cases;
 
 /* epilogue e: 0 none, 1 bias, 2 relu, 3 clip(0, 6) + bias, 4 sigmoid, 5 hardswish, 6 silu,
- * 7 bias + a residual (ep.resid, a fused Add) */
-#define N_EPILOGUES 8
+ * 7 bias + a residual (ep.resid, a fused Add), 8 gelu */
+#define N_EPILOGUES 9
 static ember_f32_gemm_extra extra_of(int e, const float* bias) {
     ember_f32_gemm_extra ex = {0};
     if (e == 0) return ex;
@@ -46,6 +46,7 @@ static ember_f32_gemm_extra extra_of(int e, const float* bias) {
     if (e == 4) ex.act = EMBER_GEMM_ACT_SIGMOID;
     if (e == 5) ex.act = EMBER_GEMM_ACT_HARD_SWISH;
     if (e == 6) ex.act = EMBER_GEMM_ACT_SILU;
+    if (e == 8) ex.act = EMBER_GEMM_ACT_GELU;
     return ex;
 }
 

@@ -156,27 +156,31 @@ static void sweep(const ember_kernels* kern) {
  * clamp or activation the biased tile against (C[i][j] + col_bias[j]) +
  * bias[i] computed here. */
 static const char* const ACT_NAMES[EMBER_GEMM_ACT_COUNT] = {"none", "sigmoid", "hard_swish",
-                                                            "silu"};
+                                                            "silu", "gelu"};
 
 static double act_truth(ember_f32_gemm_act act, double x) {
     switch (act) {
     case EMBER_GEMM_ACT_SIGMOID: return 1.0 / (1.0 + exp(-x));
     case EMBER_GEMM_ACT_HARD_SWISH: return x * fmin(1.0, fmax(0.0, x / 6.0 + 0.5));
     case EMBER_GEMM_ACT_SILU: return x / (1.0 + exp(-x));
+    case EMBER_GEMM_ACT_GELU: return 0.5 * x * erfc(-x / sqrt(2.0));
     default: return x;
     }
 }
 
 /* |got - truth(x)| within 4 ulp of the result plus 2^-149 |x| (the bounds of
  * tests/kernels/test_f32_vunary.c), plus 2^-22 |x| for hard_swish (x / 6 + 0.5
- * rounds to 2^-24 absolute and cancels near x = -3, then is scaled by x) */
+ * rounds to 2^-24 absolute and cancels near x = -3, then is scaled by x) and
+ * 2^-24 |x| for gelu (test_f32_vunary.c's bound) */
 static int act_close(ember_f32_gemm_act act, float x, float got) {
     if (isnan(x)) return isnan(got);
     const double t = act_truth(act, (double)x);
     if (isnan(t)) return isnan(got); /* hard_swish(-inf) = -inf * 0, as the reference */
     if (isinf(t)) return (double)got == t;
     const double ulp = fmax(ldexp(fabs(t), -23), ldexp(1.0, -149));
-    const double abs_err = ldexp(fabs((double)x), act == EMBER_GEMM_ACT_HARD_SWISH ? -22 : -149);
+    const double abs_err = ldexp(fabs((double)x), act == EMBER_GEMM_ACT_HARD_SWISH ? -22
+                                                  : act == EMBER_GEMM_ACT_GELU       ? -24
+                                                                                     : -149);
     return fabs((double)got - t) <= 4.0 * ulp + abs_err;
 }
 

@@ -165,12 +165,13 @@ static double act_of(ember_f32_gemm_act act, double x) {
     case EMBER_GEMM_ACT_SIGMOID: return 1.0 / (1.0 + exp(-x));
     case EMBER_GEMM_ACT_HARD_SWISH: return x * fmin(1.0, fmax(0.0, x / 6.0 + 0.5));
     case EMBER_GEMM_ACT_SILU: return x / (1.0 + exp(-x));
+    case EMBER_GEMM_ACT_GELU: return 0.5 * x * erfc(-x / sqrt(2.0));
     default: return x;
     }
 }
 static const ember_f32_vop ACT_VOP[EMBER_GEMM_ACT_COUNT] = {
     [EMBER_GEMM_ACT_SIGMOID] = EMBER_VOP_SIGMOID, [EMBER_GEMM_ACT_HARD_SWISH] = EMBER_VOP_HARD_SWISH,
-    [EMBER_GEMM_ACT_SILU] = EMBER_VOP_SILU};
+    [EMBER_GEMM_ACT_SILU] = EMBER_VOP_SILU, [EMBER_GEMM_ACT_GELU] = EMBER_VOP_GELU};
 
 static void test_gemm_extra(void** state) {
     (void)state;

@@ -43,7 +43,7 @@ static void finish_lanes(const ember_kernels* kern, size_t L, size_t m, size_t c
     static const ember_f32_vop vop[EMBER_GEMM_ACT_COUNT] = {
         [EMBER_GEMM_ACT_SIGMOID] = EMBER_VOP_SIGMOID,
         [EMBER_GEMM_ACT_HARD_SWISH] = EMBER_VOP_HARD_SWISH,
-        [EMBER_GEMM_ACT_SILU] = EMBER_VOP_SILU};
+        [EMBER_GEMM_ACT_SILU] = EMBER_VOP_SILU, [EMBER_GEMM_ACT_GELU] = EMBER_VOP_GELU};
     size_t nb = 0;
     for (size_t l = 0; l < L; l++) {
         if (c0 + l >= m) {

@@ -227,6 +227,9 @@ static inline __attribute__((always_inline)) void ukernel(size_t m, size_t n, si
     case EMBER_GEMM_ACT_SILU:
         store_rows(acc, m, k0, k1, beta, c, ldc, ep, EMBER_GEMM_ACT_SILU);
         break;
+    case EMBER_GEMM_ACT_GELU:
+        store_rows(acc, m, k0, k1, beta, c, ldc, ep, EMBER_GEMM_ACT_GELU);
+        break;
     default: store_rows(acc, m, k0, k1, beta, c, ldc, ep, EMBER_GEMM_ACT_NONE); break;
     }
 }

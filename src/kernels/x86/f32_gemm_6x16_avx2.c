@@ -50,6 +50,10 @@ static inline __attribute__((always_inline)) void epilogue(const ember_f32_gemm_
         *r0 = v_silu(*r0);
         *r1 = v_silu(*r1);
         break;
+    case EMBER_GEMM_ACT_GELU:
+        *r0 = v_gelu(*r0);
+        *r1 = v_gelu(*r1);
+        break;
     default: break;
     }
 }
@@ -232,6 +236,9 @@ static inline __attribute__((always_inline)) void ukernel(size_t m, size_t n, si
         break;
     case EMBER_GEMM_ACT_SILU:
         store_rows(acc, m, n, beta, c, ldc, ep, EMBER_GEMM_ACT_SILU);
+        break;
+    case EMBER_GEMM_ACT_GELU:
+        store_rows(acc, m, n, beta, c, ldc, ep, EMBER_GEMM_ACT_GELU);
         break;
     default: store_rows(acc, m, n, beta, c, ldc, ep, EMBER_GEMM_ACT_NONE); break;
     }

@@ -281,6 +281,7 @@ const em_op_def em_op_add = {
     .params_size = sizeof(binary_params), .fusable = false,
     .init = add_init, .infer = binary_infer, .run = binary_run, .blocked = binary_blocked,
     .absorb_scratch = add_absorb_scratch, .absorb_any_input = true,
+    .then_ok = em_matmul_bias_then_ok,
 };
 BINARY_DEF(em_op_sub, "Sub", sub_init);
 BINARY_DEF(em_op_mul, "Mul", mul_init);

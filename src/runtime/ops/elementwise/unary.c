@@ -1,11 +1,13 @@
 /* Unary operators: Sqrt, Exp, Log, Neg, Abs, Reciprocal, Relu, LeakyRelu, Elu,
  * Sigmoid, Tanh, HardSigmoid, HardSwish, Gelu, Erf. All f32; Neg, Abs and Relu
  * also i32 and i64. */
+#include <math.h>
 #include <string.h>
 
 #include "dispatch.h"
 #include "threadpool.h"
 #include "ew_common.h"
+#include "unary_act.h"
 
 typedef struct unary_params {
     ember_unary_op op;
@@ -149,6 +151,34 @@ static ember_status unary_run(em_op_ctx* ctx) {
                           ember_dtype_name(x->dtype));
     }
     return EMBER_OK;
+}
+
+bool em_unary_gemm_act(const em_node* nd, ember_f32_gemm_extra* ex, const char** name) {
+    if (nd->op->run != unary_run || !nd->params) return false;
+    const unary_params* p = nd->params;
+    ember_f32_gemm_extra e = {0};
+    const char* nm;
+    switch (p->op) {
+    case EMBER_UNARY_RELU: /* max(0, x) + 0, as OP_relu: NaN stays, -0 -> +0 */
+        e.clamp = e.zero_plus = 1;
+        e.lo = 0.0f;
+        e.hi = INFINITY;
+        nm = "relu";
+        break;
+    case EMBER_UNARY_SIGMOID: e.act = EMBER_GEMM_ACT_SIGMOID; nm = "sigmoid"; break;
+    case EMBER_UNARY_HARD_SWISH: e.act = EMBER_GEMM_ACT_HARD_SWISH; nm = "hardswish"; break;
+    case EMBER_UNARY_GELU: e.act = EMBER_GEMM_ACT_GELU; nm = "gelu"; break;
+    default: return false;
+    }
+    if (ex) {
+        ex->clamp = e.clamp;
+        ex->zero_plus = e.zero_plus;
+        ex->lo = e.lo;
+        ex->hi = e.hi;
+        ex->act = e.act;
+    }
+    if (name) *name = nm;
+    return true;
 }
 
 #define UNARY_DEF(sym, NAME, INIT)                                                              \

@@ -10,6 +10,7 @@
 #ifndef EMBER_OPS_NN_MATMUL_BIAS_H
 #define EMBER_OPS_NN_MATMUL_BIAS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "op.h"
@@ -21,7 +22,15 @@
  * broadcasting the product to a larger shape). */
 size_t em_matmul_bias_scratch(em_op_ctx* add, em_op_ctx* mm);
 
-/* The fused run, by the Add node of ctx (ctx->producer: the MatMul). */
+/* The fused run, by the Add node of ctx (ctx->producer: the MatMul), with the
+ * work of ctx->then (an activation after the Add; NULL: none) in the same
+ * output pass. */
 ember_status em_matmul_bias_run(em_op_ctx* ctx);
+
+/* The em_op_def.then_ok contract for an Add node (add; add->producer: the
+ * node it absorbs, or NULL): whether its fused run can also do act's work
+ * (unary_act.h). The profile then says "gemm+bias+gelu" (the activation's
+ * name) for the Add and "fused" for the activation. */
+bool em_matmul_bias_then_ok(em_op_ctx* add, const em_node* act);
 
 #endif
