@@ -73,14 +73,15 @@ static inline void rw_store_part(float* p, size_t cnt, V v) {
 
 /* exp(x + nm), nm = -m <= -x: d = x + nm rounded, err its rounding error
  * (TwoSum), exp(d + err) = exp(d) (1 + err) to first order (|err| <= ulp(d) / 2).
- * err is NaN when d is infinite; clamped, it then leaves exp(d) alone (0 for
- * d = -inf; a NaN d stays NaN). */
+ * err is NaN when d is infinite (then 1e-3 by the min: exp(d) is 0 or NaN and
+ * stays so), and only tiny where exp(d) is not 0 (d >= -105: |err| <= 2^-18),
+ * so that one bound above is enough. d <= 0 (or NaN). */
 static inline V rw_exp_sub(V x, V nm) {
     const V d = V_ADD(x, nm);
     const V bb = V_SUB(d, x);
     V err = V_ADD(V_SUB(x, V_SUB(d, bb)), V_SUB(nm, bb));
-    err = V_MIN(V_MAX(err, V_SET1(-1e-3f)), V_SET1(1e-3f)); /* NaN -> -1e-3 */
-    const V e = v_exp(d);
+    err = V_MIN(err, V_SET1(1e-3f)); /* NaN -> 1e-3 */
+    const V e = v_exp_nonpos(d);
     return V_FMA(e, err, e);
 }
 

@@ -8,8 +8,7 @@
  * (relative error 1.8e-8), times 2^n applied in two halves so that results in
  * the subnormal range round once and overflow gives +inf. NaN propagates
  * (maxps / minps return their second operand when one is NaN). */
-static inline V v_exp(V x) {
-    x = V_MIN(V_SET1(89.0f), V_MAX(V_SET1(-105.0f), x));
+static inline V v_exp_clamped(V x) { /* x in [-105, 89], or NaN */
     const V n = V_ROUND(V_MUL(x, V_SET1(1.44269504088896341f)));
     V r = V_FMA(n, V_SET1(-0.693145751953125f), x); /* ln2 high bits: n * hi is exact */
     r = V_FMA(n, V_SET1(-1.42860682030941723212e-6f), r);
@@ -31,5 +30,12 @@ static inline V v_exp(V x) {
     return V_MUL(V_MUL(p, s1), s2);
 #endif
 }
+
+/* exp(x), any x: clamped to [-105, 89] first (below -105 and above 89 the
+ * result is 0 and +inf either way). */
+static inline V v_exp(V x) { return v_exp_clamped(V_MIN(V_SET1(89.0f), V_MAX(V_SET1(-105.0f), x))); }
+
+/* exp(x) for x <= 0 (or NaN): the same bits as v_exp, one clamp fewer. */
+static inline V v_exp_nonpos(V x) { return v_exp_clamped(V_MAX(V_SET1(-105.0f), x)); }
 
 #endif
