@@ -67,8 +67,8 @@ static inline __attribute__((always_inline)) void store_rows(
                 r0 = _mm512_add_ps(r0, zero);
                 r1 = _mm512_add_ps(r1, zero);
             }
-            r0 = v_gemm_act(act, r0);
-            r1 = v_gemm_act(act, r1); /* lanes past n are computed and not stored */
+            r0 = v_gemm_act_all(act, r0);
+            r1 = v_gemm_act_all(act, r1); /* lanes past n are computed and not stored */
         }
         _mm512_mask_storeu_ps(c, k0, r0);
         if (k1) _mm512_mask_storeu_ps(c + 16, k1, r1); /* no address past a 16-wide C */

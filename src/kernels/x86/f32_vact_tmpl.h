@@ -84,18 +84,26 @@ static inline V v_gelu(V x) {
 #ifdef EMBER_KERNELS_DISPATCH_H
 /* The GEMM epilogue's activation act (ember_f32_gemm_act) on one vector, for
  * the micro-kernels that apply it in registers: the elementwise kernels'
- * formulas above, so a fused tile equals the unfused passes bit for bit. */
+ * formulas above, so a fused tile equals the unfused passes bit for bit.
+ * GELU is not among them: its table and polynomial, inlined beside a hot
+ * loop whose act is known only at run time, made the compiler spill that
+ * loop's accumulators (the blocked 1x1 convolutions ran 2x slower); kernels
+ * whose act is a constant where this is inlined take v_gemm_act_all. */
 static inline __attribute__((always_inline)) V v_gemm_act(ember_f32_gemm_act act, V r) {
     switch (act) {
     case EMBER_GEMM_ACT_SIGMOID: return v_sigmoid(r);
     case EMBER_GEMM_ACT_HARD_SWISH: return v_hswish(r);
     case EMBER_GEMM_ACT_SILU: return v_silu(r);
-#if defined(V_LUT16) /* every vocabulary whose micro-kernels call this (x86) */
-    case EMBER_GEMM_ACT_GELU: return v_gelu(r);
-#endif
     default: return r;
     }
 }
+
+#if defined(V_LUT16) /* every vocabulary whose micro-kernels call these (x86) */
+/* Every activation, GELU included, for act a constant where it is inlined. */
+static inline __attribute__((always_inline)) V v_gemm_act_all(ember_f32_gemm_act act, V r) {
+    return act == EMBER_GEMM_ACT_GELU ? v_gelu(r) : v_gemm_act(act, r);
+}
+#endif
 #endif
 
 #endif
