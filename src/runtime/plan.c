@@ -435,6 +435,16 @@ static ember_status plan_converts(const ember_model* m, em_plan* p) {
     return EMBER_OK;
 }
 
+/* Per tensor, how many node inputs read it (NULL: out of memory). */
+static uint32_t* count_readers(const ember_model* m) {
+    uint32_t* readers = calloc(m->n_tensors ? m->n_tensors : 1, sizeof *readers);
+    if (!readers) return NULL;
+    for (uint32_t i = 0; i < m->n_nodes; i++)
+        for (uint32_t k = 0; k < m->nodes[i].n_inputs; k++)
+            if (m->nodes[i].inputs[k] != EM_NONE) readers[m->nodes[i].inputs[k]]++;
+    return readers;
+}
+
 /* Fusions (em_op_def.absorb_scratch): node i takes over the work of the
  * producer of its input 0 (or of any input, em_op_def.absorb_any_input) when
  * that output is read by node i alone, once, is no graph output, and the
@@ -442,14 +452,11 @@ static ember_status plan_converts(const ember_model* m, em_plan* p) {
  * runs use packed weights, laid out for it. The producer's scratch goes,
  * node i's grows to what the fused run needs. */
 static void fuse_nodes(const ember_model* m, em_plan* p, size_t threads) {
-    const uint32_t nn = m->n_nodes, nt = m->n_tensors;
+    const uint32_t nn = m->n_nodes;
     for (uint32_t i = 0; i < nn; i++) p->absorbs[i] = p->absorbed_by[i] = EM_NONE;
     if (p->kern != ember_kernels_default()) return;
-    uint32_t* readers = calloc(nt ? nt : 1, sizeof *readers);
+    uint32_t* readers = count_readers(m);
     if (!readers) return; /* no fusion: the same results, unfused */
-    for (uint32_t i = 0; i < nn; i++)
-        for (uint32_t k = 0; k < m->nodes[i].n_inputs; k++)
-            if (m->nodes[i].inputs[k] != EM_NONE) readers[m->nodes[i].inputs[k]]++;
     em_value* in[EM_MAX_IO];
     em_value* out[EM_MAX_IO];
     em_value* pin[EM_MAX_IO];
@@ -489,18 +496,16 @@ static void fuse_nodes(const ember_model* m, em_plan* p, size_t threads) {
 /* Activations done by their producer (em_op_def.then_ok): a node with one
  * input and one output, read alone from node i's output 0 (no graph input or
  * output on either side, f32 of one shape), whose work node i agrees to do as
- * it writes that output: a MatMul + bias Add followed by Gelu or Relu. Both
+ * it writes that output: a MatMul + bias Add followed by Relu, Sigmoid,
+ * HardSwish or Gelu (ops/elementwise/unary_act.h). Both
  * nodes plain and neither taken by another fusion; the default path only, as
  * fuse_nodes. The activation's output then hosts node i's (share_buffers). */
 static void fuse_activations(const ember_model* m, em_plan* p, size_t threads) {
-    const uint32_t nn = m->n_nodes, nt = m->n_tensors;
+    const uint32_t nn = m->n_nodes;
     for (uint32_t i = 0; i < nn; i++) p->then[i] = p->then_by[i] = EM_NONE;
     if (p->kern != ember_kernels_default()) return;
-    uint32_t* readers = calloc(nt ? nt : 1, sizeof *readers);
+    uint32_t* readers = count_readers(m);
     if (!readers) return; /* no fusion: the same results, unfused */
-    for (uint32_t i = 0; i < nn; i++)
-        for (uint32_t k = 0; k < m->nodes[i].n_inputs; k++)
-            if (m->nodes[i].inputs[k] != EM_NONE) readers[m->nodes[i].inputs[k]]++;
     em_value* in[EM_MAX_IO];
     em_value* out[EM_MAX_IO];
     for (uint32_t g = 0; g < nn; g++) {
