@@ -4,10 +4,15 @@
 #ifndef EMBER_TESTS_KERNEL_TEST_H
 #define EMBER_TESTS_KERNEL_TEST_H
 
+#include <setjmp.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
+#include <cmocka.h>
+
+#include "dispatch.h"
 #include "generic/nn_ref.h"
 
 static const uint32_t KT_GUARD_BITS = 0x7fa5a5a5u;
@@ -55,6 +60,17 @@ static inline int kt_window(ember_window* w, const size_t* in, const size_t* k, 
         if (w->out[a] == 0) return 0;
     }
     return 1;
+}
+
+/* The kernel table of path isa, or the test skipped, saying that this CPU or
+ * build cannot run the path (what: the kernels tested, for the message). */
+static inline const ember_kernels* kt_kernels_or_skip(const char* isa, const char* what) {
+    const ember_kernels* kern = ember_kernels_for(isa);
+    if (!kern) {
+        print_message("[  SKIP    ] %s '%s': this CPU or build cannot run it\n", what, isa);
+        skip();
+    }
+    return kern;
 }
 
 /* The cmocka tests test_generic, test_avx2, test_avx512 and test_neon, each

@@ -81,11 +81,7 @@ static void check(const ember_kernels* kern, size_t ch, size_t ih, size_t iw, si
 }
 
 static void run_path(const char* isa) {
-    const ember_kernels* kern = ember_kernels_for(isa);
-    if (!kern) {
-        print_message("[  SKIP    ] f32 dwconv path '%s': this CPU or build cannot run it\n", isa);
-        skip();
-    }
+    const ember_kernels* kern = kt_kernels_or_skip(isa, "f32 dwconv path");
     assert_string_equal(kern->isa, isa);
     g_failures = 0;
     g_cases = 0;
@@ -226,11 +222,7 @@ static int blocked_case(const ember_kernels* kern, em_pool* pool, size_t ch, siz
 }
 
 static void run_blocked(const char* isa) {
-    const ember_kernels* kern = ember_kernels_for(isa);
-    if (!kern) {
-        print_message("[  SKIP    ] f32 dwconv blocked '%s': this CPU or build cannot run it\n", isa);
-        skip();
-    }
+    const ember_kernels* kern = kt_kernels_or_skip(isa, "f32 dwconv blocked");
     assert_non_null(kern->f32_dwconv.blocked);
     assert_true(kern->f32_dwconv.block == 8 || kern->f32_dwconv.block == 16);
     em_pool* pools[2] = {NULL, em_pool_create(3)}; /* NULL: the caller only */
@@ -286,12 +278,7 @@ static void run_blocked(const char* isa) {
  * around and between tile multiples, a row stride past n; bit-identical, the
  * zero lanes of a partial block, and nothing written outside. */
 static void run_gather_scatter(const char* isa) {
-    const ember_kernels* kern = ember_kernels_for(isa);
-    if (!kern) {
-        print_message("[  SKIP    ] f32 dwconv gather/scatter '%s': this CPU or build cannot run it\n",
-                      isa);
-        skip();
-    }
+    const ember_kernels* kern = kt_kernels_or_skip(isa, "f32 dwconv gather/scatter");
     assert_non_null(kern->f32_dwconv.gather);
     assert_non_null(kern->f32_dwconv.scatter);
     const size_t L = kern->f32_dwconv.block;

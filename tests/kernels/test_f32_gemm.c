@@ -364,11 +364,7 @@ static void check_tile_shapes(const ember_kernels* kern) {
 }
 
 static void run_path(const char* isa) {
-    const ember_kernels* kern = ember_kernels_for(isa);
-    if (!kern) {
-        print_message("[  SKIP    ] f32 GEMM path '%s': this CPU or build cannot run it\n", isa);
-        skip();
-    }
+    const ember_kernels* kern = kt_kernels_or_skip(isa, "f32 GEMM path");
     assert_string_equal(kern->isa, isa);
     g_failures = 0;
     g_cases = 0;

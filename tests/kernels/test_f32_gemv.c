@@ -78,11 +78,7 @@ static void check_gemv(const ember_kernels* kern, int trans, size_t n, size_t k,
 }
 
 static void gemv_path(const char* isa) {
-    const ember_kernels* kern = ember_kernels_for(isa);
-    if (!kern) {
-        print_message("[  SKIP    ] gemv path '%s': this CPU or build cannot run it\n", isa);
-        skip();
-    }
+    const ember_kernels* kern = kt_kernels_or_skip(isa, "gemv path");
     static const size_t ns[] = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 23, 31, 32, 33, 47, 48,
                                 63, 64, 65, 97, 127, 128, 129, 257, 1000};
     static const size_t ks[] = {0, 1, 2, 3, 5, 7, 13, 16, 17, 31, 32, 33, 100, 257, 1031};
@@ -207,11 +203,7 @@ static void prepacked_sweep(const ember_kernels* kern) {
 }
 
 static void prepacked_path(const char* isa) {
-    const ember_kernels* kern = ember_kernels_for(isa);
-    if (!kern) {
-        print_message("[  SKIP    ] prepacked path '%s': this CPU or build cannot run it\n", isa);
-        skip();
-    }
+    const ember_kernels* kern = kt_kernels_or_skip(isa, "prepacked path");
     g_failures = 0;
     g_cases = 0;
     prepacked_sweep(kern);

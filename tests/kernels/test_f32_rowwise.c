@@ -302,11 +302,7 @@ static void run_layernorm(const ember_kernels* kern) {
 }
 
 static void run_path(const char* isa) {
-    const ember_kernels* kern = ember_kernels_for(isa);
-    if (!kern) {
-        print_message("[  SKIP    ] f32 row-wise path '%s': this CPU or build cannot run it\n", isa);
-        skip();
-    }
+    const ember_kernels* kern = kt_kernels_or_skip(isa, "f32 row-wise path");
     g_failures = 0;
     g_worst_sm = g_worst_lsm = g_worst_ln = g_worst_mom = g_worst_sm_ulp = 0;
     run_softmax(kern);

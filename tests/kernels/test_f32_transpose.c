@@ -46,11 +46,7 @@ static int check_shape(const ember_kernels* kern, size_t rows, size_t cols, size
 }
 
 static void run(const char* isa) {
-    const ember_kernels* kern = ember_kernels_for(isa);
-    if (!kern) {
-        print_message("[  SKIP    ] transpose path '%s': this CPU or build cannot run it\n", isa);
-        skip();
-    }
+    const ember_kernels* kern = kt_kernels_or_skip(isa, "transpose path");
     uint32_t seed = 12345u;
     int bad = 0;
     for (size_t r = 1; r <= 40; r++)

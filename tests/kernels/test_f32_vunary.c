@@ -235,12 +235,7 @@ static void run_binary(const ember_kernels* kern) {
 }
 
 static void run_path(const char* isa) {
-    const ember_kernels* kern = ember_kernels_for(isa);
-    if (!kern) {
-        print_message("[  SKIP    ] f32 elementwise path '%s': this CPU or build cannot run it\n",
-                      isa);
-        skip();
-    }
+    const ember_kernels* kern = kt_kernels_or_skip(isa, "f32 elementwise path");
     g_failures = 0;
     memset(g_worst, 0, sizeof g_worst);
     run_unary(kern);

@@ -137,11 +137,7 @@ static int check_plane(const ember_kernels* kern, size_t ih, size_t iw, size_t p
 }
 
 static void run(const char* isa) {
-    const ember_kernels* kern = ember_kernels_for(isa);
-    if (!kern) {
-        print_message("[  SKIP    ] Winograd path '%s': this CPU or build cannot run it\n", isa);
-        skip();
-    }
+    const ember_kernels* kern = kt_kernels_or_skip(isa, "Winograd path");
     static const size_t sizes[][2] = {
         {1, 1},   {2, 3},   {3, 3},   {5, 7},   {7, 7},   {9, 66},  {10, 150}, {13, 13},
         {14, 14}, {17, 33}, {20, 64}, {27, 27}, {28, 28}, {30, 19}, {3, 70},   {55, 55},
