@@ -153,21 +153,19 @@ static ember_status unary_run(em_op_ctx* ctx) {
     return EMBER_OK;
 }
 
-bool em_unary_gemm_act(const em_node* nd, ember_f32_gemm_extra* ex, const char** name) {
+bool em_unary_gemm_act(const em_node* nd, ember_f32_gemm_extra* ex) {
     if (nd->op->run != unary_run || !nd->params) return false;
     const unary_params* p = nd->params;
     ember_f32_gemm_extra e = {0};
-    const char* nm;
     switch (p->op) {
     case EMBER_UNARY_RELU: /* max(0, x) + 0, as OP_relu: NaN stays, -0 -> +0 */
         e.clamp = e.zero_plus = 1;
         e.lo = 0.0f;
         e.hi = INFINITY;
-        nm = "relu";
         break;
-    case EMBER_UNARY_SIGMOID: e.act = EMBER_GEMM_ACT_SIGMOID; nm = "sigmoid"; break;
-    case EMBER_UNARY_HARD_SWISH: e.act = EMBER_GEMM_ACT_HARD_SWISH; nm = "hardswish"; break;
-    case EMBER_UNARY_GELU: e.act = EMBER_GEMM_ACT_GELU; nm = "gelu"; break;
+    case EMBER_UNARY_SIGMOID: e.act = EMBER_GEMM_ACT_SIGMOID; break;
+    case EMBER_UNARY_HARD_SWISH: e.act = EMBER_GEMM_ACT_HARD_SWISH; break;
+    case EMBER_UNARY_GELU: e.act = EMBER_GEMM_ACT_GELU; break;
     default: return false;
     }
     if (ex) {
@@ -177,7 +175,6 @@ bool em_unary_gemm_act(const em_node* nd, ember_f32_gemm_extra* ex, const char**
         ex->hi = e.hi;
         ex->act = e.act;
     }
-    if (name) *name = nm;
     return true;
 }
 

@@ -12,8 +12,7 @@
 #include "f32_gemm.h"
 
 /* Whether node nd is such an activation; if so, and ex is not NULL, sets ex's
- * clamp, lo, hi, zero_plus and act to do its work, and *name (when name is not
- * NULL) to its short name for the profile ("relu", "gelu", ...). */
-bool em_unary_gemm_act(const em_node* nd, ember_f32_gemm_extra* ex, const char** name);
+ * clamp, lo, hi, zero_plus and act to do its work. */
+bool em_unary_gemm_act(const em_node* nd, ember_f32_gemm_extra* ex);
 
 #endif

@@ -394,26 +394,26 @@ ember_status em_matmul_bias_run(em_op_ctx* ctx) {
         return em_op_fail(ctx, EMBER_ERROR_RUNTIME,
                           "internal error: MatMul '%s' cannot be fused here", ctx->producer->name);
     ember_f32_gemm_extra ex = {.col_bias = bias->data};
-    const char* act = NULL;
-    if (ctx->then && !em_unary_gemm_act(ctx->then, &ex, &act))
+    if (ctx->then && !em_unary_gemm_act(ctx->then, &ex))
         return em_op_fail(ctx, EMBER_ERROR_RUNTIME,
                           "internal error: activation '%s' cannot be fused here", ctx->then->name);
     const size_t flat_m = matmul_flat_m(&pl);
     ember_f32_gemm_prepacked_b_ex_mt(ctx->pool, em_kern(ctx), flat_m, pl.n, pl.k, 1.0f,
                                      mm.inputs[0]->data, pl.k, 1, ctx->producer_packed, 0.0f,
                                      ctx->outputs[0]->data, pl.n, &ex, ctx->scratch);
-    static const struct { const char* act; const char* gemm; const char* gemv; } names[] = {
-        {"relu", "gemm+bias+relu", "gemv+bias+relu"},
-        {"sigmoid", "gemm+bias+sigmoid", "gemv+bias+sigmoid"},
-        {"hardswish", "gemm+bias+hardswish", "gemv+bias+hardswish"},
-        {"gelu", "gemm+bias+gelu", "gemv+bias+gelu"}};
-    ctx->kernel = flat_m == 1 ? "gemv+bias" : "gemm+bias";
-    for (size_t i = 0; act && i < sizeof names / sizeof names[0]; i++)
-        if (strcmp(act, names[i].act) == 0) ctx->kernel = flat_m == 1 ? names[i].gemv : names[i].gemm;
+    /* the profile's name, by the output pass ex does: [activation][gemv] */
+    static const char* const names[EMBER_GEMM_ACT_COUNT + 1][2] = {
+        [EMBER_GEMM_ACT_NONE] = {"gemm+bias", "gemv+bias"},
+        [EMBER_GEMM_ACT_SIGMOID] = {"gemm+bias+sigmoid", "gemv+bias+sigmoid"},
+        [EMBER_GEMM_ACT_HARD_SWISH] = {"gemm+bias+hardswish", "gemv+bias+hardswish"},
+        [EMBER_GEMM_ACT_SILU] = {"gemm+bias+silu", "gemv+bias+silu"},
+        [EMBER_GEMM_ACT_GELU] = {"gemm+bias+gelu", "gemv+bias+gelu"},
+        [EMBER_GEMM_ACT_COUNT] = {"gemm+bias+relu", "gemv+bias+relu"}}; /* the clamp */
+    ctx->kernel = names[ex.clamp ? EMBER_GEMM_ACT_COUNT : ex.act][flat_m == 1];
     return EMBER_OK;
 }
 
 bool em_matmul_bias_then_ok(em_op_ctx* add, const em_node* act) {
     return add->producer && add->producer->op == &em_op_matmul && !add->block &&
-           em_unary_gemm_act(act, NULL, NULL);
+           em_unary_gemm_act(act, NULL);
 }
