@@ -245,32 +245,35 @@ static __attribute__((noinline)) void panels_gelu(size_t m, size_t k, size_t kc,
     gelu_pass(m, ny, y, j0, j1, q0, q1);
 }
 
+/* panels(), or panels_gelu() for an epilogue with GELU: the one branch every
+ * entry takes (panels() is inlined here only once). */
+static inline __attribute__((always_inline)) void run(size_t m, size_t k, size_t kc, size_t n,
+                                                      const float* x, const int32_t* boff,
+                                                      size_t xs, size_t ny, const float* w,
+                                                      float* y, const ember_f32_gemm_epilogue* ep,
+                                                      size_t j0, size_t j1, size_t q0, size_t q1) {
+    if (ep && ep->act == EMBER_GEMM_ACT_GELU)
+        panels_gelu(m, k, kc, n, x, boff, xs, ny, w, y, ep, j0, j1, q0, q1);
+    else
+        panels(m, k, kc, n, x, boff, xs, ny, w, y, ep, j0, j1, q0, q1);
+}
+
 void ember_f32_conv1x1_blocked__avx512(size_t m, size_t k, size_t n, size_t kc, const float* x,
                                        const float* w, float* y,
                                        const ember_f32_gemm_epilogue* ep, size_t j0, size_t j1,
                                        size_t q0, size_t q1) {
-    if (ep && ep->act == EMBER_GEMM_ACT_GELU)
-        panels_gelu(m, k, kc ? kc : k, n, x, NULL, L, n, w, y, ep, j0, j1, q0, q1);
-    else
-        panels(m, k, kc ? kc : k, n, x, NULL, L, n, w, y, ep, j0, j1, q0, q1);
+    run(m, k, kc ? kc : k, n, x, NULL, L, n, w, y, ep, j0, j1, q0, q1);
 }
 
 void ember_f32_conv1x1_blocked_band__avx512(size_t m, size_t k, size_t n, size_t kc,
                                             const float* x, const float* w, float* y, size_t ny,
                                             const ember_f32_gemm_epilogue* ep, size_t count,
                                             size_t q0, size_t q1) {
-    if (ep && ep->act == EMBER_GEMM_ACT_GELU)
-        panels_gelu(m, k, kc ? kc : k, n, x, NULL, L, ny, w, y, ep, 0, count, q0, q1);
-    else
-        panels(m, k, kc ? kc : k, n, x, NULL, L, ny, w, y, ep, 0, count, q0, q1);
+    run(m, k, kc ? kc : k, n, x, NULL, L, ny, w, y, ep, 0, count, q0, q1);
 }
 
 void ember_f32_conv_rows_blocked__avx512(size_t m, size_t k, const float* x, const int32_t* boff,
                                          size_t count, size_t ny, const float* w, float* y,
                                          const ember_f32_gemm_epilogue* ep) {
-    const size_t q1 = (m + 2 * L - 1) / (2 * L);
-    if (ep && ep->act == EMBER_GEMM_ACT_GELU)
-        panels_gelu(m, k, k, 0, x, boff, 1, ny, w, y, ep, 0, count, 0, q1);
-    else
-        panels(m, k, k, 0, x, boff, 1, ny, w, y, ep, 0, count, 0, q1);
+    run(m, k, k, 0, x, boff, 1, ny, w, y, ep, 0, count, 0, (m + 2 * L - 1) / (2 * L));
 }
